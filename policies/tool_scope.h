@@ -1,0 +1,79 @@
+// policies::ToolScope: the checkable description of which tool calls one agent may make.
+// Layer one of enforcement: every tool call is checked here before it runs. (Layer two is the
+// sandbox::Spec compiled from the same policy, which makes the same actions impossible.)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace policies {
+
+enum class Language { python, bash, c, cpp, node };
+std::string_view to_string(Language language);
+std::optional<Language> parse_language(std::string_view name);
+
+struct RunCodeScope {
+  bool allowed = false;
+  std::vector<Language> languages;
+};
+
+// Path globs relative to the agent's workspace ("src/**", "*.py"); none may escape it.
+struct FileScope {
+  bool allowed = false;
+  std::vector<std::string> globs;
+};
+
+struct HttpGetScope {
+  bool allowed = false;
+  std::vector<std::string> allow_hosts;  // "example.com" exactly, or "*.example.com"
+  std::vector<std::string> methods = {"GET"};
+  uint64_t max_response_bytes = 1ull << 20;
+  std::chrono::milliseconds timeout{10'000};
+  // Private, loopback, link-local and metadata addresses are refused after DNS resolution
+  // unless they fall in one of these (e.g. "127.0.0.1/32"), listed explicitly by the policy.
+  std::vector<std::string> allow_private_cidrs;
+};
+
+struct GpuScope {
+  uint32_t count = 0;
+  bool exclusive = true;
+};
+
+struct LlmBudget {
+  uint32_t max_turns = 20;
+  uint32_t max_tool_calls = 50;
+  uint64_t max_tokens = 200'000;
+};
+
+// Why a call was refused, worded for the model so it can adapt ("write_file: path
+// \"../etc/passwd\" is outside the workspace; allowed: src/**").
+struct Refusal {
+  std::string tool;
+  std::string reason;
+};
+
+struct ToolScope {
+  std::string policy_name;
+  RunCodeScope run_code;
+  FileScope read_file;
+  FileScope write_file;
+  FileScope list_files;
+  HttpGetScope http_get;
+  GpuScope gpu;
+  LlmBudget budget;
+
+  // Each returns nullopt when the call is allowed.
+  std::optional<Refusal> check_run_code(std::string_view language) const;
+  std::optional<Refusal> check_read_file(std::string_view path) const;
+  std::optional<Refusal> check_write_file(std::string_view path) const;
+  std::optional<Refusal> check_list_files(std::string_view path) const;
+  // The URL's scheme, host and method; addresses are checked again after DNS by the tool.
+  std::optional<Refusal> check_http_get(std::string_view url, std::string_view method) const;
+  std::optional<Refusal> check_gpu(uint32_t count) const;
+};
+
+}  // namespace policies

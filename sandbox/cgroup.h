@@ -1,0 +1,86 @@
+// One cgroup per sandbox: memory (no swap), pids, CPU and device limits, usage readings, and
+// removal when the run ends. cgroup v2 where the host has it, v1 otherwise, detected at run
+// time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/expected.h"
+#include "sandbox/spec.h"
+#include "sandbox/unique_fd.h"
+
+namespace sandbox::cgroup {
+
+enum class Version { v1, v2 };
+
+struct Limits {
+  uint64_t memory_bytes = 0;    // 0: no limit
+  uint32_t pids = 0;            // 0: no limit
+  uint32_t cpu_millicores = 0;  // 0: no cap
+  uint32_t cpu_weight = 100;    // 1..10000
+  // Device nodes the sandbox may open besides the minimal /dev (null, zero, full, random,
+  // urandom, tty); every other device is denied.
+  std::vector<DeviceNode> devices;
+};
+
+struct Usage {
+  int64_t cpu_ms = 0;
+  uint64_t peak_memory_bytes = 0;
+  uint64_t oom_kills = 0;  // processes the OOM killer took in this cgroup
+};
+
+// A live cgroup (one directory per v1 controller, or one v2 directory). The destructor kills
+// whatever still runs in it and removes it, retrying while the kernel still holds it busy.
+class Cgroup {
+ public:
+  Cgroup() = default;
+  Cgroup(Cgroup&&) noexcept;
+  Cgroup& operator=(Cgroup&&) noexcept;
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+  ~Cgroup();
+
+  // Parent side, before the child is released: moves `pid` into this cgroup.
+  Status add(pid_t pid) const;
+  // cgroup v2: an O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP; -1 on v1.
+  int clone_into_fd() const;
+  Usage usage() const;
+  // Kills every process in the cgroup (cgroup.kill on v2; SIGKILL each listed pid on v1).
+  void kill_all() const;
+  // Removes the cgroup now; the destructor does it otherwise. Safe to call twice.
+  Status remove();
+  const std::string& name() const;
+
+  struct State;  // version-specific paths and fds
+
+ private:
+  explicit Cgroup(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+  friend class Manager;
+};
+
+// Finds the cgroup hierarchy once per process and creates sandbox cgroups under a parent it
+// owns: `parent` if given (a path relative to each hierarchy's root), otherwise a child of the
+// process's own cgroup named "agentd-sandboxes".
+class Manager {
+ public:
+  static Expected<std::shared_ptr<Manager>> open(std::string parent = {});
+  Version version() const { return version_; }
+  // Creates the cgroup for one sandbox; `name` must be unique among live sandboxes.
+  Expected<Cgroup> create(std::string_view name, const Limits& limits) const;
+
+  struct Paths;
+
+ private:
+  Manager() = default;
+  Version version_ = Version::v1;
+  std::shared_ptr<const Paths> paths_;
+};
+
+}  // namespace sandbox::cgroup
