@@ -1,1 +1,134 @@
-// placeholder: being written
+#include "sandbox/contain.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "sandbox/net.h"
+#include "sandbox/user.h"
+
+namespace sandbox::contain {
+namespace {
+
+[[noreturn]] void fail(int report_fd, Step step, int err, int mount_step = -1,
+                       int mount_op = -1) noexcept {
+  const ChildError record{step, err < 0 ? -err : err, mount_step, mount_op};
+  // Best effort: if the parent is gone, nobody needs to know.
+  [[maybe_unused]] ssize_t n = ::send(report_fd, &record, sizeof record, MSG_NOSIGNAL);
+  ::_exit(127);
+}
+
+// Moves stdin/stdout/stderr to 0/1/2 and the sync socket to 3 (close-on-exec), then closes every
+// other inherited descriptor. Sources are first lifted above 3 so no dup2 clobbers another.
+int setup_file_descriptors(const ChildPlan& plan) noexcept {
+  const int sources[] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.sync_fd};
+  int lifted[4];
+  for (int i = 0; i < 4; ++i) {
+    lifted[i] = ::fcntl(sources[i], F_DUPFD_CLOEXEC, 10);
+    if (lifted[i] < 0) return -errno;
+  }
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(lifted[i], i) < 0) return -errno;
+  if (::dup3(lifted[3], 3, O_CLOEXEC) < 0) return -errno;
+  return ::close_range(4, ~0U, 0) == 0 ? 0 : -errno;
+}
+
+int set_rlimits(const ChildPlan& plan) noexcept {
+  for (size_t i = 0; i < plan.rlimit_count; ++i)
+    if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource),
+                    &plan.rlimits[i].value) != 0)
+      return -errno;
+  return 0;
+}
+
+// Empties the bounding, ambient, permitted, effective and inheritable sets, and locks the
+// securebits so nothing (not even a uid 0 inside) can bring a capability back.
+int drop_capabilities() noexcept {
+  if (::prctl(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NOROOT |
+                                     SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                                     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) != 0)
+    return -errno;
+  for (int cap = 0; cap <= 63; ++cap)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -errno;
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return -errno;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  return ::syscall(SYS_capset, &header, data) == 0 ? 0 : -errno;
+}
+
+// Tries each PATH candidate like execvp, but with the sandbox's PATH rather than ours.
+int exec_program(const ChildPlan& plan) noexcept {
+  int err = ENOENT;
+  for (size_t i = 0; i < plan.exec_path_count; ++i) {
+    ::execve(plan.exec_paths[i], plan.argv, plan.envp);
+    if (errno != ENOENT && errno != ENOTDIR) err = errno;
+  }
+  return -err;
+}
+
+}  // namespace
+
+std::string_view describe(Step step) {
+  switch (step) {
+    case Step::wait_for_parent: return "wait for parent";
+    case Step::cgroup_namespace: return "unshare cgroup namespace";
+    case Step::user: return "switch to sandbox user";
+    case Step::parent_death_signal: return "set parent death signal";
+    case Step::hostname: return "sethostname";
+    case Step::loopback: return "bring up lo";
+    case Step::mounts: return "mount";
+    case Step::workdir: return "chdir to working directory";
+    case Step::file_descriptors: return "set up file descriptors";
+    case Step::rlimits: return "setrlimit";
+    case Step::setsid: return "setsid";
+    case Step::no_new_privs: return "PR_SET_NO_NEW_PRIVS";
+    case Step::capabilities: return "drop capabilities";
+    case Step::seccomp: return "load seccomp filter";
+    case Step::execve: return "execve";
+  }
+  return "unknown step";
+}
+
+// The containment order of DESIGN.md, one step per line; each step runs only if the one before
+// it succeeded.
+void child_main(const ChildPlan& plan) noexcept {
+  int report_fd = plan.sync_fd;
+  char go = 0;
+  if (::read(plan.sync_fd, &go, 1) != 1) ::_exit(127);  // the parent gave up on us
+  if (plan.unshare_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
+    fail(report_fd, Step::cgroup_namespace, -errno);
+  if (int err = user::child_become_sandbox_user(); err) fail(report_fd, Step::user, err);
+  // Set after the id change, which would clear it; then make sure the parent did not die first.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(report_fd, Step::parent_death_signal, -errno);
+  if (::recv(plan.sync_fd, &go, 1, MSG_PEEK | MSG_DONTWAIT) == 0) ::_exit(127);
+  if (::sethostname(plan.hostname, std::char_traits<char>::length(plan.hostname)) != 0)
+    fail(report_fd, Step::hostname, -errno);
+  if (plan.loopback) {
+    if (int err = net::child_bring_up_loopback(); err) fail(report_fd, Step::loopback, err);
+  }
+  int mount_step = -1, mount_op = -1;
+  if (int err = mount::child_build_root(*plan.mounts, &mount_step, &mount_op); err)
+    fail(report_fd, Step::mounts, err, mount_step, mount_op);
+  if (::chdir(plan.workdir) != 0) fail(report_fd, Step::workdir, -errno);
+  if (int err = setup_file_descriptors(plan); err) fail(report_fd, Step::file_descriptors, err);
+  report_fd = 3;
+  if (int err = set_rlimits(plan); err) fail(report_fd, Step::rlimits, err);
+  if (::setsid() < 0) fail(report_fd, Step::setsid, -errno);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(report_fd, Step::no_new_privs, -errno);
+  if (int err = drop_capabilities(); err) fail(report_fd, Step::capabilities, err);
+  if (plan.seccomp) {
+    if (int err = seccomp::child_install(*plan.seccomp); err) fail(report_fd, Step::seccomp, err);
+  }
+  fail(report_fd, Step::execve, exec_program(plan));
+}
+
+}  // namespace sandbox::contain

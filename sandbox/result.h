@@ -9,7 +9,7 @@
 
 namespace sandbox {
 
-enum class Status {
+enum class RunStatus {
   ok,            // exited with status 0
   exit_nonzero,  // exited with another status
   signaled,      // killed by a signal that no limit explains
@@ -20,10 +20,10 @@ enum class Status {
   setup_error,   // the sandbox could not be built; `error` names the step and errno
 };
 
-std::string_view to_string(Status status);
+std::string_view to_string(RunStatus status);
 
 struct Result {
-  Status status = Status::setup_error;
+  RunStatus status = RunStatus::setup_error;
   int exit_code = -1;  // when the program exited
   int signal = 0;      // when it was killed by a signal
   int64_t wall_ms = 0;

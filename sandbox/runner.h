@@ -19,8 +19,9 @@ namespace sandbox {
 
 struct RunnerOptions {
   // Host uids/gids handed out to sandboxes, one per live sandbox, never 0. The sandbox's own
-  // user (uid/gid 1000 inside) maps to the leased id.
-  uint32_t first_host_id = 100000;
+  // user (uid/gid 1000 inside) maps to the leased id. The default range sits far above the
+  // ids useradd hands to people and to rootless containers (/etc/subuid starts at 100000).
+  uint32_t first_host_id = 2000000000;
   uint32_t host_id_count = 1000;
   // Lock files that make id leases exclusive across processes (several agentbox runs, a
   // daemon and tests); a lease dies with its process.

@@ -1,0 +1,50 @@
+// The parent side of a sandbox: validate a Spec into everything the child will read, clone3
+// into fresh namespaces, write the id maps, place the child in its cgroup, release it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/contain.h"
+#include "sandbox/expected.h"
+#include "sandbox/mount.h"
+#include "sandbox/process.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/spec.h"
+#include "sandbox/unique_fd.h"
+
+namespace sandbox {
+
+// A Spec checked and flattened for the child: owns every string the ChildPlan points into.
+struct Prepared {
+  mount::Plan mounts;
+  std::vector<std::string> strings;  // argv, env and exec paths, in that order
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<const char*> exec_paths;
+  std::vector<contain::Rlimit> rlimits;
+  seccomp::FilterPtr seccomp;  // null: no filter, asked for explicitly
+  std::string hostname;
+  std::string workdir;
+  bool new_network = true;
+};
+
+// Validates `spec` and builds the plan; touches nothing.
+Expected<Prepared> parent_prepare(const Spec& spec);
+
+struct Spawned {
+  Process process;
+  UniqueFd sync;  // readable: a contain::ChildError, or EOF once execve succeeded
+  UniqueFd stdout_read;
+  UniqueFd stderr_read;
+};
+
+// Starts the child in its namespaces and cgroup as host id `host_id`, feeding it `stdin_data`.
+Expected<Spawned> parent_spawn(const Prepared& prepared, const std::string& stdin_data,
+                               const cgroup::Cgroup& cgroup, uint32_t host_id);
+
+// "mount: read-only bind /data -> /data: No such file or directory (errno 2)".
+std::string describe_child_error(const contain::ChildError& error, const Prepared& prepared);
+
+}  // namespace sandbox
