@@ -4,8 +4,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +29,11 @@ void back_off(std::chrono::milliseconds& delay) {
   std::this_thread::sleep_for(delay);
   delay = std::min(delay * 2, std::chrono::milliseconds(20));
 }
+
+// Raw syscalls: Debian 12's <sys/pidfd.h> declares these without extern "C", so C++ cannot
+// link against them.
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+void pidfd_kill(int pidfd) { ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
 
 std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> parts;
@@ -174,14 +179,14 @@ size_t kill_listed(const std::string& dir) {
   // that has gone is refused by pidfd_send_signal rather than hitting the newcomer.
   std::vector<std::pair<pid_t, UniqueFd>> pinned;
   for (pid_t pid : listed) {
-    int fd = ::pidfd_open(pid, 0);
+    int fd = pidfd_open(pid);
     if (fd >= 0 || errno == ENOSYS) pinned.emplace_back(pid, UniqueFd(fd));
   }
   std::vector<pid_t> confirmed = read_pids(dir);
   for (const auto& [pid, fd] : pinned) {
     if (!std::binary_search(confirmed.begin(), confirmed.end(), pid)) continue;
     if (fd) {
-      ::pidfd_send_signal(fd.get(), SIGKILL, nullptr, 0);
+      pidfd_kill(fd.get());
     } else {
       ::kill(pid, SIGKILL);  // kernel without pidfds (< 5.3)
     }

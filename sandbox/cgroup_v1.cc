@@ -164,19 +164,22 @@ Usage usage(const Cgroup::State& state) {
 }
 
 void kill_all(const Cgroup::State& state) {
-  // Every hierarchy holds the same processes (add() writes each), so one list serves.
-  const std::string& dir = dir_of(state, "memory");
+  // Every directory, not one: a cgroup whose creation or add() failed half way may hold a
+  // process in some hierarchies only.
   auto freezer = state.v1_dir.find(std::string(kFreezer));
   bool has_freezer = freezer != state.v1_dir.end();
   bool frozen = has_freezer && freeze(freezer->second);
-  // Frozen processes cannot fork or exit, so the list is complete and every pid in it stays
-  // theirs; the SIGKILLs take effect on thaw.
-  if (frozen) kill_listed(dir);
+  // Frozen processes cannot fork or exit, so the lists are complete and every pid in them
+  // stays theirs; the SIGKILLs take effect on thaw.
+  if (frozen) {
+    for (const auto& dir : state.dirs) kill_listed(dir);
+  }
   // Thawing also undoes a freeze that did not settle in time.
   bool thawed = has_freezer && write_file(freezer->second + "/freezer.state", "THAWED").ok();
   if (frozen && thawed) return;
   // No freezer (or it did not settle): kill in rounds until no process is left to fork.
-  kill_until_empty(dir, std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (const auto& dir : state.dirs) kill_until_empty(dir, deadline);
 }
 
 }  // namespace sandbox::cgroup::detail::v1
