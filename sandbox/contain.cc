@@ -80,6 +80,7 @@ int exec_program(const ChildPlan& plan) noexcept {
 std::string_view describe(Step step) {
   switch (step) {
     case Step::wait_for_parent: return "wait for parent";
+    case Step::wait_for_cgroup: return "wait for cgroup placement";
     case Step::cgroup_namespace: return "unshare cgroup namespace";
     case Step::user: return "switch to sandbox user";
     case Step::parent_death_signal: return "set parent death signal";
@@ -104,8 +105,6 @@ void child_main(const ChildPlan& plan) noexcept {
   int report_fd = plan.sync_fd;
   char go = 0;
   if (::read(plan.sync_fd, &go, 1) != 1) ::_exit(127);  // the parent gave up on us
-  if (plan.unshare_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
-    fail(report_fd, Step::cgroup_namespace, -errno);
   if (int err = user::child_become_sandbox_user(); err) fail(report_fd, Step::user, err);
   // Set after the id change, which would clear it; then make sure the parent did not die first.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(report_fd, Step::parent_death_signal, -errno);
@@ -119,6 +118,10 @@ void child_main(const ChildPlan& plan) noexcept {
   if (int err = mount::child_build_root(*plan.mounts, &mount_step, &mount_op); err)
     fail(report_fd, Step::mounts, err, mount_step, mount_op);
   if (::chdir(plan.workdir) != 0) fail(report_fd, Step::workdir, -errno);
+  if (plan.wait_for_cgroup) {
+    if (::read(plan.sync_fd, &go, 1) != 1) ::_exit(127);
+    if (::unshare(CLONE_NEWCGROUP) != 0) fail(report_fd, Step::cgroup_namespace, -errno);
+  }
   if (int err = setup_file_descriptors(plan); err) fail(report_fd, Step::file_descriptors, err);
   report_fd = 3;
   if (int err = set_rlimits(plan); err) fail(report_fd, Step::rlimits, err);

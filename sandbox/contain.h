@@ -17,13 +17,14 @@ namespace sandbox::contain {
 
 enum class Step : int32_t {
   wait_for_parent,
-  cgroup_namespace,
   user,
   parent_death_signal,
   hostname,
   loopback,
   mounts,
   workdir,
+  wait_for_cgroup,
+  cgroup_namespace,
   file_descriptors,
   rlimits,
   setsid,
@@ -53,7 +54,10 @@ struct ChildPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  bool unshare_cgroup_namespace = false;  // v1: after the parent placed us in our cgroup
+  // cgroup v1: the parent moves us into our cgroup while we build the root (the move waits for
+  // an RCU grace period, milliseconds); we wait for its second byte, then take a cgroup
+  // namespace rooted there.
+  bool wait_for_cgroup = false;
   bool loopback = false;                  // a fresh network namespace
   const char* hostname = nullptr;
   const mount::Plan* mounts = nullptr;

@@ -156,7 +156,7 @@ Expected<Spawned> parent_spawn(const Prepared& prepared, const std::string& stdi
     args.flags |= CLONE_INTO_CGROUP | CLONE_NEWCGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup.clone_into_fd());
   } else {
-    plan.unshare_cgroup_namespace = true;  // v1: once the parent has moved it
+    plan.wait_for_cgroup = true;
   }
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
@@ -166,16 +166,21 @@ Expected<Spawned> parent_spawn(const Prepared& prepared, const std::string& stdi
     ::close(parent_sync.get());  // so the child sees EOF if the parent dies
     contain::child_main(plan);
   }
-  Spawned spawned{Process(UniqueFd(pidfd), static_cast<pid_t>(pid)), std::move(parent_sync),
-                  std::move(out_read), std::move(err_read)};
+  Spawned spawned{Process(UniqueFd(pidfd), static_cast<pid_t>(pid)), plan.wait_for_cgroup,
+                  std::move(parent_sync), std::move(out_read), std::move(err_read)};
   if (auto s = user::parent_write_id_maps(spawned.process.pid(), host_id); !s) return s.error();
-  if (cgroup.clone_into_fd() < 0) {
-    if (auto s = cgroup.add(spawned.process.pid()); !s) return s.error();
-  }
   const char go = 1;
   if (::send(spawned.sync.get(), &go, 1, MSG_NOSIGNAL) != 1)
     return Error{"release child: " + errno_text(errno)};
   return spawned;
+}
+
+Status parent_place_in_cgroup(const Spawned& spawned, const cgroup::Cgroup& cgroup) {
+  if (auto s = cgroup.add(spawned.process.pid()); !s) return s;
+  const char go = 1;
+  if (::send(spawned.sync.get(), &go, 1, MSG_NOSIGNAL) != 1)
+    return Error{"release child after cgroup placement: " + errno_text(errno)};
+  return Ok{};
 }
 
 std::string describe_child_error(const contain::ChildError& error, const Prepared& prepared) {

@@ -35,14 +35,21 @@ Expected<Prepared> parent_prepare(const Spec& spec);
 
 struct Spawned {
   Process process;
+  bool needs_placement = false;  // cgroup v1: call parent_place_in_cgroup before it can exec
   UniqueFd sync;  // readable: a contain::ChildError, or EOF once execve succeeded
   UniqueFd stdout_read;
   UniqueFd stderr_read;
 };
 
-// Starts the child in its namespaces and cgroup as host id `host_id`, feeding it `stdin_data`.
+// Starts the child in its namespaces as host id `host_id`, feeding it `stdin_data`. On cgroup
+// v2 it is born in `cgroup`; on v1 it starts building its root at once and waits, before it
+// execs, for parent_place_in_cgroup.
 Expected<Spawned> parent_spawn(const Prepared& prepared, const std::string& stdin_data,
                                const cgroup::Cgroup& cgroup, uint32_t host_id);
+
+// cgroup v1 only: moves the child into `cgroup` and lets it go on to execve. Blocks for an RCU
+// grace period inside the kernel, so the runner calls it off its event loop.
+Status parent_place_in_cgroup(const Spawned& spawned, const cgroup::Cgroup& cgroup);
 
 // "mount: read-only bind /data -> /data: No such file or directory (errno 2)".
 std::string describe_child_error(const contain::ChildError& error, const Prepared& prepared);
