@@ -1,0 +1,78 @@
+// An agent's workspace directory as the daemon's file tools see it (read_file, write_file,
+// list_files). Every path is opened beneath the directory's fd with openat2 and never
+// through a symlink, so whatever a sandbox planted in its workspace, these tools stay inside.
+// The caller checks the policy's globs (ToolScope::check_read_file, ...) first; this layer is
+// the OS-level guarantee.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/expected.h"
+#include "sandbox/unique_fd.h"
+
+namespace agents::tools {
+
+struct WorkspaceOptions {
+  uint64_t max_read_bytes = 1 << 20;   // read_file returns at most this much, flagged
+  uint64_t max_write_bytes = 8 << 20;  // write_file refuses more
+  size_t max_list_entries = 10'000;
+  unsigned max_list_depth = 32;
+  // Owner of files and directories written here, so the sandbox (running as its own host
+  // uid) can change them; nullopt keeps the daemon's.
+  std::optional<uid_t> owner_uid;
+  std::optional<gid_t> owner_gid;
+};
+
+struct FileContent {
+  std::string data;
+  uint64_t size = 0;       // of the whole file
+  bool truncated = false;  // `data` is the first max_read_bytes only
+};
+
+struct DirEntry {
+  enum class Kind { file, directory, symlink, other };
+  std::string path;  // relative to the workspace root
+  Kind kind = Kind::other;
+  uint64_t size = 0;  // regular files only
+};
+
+struct Listing {
+  std::vector<DirEntry> entries;  // sorted by path; symlinks are listed, never entered
+  bool truncated = false;         // max_list_entries or max_list_depth reached
+};
+
+class Workspace {
+ public:
+  // `directory` is the operator's (trusted) path; everything below it is untrusted.
+  static sandbox::Expected<Workspace> open(const std::string& directory,
+                                           WorkspaceOptions options = {});
+
+  // Errors read like `read_file: "../x": path escapes the workspace`.
+  sandbox::Expected<FileContent> read_file(std::string_view path) const;
+  // Atomic: a temporary file in the same directory, renamed over the target; parents are
+  // created as needed. On failure nothing is left behind and the old file is untouched.
+  sandbox::Status write_file(std::string_view path, std::string_view content) const;
+  // Recursive listing of a directory ("" or "." for the whole workspace).
+  sandbox::Expected<Listing> list_files(std::string_view path = "") const;
+
+ private:
+  Workspace(sandbox::UniqueFd root, WorkspaceOptions options)
+      : root_(std::move(root)), options_(options) {}
+
+  sandbox::Expected<sandbox::UniqueFd> make_parents(const std::vector<std::string>& components,
+                                                    std::string_view path) const;
+  sandbox::Status list_into(int dir_fd, const std::string& prefix, unsigned depth,
+                            Listing& listing) const;
+  sandbox::Status give_to_owner(int fd) const;
+
+  sandbox::UniqueFd root_;  // O_PATH | O_DIRECTORY
+  WorkspaceOptions options_;
+};
+
+}  // namespace agents::tools
