@@ -27,7 +27,9 @@ struct ArgCondition {
 struct SyscallRule {
   std::vector<std::string> names;
   std::uint32_t action = 0;  // a libseccomp SCMP_ACT_* value
-  std::vector<ArgCondition> args;  // all must hold; several may share an argument
+  // The entry's "args" as expand_conditions() returns them: the rule applies when every
+  // comparison of any one alternative holds. One empty alternative: the rule is unconditional.
+  std::vector<std::vector<ArgCondition>> alternatives;
   std::string json_path;  // "syscalls/3", for error messages
 };
 
