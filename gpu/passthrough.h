@@ -1,0 +1,59 @@
+// GPU passthrough as plain data for a sandbox::Spec: the device nodes of the granted GPUs and
+// the driver's control nodes, the driver libraries of the running version bound read-only at
+// the paths the linker cache gives, a curated /proc/driver/nvidia, and the CUDA environment.
+// The runner binds the nodes after checking their numbers and opens the device cgroup for
+// exactly them, so a sandbox without a grant sees no NVIDIA device, and one granted GPU 1
+// cannot open GPU 0.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gpu/inventory.h"
+#include "sandbox/expected.h"
+#include "sandbox/spec.h"
+
+namespace gpu {
+
+struct PassthroughOptions {
+  // Host directory for the staged /proc/driver/nvidia files (see gpu/procfs_stage.h).
+  std::string staging_dir = "/run/agentd/gpu";
+  uint64_t procfs_tmpfs_bytes = 64 << 10;
+};
+
+struct GpuGrant {
+  std::vector<uint32_t> gpus;  // inventory indices, ascending
+  std::vector<sandbox::DeviceNode> devices;
+  std::string ld_cache;  // the linker cache the sandbox must see at /etc/ld.so.cache
+  std::vector<DriverLibrary> libraries;  // must be visible at their cache paths
+  std::vector<sandbox::Mount> procfs_mounts;  // tmpfs over /proc/driver/nvidia, then its files
+  std::vector<std::string> env;  // "KEY=VALUE"
+};
+
+class Passthrough {
+ public:
+  // Fails, saying what is missing, unless the inventory has a driver, a GPU, /dev/nvidiactl,
+  // /dev/nvidia-uvm and a libcuda of the driver's version; stages the procfs files.
+  static sandbox::Expected<Passthrough> prepare(Inventory inventory,
+                                                const PassthroughOptions& options = {});
+
+  // What a sandbox needs to use the GPUs with these inventory indices, and no others.
+  sandbox::Expected<GpuGrant> grant(std::span<const uint32_t> gpu_indices) const;
+
+  const Inventory& inventory() const { return inventory_; }
+
+ private:
+  Passthrough() = default;
+  Inventory inventory_;
+  std::vector<sandbox::Mount> procfs_mounts_;  // the tmpfs and the staged files
+};
+
+// Adds the grant to `spec` (whose system mounts must come first: the procfs view needs /proc).
+// Libraries already visible through a bind of their host directory (e.g. /usr) are not bound
+// again; the Spec's linker cache bind is pointed at the grant's cache; environment entries
+// replace ones of the same name.
+void add_to_spec(const GpuGrant& grant, sandbox::Spec& spec);
+
+}  // namespace gpu
