@@ -36,6 +36,13 @@ struct HttpGetScope {
   // Private, loopback, link-local and metadata addresses are refused after DNS resolution
   // unless they fall in one of these (e.g. "127.0.0.1/32"), listed explicitly by the policy.
   std::vector<std::string> allow_private_cidrs;
+
+  // Whether `host` (lower case, as policies::parse_http_url returns it) is on the allowlist.
+  // The http_get tool asks this again for the final URL after every redirect.
+  bool allows_host(std::string_view host) const;
+  // Whether a resolved private, loopback or link-local `address` ("127.0.0.1") was listed
+  // explicitly in allow_private_cidrs.
+  bool allows_private_address(std::string_view address) const;
 };
 
 struct GpuScope {

@@ -1,0 +1,90 @@
+#include "policies/check_command.h"
+
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+#include "policies/caps.h"
+#include "policies/compile.h"
+#include "policies/loader.h"
+
+namespace policies {
+namespace {
+
+struct CheckArgs {
+  std::optional<std::string> caps_file;
+  LoadOptions options;
+  std::vector<std::string> policies;
+};
+
+std::optional<CheckArgs> parse_args(const std::vector<std::string>& args, std::ostream& err) {
+  CheckArgs parsed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    bool takes_value = arg == "--caps" || arg == "--policy-dir";
+    if (takes_value && i + 1 == args.size()) {
+      err << arg << " needs a value\n" << kCheckUsage;
+      return std::nullopt;
+    }
+    if (arg == "--caps") {
+      parsed.caps_file = args[++i];
+    } else if (arg == "--policy-dir") {
+      parsed.options.search_dirs.emplace_back(args[++i]);
+    } else if (arg.rfind("--", 0) == 0) {
+      err << "unknown option " << arg << "\n" << kCheckUsage;
+      return std::nullopt;
+    } else {
+      parsed.policies.push_back(arg);
+    }
+  }
+  if (parsed.policies.empty()) {
+    err << kCheckUsage;
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+Validated<Policy> load(const std::string& policy, const LoadOptions& options) {
+  std::error_code error;
+  if (std::filesystem::exists(policy, error) || policy.find('/') != std::string::npos) {
+    return load_policy_file(policy, options);
+  }
+  return load_policy_named(policy, options);
+}
+
+bool check_one(const std::string& policy, const CheckArgs& args, const Caps& caps,
+               std::ostream& out, std::ostream& err) {
+  Validated<Policy> loaded = load(policy, args.options);
+  if (!loaded.ok()) {
+    err << format(loaded.errors);
+    return false;
+  }
+  Compiled compiled = compile(*loaded.value, caps);
+  out << policy << ": ok\n";
+  for (const std::string& note : compiled.notes) out << policy << ": " << note << "\n";
+  out << to_json(compiled.effective).dump(2) << "\n";
+  return true;
+}
+
+}  // namespace
+
+int run_check_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::optional<CheckArgs> parsed = parse_args(args, err);
+  if (!parsed) return 1;
+  Caps caps = default_caps();
+  if (parsed->caps_file) {
+    Validated<Caps> loaded = load_caps_file(*parsed->caps_file);
+    if (!loaded.ok()) {
+      err << format(loaded.errors);
+      return 1;
+    }
+    caps = *loaded.value;
+  }
+  bool all_ok = true;
+  for (const std::string& policy : parsed->policies) {
+    all_ok = check_one(policy, *parsed, caps, out, err) && all_ok;
+  }
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace policies

@@ -1,0 +1,34 @@
+// Where a policy's text comes from: a file, a built-in, or a caller's string; and how an
+// `extends` reference in one policy finds the next.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "policies/document.h"
+#include "policies/loader.h"
+#include "sandbox/expected.h"
+
+namespace policies {
+
+struct Source {
+  std::string identity;       // "builtin:coder" or the canonical path: what cycles compare
+  std::string name;           // the policy's name: "coder", a file's stem
+  std::string origin;         // for diagnostics: "builtin/coder.json", the path as given
+  std::filesystem::path dir;  // where its relative references resolve; empty for built-ins
+  std::string text;
+};
+
+sandbox::Expected<Source> read_file_source(const std::filesystem::path& path);
+sandbox::Expected<Source> builtin_source(std::string_view name);
+
+// Resolves a (checked) `extends` value written in `from`.
+sandbox::Expected<Source> resolve_reference(const std::string& reference, const Document& from,
+                                            const LoadOptions& options);
+
+// Resolves a `seccomp` file reference written in `from` to a path.
+sandbox::Expected<std::filesystem::path> resolve_file(const std::string& reference,
+                                                      const Document& from,
+                                                      const LoadOptions& options);
+
+}  // namespace policies

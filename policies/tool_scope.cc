@@ -1,0 +1,134 @@
+#include "policies/tool_scope.h"
+
+#include <array>
+#include <utility>
+
+#include "policies/diagnostic.h"
+#include "policies/url.h"
+#include "policies/workspace_path.h"
+
+namespace policies {
+namespace {
+
+constexpr std::array<std::pair<Language, std::string_view>, 5> kLanguageNames = {{
+    {Language::python, "python"},
+    {Language::bash, "bash"},
+    {Language::c, "c"},
+    {Language::cpp, "cpp"},
+    {Language::node, "node"},
+}};
+
+template <class Items, class Render>
+std::string join(const Items& items, Render render) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + std::string(render(item));
+  return out.empty() ? "(none)" : out;
+}
+
+std::string identity(const std::string& text) {
+  return text;
+}
+
+Refusal not_allowed(std::string_view tool, const std::string& policy_name) {
+  return Refusal{std::string(tool), std::string(tool) + " is not allowed by policy " +
+                                        quote(policy_name) + "; use another tool"};
+}
+
+std::optional<Refusal> check_file(std::string_view tool, const FileScope& scope,
+                                  const std::string& policy_name, std::string_view path) {
+  if (!scope.allowed) return not_allowed(tool, policy_name);
+  std::optional<std::string> normalized = normalize_workspace_path(path);
+  if (!normalized) {
+    return Refusal{std::string(tool),
+                   "path " + quote(path) +
+                       " is outside the workspace; use a path relative to the workspace root "
+                       "without \"..\""};
+  }
+  for (const std::string& glob : scope.globs) {
+    if (glob_matches(glob, *normalized)) return std::nullopt;
+  }
+  return Refusal{std::string(tool), "path " + quote(path) + " is not allowed by policy " +
+                                        quote(policy_name) +
+                                        "; allowed: " + join(scope.globs, identity)};
+}
+
+}  // namespace
+
+std::string_view to_string(Language language) {
+  for (const auto& [value, name] : kLanguageNames) {
+    if (value == language) return name;
+  }
+  return "unknown";
+}
+
+std::optional<Language> parse_language(std::string_view name) {
+  for (const auto& [value, known] : kLanguageNames) {
+    if (known == name) return value;
+  }
+  return std::nullopt;
+}
+
+bool HttpGetScope::allows_host(std::string_view host) const {
+  for (const std::string& pattern : allow_hosts) {
+    if (host_matches(pattern, host)) return true;
+  }
+  return false;
+}
+
+bool HttpGetScope::allows_private_address(std::string_view address) const {
+  for (const std::string& cidr : allow_private_cidrs) {
+    if (cidr_contains(cidr, address)) return true;
+  }
+  return false;
+}
+
+std::optional<Refusal> ToolScope::check_run_code(std::string_view language) const {
+  if (!run_code.allowed) return not_allowed("run_code", policy_name);
+  std::optional<Language> parsed = parse_language(language);
+  for (Language allowed : run_code.languages) {
+    if (parsed == allowed) return std::nullopt;
+  }
+  return Refusal{"run_code", "language " + quote(language) + " is not allowed by policy " +
+                                 quote(policy_name) + "; allowed: " +
+                                 join(run_code.languages, [](Language l) { return to_string(l); })};
+}
+
+std::optional<Refusal> ToolScope::check_read_file(std::string_view path) const {
+  return check_file("read_file", read_file, policy_name, path);
+}
+
+std::optional<Refusal> ToolScope::check_write_file(std::string_view path) const {
+  return check_file("write_file", write_file, policy_name, path);
+}
+
+std::optional<Refusal> ToolScope::check_list_files(std::string_view path) const {
+  return check_file("list_files", list_files, policy_name, path);
+}
+
+std::optional<Refusal> ToolScope::check_http_get(std::string_view url,
+                                                 std::string_view method) const {
+  if (!http_get.allowed) return not_allowed("http_get", policy_name);
+  bool method_allowed = false;
+  for (const std::string& allowed : http_get.methods) method_allowed |= allowed == method;
+  if (!method_allowed) {
+    return Refusal{"http_get", "method " + quote(method) +
+                                   " is not allowed; allowed: " + join(http_get.methods, identity)};
+  }
+  std::string problem;
+  std::optional<HttpUrl> parsed = parse_http_url(url, &problem);
+  if (!parsed) return Refusal{"http_get", "URL " + quote(url) + " refused: " + problem};
+  if (!http_get.allows_host(parsed->host)) {
+    return Refusal{"http_get", "host " + quote(parsed->host) + " is not allowed by policy " +
+                                   quote(policy_name) +
+                                   "; allowed hosts: " + join(http_get.allow_hosts, identity)};
+  }
+  return std::nullopt;
+}
+
+std::optional<Refusal> ToolScope::check_gpu(uint32_t count) const {
+  if (count <= gpu.count) return std::nullopt;
+  return Refusal{"gpu", "asked for " + std::to_string(count) + " GPU(s); policy " +
+                            quote(policy_name) + " allows " + std::to_string(gpu.count)};
+}
+
+}  // namespace policies
