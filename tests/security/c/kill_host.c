@@ -1,0 +1,45 @@
+// Kills host processes: the runner starts sleepers (as root and as uids of the sandbox range)
+// and passes their host pids in SEC_HOST_PIDS (comma-separated); it checks them alive after.
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "tests/security/c/hostile.h"
+
+static long pidfd_signal(pid_t pid) {
+  long pidfd = syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return -1;
+  return syscall(SYS_pidfd_send_signal, (int)pidfd, SIGKILL, NULL, 0);
+}
+
+static long pin_to_cpu0(pid_t pid) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(0, &cpus);
+  return sched_setaffinity(pid, sizeof cpus, &cpus);
+}
+
+static void attack(pid_t pid) {
+  char what[128];
+#define ON(verb) (snprintf(what, sizeof what, "%s host pid %d", verb, pid), what)
+  ATTEMPT(ON("kill"), kill(pid, SIGKILL));
+  ATTEMPT(ON("kill process group of"), kill(-pid, SIGKILL));
+  ATTEMPT(ON("tgkill"), syscall(SYS_tgkill, pid, pid, SIGKILL));
+  ATTEMPT(ON("pidfd_send_signal"), pidfd_signal(pid));
+  ATTEMPT(ON("setpriority"), setpriority(PRIO_PROCESS, (id_t)pid, 19));
+  ATTEMPT(ON("sched_setaffinity"), pin_to_cpu0(pid));
+#undef ON
+}
+
+int main(void) {
+  char pids[1024];
+  snprintf(pids, sizeof pids, "%s", need_env("SEC_HOST_PIDS"));
+  for (char* pid = strtok(pids, ","); pid; pid = strtok(NULL, ",")) {
+    attack((pid_t)atol(pid));
+  }
+  note("getppid() = %d", getppid());
+  int everyone = kill(-1, SIGKILL);
+  note("kill(-1, SIGKILL): %s (only the sandbox's own processes may be hit)",
+       everyone == 0 ? "delivered" : errno_name(errno));
+  return finish();
+}
