@@ -14,6 +14,7 @@ import subprocess
 import tty
 
 import sandbox_session
+from host_state import compare_snapshots, read_settings, snapshot_tree
 
 
 class Unavailable(Exception):
@@ -248,30 +249,6 @@ class InheritedFds(Fixture):
                 os.close(fd)
 
 
-def snapshot_tree(root):
-    """Names, types, modes, owners, sizes, mtimes and contents under `root`; no symlink followed."""
-    state = {}
-    for directory, subdirectories, files in os.walk(root):
-        for name in subdirectories + files:
-            path = os.path.join(directory, name)
-            info = os.lstat(path)
-            content = None
-            if os.path.isfile(path) and not os.path.islink(path):
-                with open(path, "rb") as stream:
-                    content = stream.read()
-            state[os.path.relpath(path, root)] = (info.st_mode, info.st_uid, info.st_size,
-                                                  info.st_mtime_ns, content)
-    return state
-
-
-def compare_snapshots(label, before, after):
-    failures = [f"{label}: {name} appeared" for name in after.keys() - before.keys()]
-    failures += [f"{label}: {name} disappeared" for name in before.keys() - after.keys()]
-    failures += [f"{label}: {name} changed" for name in before.keys() & after.keys()
-                 if before[name] != after[name]]
-    return failures
-
-
 class ReadOnlyDir(Fixture):
     """A host directory bound read-only at /ro, holding canary.txt: it must stay unchanged."""
 
@@ -296,23 +273,6 @@ class ReadOnlyDir(Fixture):
                                  snapshot_tree(self.directory))
 
 
-HOST_SETTINGS = ["/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname",
-                 "/proc/sys/kernel/domainname", "/proc/sys/kernel/modprobe",
-                 "/proc/sys/kernel/randomize_va_space", "/proc/sys/user/max_user_namespaces",
-                 "/sys/kernel/uevent_helper"]
-
-
-def read_settings():
-    values = {}
-    for path in HOST_SETTINGS:
-        try:
-            with open(path) as setting:
-                values[path] = setting.read()
-        except OSError:
-            values[path] = None
-    return values
-
-
 class HostSettings(Fixture):
     """The host's hostname, core_pattern and other settings must be unchanged afterwards."""
 
@@ -325,7 +285,7 @@ class HostSettings(Fixture):
     def check(self):
         after = read_settings()
         return [f"host setting {path} changed from {self.before[path]!r} to {after[path]!r}"
-                for path in HOST_SETTINGS if self.before[path] != after[path]]
+                for path in after if self.before[path] != after[path]]
 
 
 # security.capability, revision 2, effective: CAP_DAC_READ_SEARCH, CAP_NET_RAW, CAP_SYS_ADMIN.

@@ -34,8 +34,12 @@ def _read(path, mode="r"):
 
 
 def _children(pid):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # the process is already gone
+        return []
     found = []
-    for task in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
+    for task in tasks:
         found += [int(child) for child in _read(f"/proc/{pid}/task/{task}/children").split()]
     return found
 
@@ -70,13 +74,22 @@ def cgroup_mounts():
     return mounts
 
 
+def _alive(pid):
+    """True while `pid` runs; an exiting task's /proc files show the root cgroup."""
+    fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)
+    return len(fields) == 2 and fields[1].split()[:1] not in ([], ["Z"], ["X"])
+
+
 def cgroup_dirs(pid):
-    """The host directories of the cgroups `pid` is in, one per hierarchy."""
+    """The host directories of the cgroups `pid` is in, one per hierarchy (roots left out)."""
     mounts, dirs = cgroup_mounts(), {}
-    for line in _read(f"/proc/{pid}/cgroup").splitlines():
+    lines = _read(f"/proc/{pid}/cgroup").splitlines()
+    if not _alive(pid):
+        return {}
+    for line in lines:
         _, controllers, path = line.split(":", 2)
         key = ",".join(sorted(controllers.split(","))) if controllers else ""
-        if key in mounts:
+        if key in mounts and path != "/":
             dirs[controllers or "unified"] = os.path.join(mounts[key], path.lstrip("/"))
     return dirs
 

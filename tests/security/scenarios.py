@@ -3,7 +3,8 @@ and planted symlinks that a later run's mount setup could follow onto the host."
 import os
 import time
 
-from fixtures import Fixture, compare_snapshots, snapshot_tree
+from fixtures import Fixture
+from host_state import compare_snapshots, snapshot_tree
 
 
 class VictimScenario(Fixture):

@@ -35,7 +35,7 @@ int main(void) {
   char pids[1024];
   snprintf(pids, sizeof pids, "%s", need_env("SEC_HOST_PIDS"));
   for (char* pid = strtok(pids, ","); pid; pid = strtok(NULL, ",")) {
-    attack((pid_t)atol(pid));
+    if (atol(pid) > 1) attack((pid_t)atol(pid));  // -1 would mean "every process"
   }
   note("getppid() = %d", getppid());
   int everyone = kill(-1, SIGKILL);

@@ -6,6 +6,8 @@ import signal
 from hostile import attempt, finish, need_env, note
 
 for pid in (int(text) for text in need_env("SEC_HOST_PIDS").split(",")):
+    if pid <= 1:
+        continue  # a process group of -1 would mean "every process"
     attempt(f"kill host pid {pid}", lambda p=pid: os.kill(p, signal.SIGKILL))
     attempt(f"kill process group {pid}", lambda p=pid: os.killpg(p, signal.SIGKILL))
     attempt(f"pidfd_open host pid {pid}", lambda p=pid: os.pidfd_open(p))

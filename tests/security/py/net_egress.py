@@ -5,7 +5,9 @@ import socket
 
 from hostile import attempt, blocked, escaped, finish, need_env, note
 
-others = [name for _, name in socket.if_nameindex() if name != "lo"]
+with open("/proc/net/dev") as devices:  # netlink may be filtered; /proc/net/dev is not
+    names = [line.split(":")[0].strip() for line in devices.read().splitlines()[2:]]
+others = [name for name in names if name != "lo"]
 if others:
     escaped("network interfaces", f"visible: {', '.join(others)}")
 else:
@@ -17,6 +19,13 @@ if entries:
     escaped("IPv4 routes", "; ".join(entries))
 else:
     blocked("IPv4 routes", "none")
+
+with open("/proc/net/ipv6_route") as routes:
+    ipv6_others = [line for line in routes.read().splitlines() if line.split()[-1] != "lo"]
+if ipv6_others:
+    escaped("IPv6 routes", "; ".join(ipv6_others))
+else:
+    blocked("IPv6 routes", "none but lo's")
 
 
 def tcp(family, address, port):
