@@ -1,6 +1,8 @@
 #include "policies/schema.h"
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 
 namespace policies {
 namespace {
@@ -258,7 +260,13 @@ const Field& caps_schema() {
 }
 
 void validate(const Document& document, const Field& schema, Diagnostics& errors) {
+  size_t first = errors.size();
   validate_value(document, schema, document.value, "", errors);
+  // nlohmann iterates keys in sorted order; operators read errors in file order.
+  std::stable_sort(errors.begin() + static_cast<std::ptrdiff_t>(first), errors.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   });
 }
 
 json with_defaults(const Field& schema, const json& value) {

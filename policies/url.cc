@@ -88,6 +88,38 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   return cidr;
 }
 
+// Host and optional port text from "host:port", "[v6]:port" or "host"; an error otherwise.
+std::optional<std::string> split_authority(std::string_view authority, std::string& host,
+                                           std::optional<std::string_view>& port_text) {
+  if (authority.find('@') != std::string_view::npos) return "credentials in URLs are not allowed";
+  std::string_view after;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "unterminated IPv6 address in URL";
+    host = lower(authority.substr(1, close - 1));
+    if (!is_ipv6(host)) return "\"" + host + "\" is not an IPv6 address";
+    after = authority.substr(close + 1);
+  } else {
+    size_t colon = std::min(authority.find(':'), authority.size());
+    host = lower(authority.substr(0, colon));
+    after = authority.substr(colon);
+    if (!host.empty() && host.back() == '.') host.pop_back();
+    if (host.empty()) return "URL has no host";
+    if (auto why = host_problem(host)) return why;
+  }
+  if (!after.empty() && after.front() != ':') return "unexpected text after the host";
+  if (!after.empty()) port_text = after.substr(1);
+  return std::nullopt;
+}
+
+std::optional<uint16_t> parse_port(std::string_view text) {
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (error != std::errc{} || end != text.data() + text.size() || port == 0 || port > 65535)
+    return std::nullopt;
+  return static_cast<uint16_t>(port);
+}
+
 }  // namespace
 
 std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem) {
@@ -108,35 +140,15 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
   if (parsed.scheme != "http" && parsed.scheme != "https")
     return fail("scheme \"" + parsed.scheme + "\" is not allowed; expected http or https");
   std::string_view rest = url.substr(scheme_end + 3);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.find('@') != std::string_view::npos)
-    return fail("credentials in URLs are not allowed");
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated IPv6 address in URL");
-    parsed.host = lower(authority.substr(1, close - 1));
-    if (!is_ipv6(parsed.host)) return fail("\"" + parsed.host + "\" is not an IPv6 address");
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') return fail("unexpected text after IPv6 address");
-    port_text = after.empty() ? after : after.substr(1);
-  } else {
-    size_t colon = authority.find(':');
-    parsed.host = lower(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-    if (!parsed.host.empty() && parsed.host.back() == '.') parsed.host.pop_back();
-    if (parsed.host.empty()) return fail("URL has no host");
-    if (auto why = host_problem(parsed.host)) return fail(*why);
-  }
+  std::optional<std::string_view> port_text;
+  if (auto why = split_authority(rest.substr(0, rest.find_first_of("/?#")), parsed.host, port_text))
+    return fail(*why);
   parsed.port = parsed.scheme == "https" ? 443 : 80;
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    auto [end, error] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (error != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535)
-      return fail("port \"" + std::string(port_text) + "\" is not a number from 1 to 65535");
-    parsed.port = static_cast<uint16_t>(port);
+  if (port_text) {
+    std::optional<uint16_t> port = parse_port(*port_text);
+    if (!port)
+      return fail("port \"" + std::string(*port_text) + "\" is not a number from 1 to 65535");
+    parsed.port = *port;
   }
   return parsed;
 }
