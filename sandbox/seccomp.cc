@@ -41,7 +41,9 @@ struct ContextRelease {
 };
 using Context = std::unique_ptr<void, ContextRelease>;
 
-std::string describe_errno(int error) { return std::strerror(error); }
+std::string describe_errno(int error) {
+  return std::strerror(error);
+}
 
 Status configure(const Context& context, const Profile& profile, std::string_view origin) {
   // We set no_new_privs ourselves, in the child, before loading (DESIGN.md step 4). A syscall
@@ -88,8 +90,8 @@ class ConflictCheck {
     std::vector<Use>& uses = uses_[number];
     for (const Use& use : uses) {
       if (use.action == rule.action || (!use.unconditional && !unconditional)) continue;
-      return Error{rule.json_path + ": \"" + name + "\" also has a rule with a different action at " +
-                   use.json_path +
+      return Error{rule.json_path + ": \"" + name +
+                   "\" also has a rule with a different action at " + use.json_path +
                    " and one of the two is unconditional, so libseccomp would drop the other; "
                    "expected one action, or conditional rules only"};
     }
@@ -120,12 +122,12 @@ Status add_rule(const Context& context, const Profile& profile, const SyscallRul
         comparisons.push_back({condition.index, static_cast<scmp_compare>(condition.op),
                                condition.value, condition.value_two});
       }
-      const int rc = seccomp_rule_add_array(context.get(), rule.action, number,
-                                            static_cast<unsigned>(comparisons.size()),
-                                            comparisons.data());
+      const int rc =
+          seccomp_rule_add_array(context.get(), rule.action, number,
+                                 static_cast<unsigned>(comparisons.size()), comparisons.data());
       if (rc < 0) {
-        return Error{std::string(origin) + ": " + rule.json_path + ": libseccomp refused the rule for \"" +
-                     name + "\": " + describe_errno(-rc)};
+        return Error{std::string(origin) + ": " + rule.json_path +
+                     ": libseccomp refused the rule for \"" + name + "\": " + describe_errno(-rc)};
       }
     }
   }
@@ -140,12 +142,13 @@ Expected<std::vector<sock_filter>> export_program(const Context& context, std::s
     return Error{where + "seccomp_export_bpf failed: " + describe_errno(-rc)};
   }
   struct stat status {};
-  if (fstat(memory.get(), &status) != 0) return Error{where + "fstat failed: " + describe_errno(errno)};
+  if (fstat(memory.get(), &status) != 0)
+    return Error{where + "fstat failed: " + describe_errno(errno)};
   const auto bytes = static_cast<std::size_t>(status.st_size);
   const std::size_t count = bytes / sizeof(sock_filter);
   if (bytes == 0 || bytes % sizeof(sock_filter) != 0) {
-    return Error{where + "got " + std::to_string(bytes) + " bytes; expected a non-empty multiple of " +
-                 std::to_string(sizeof(sock_filter))};
+    return Error{where + "got " + std::to_string(bytes) +
+                 " bytes; expected a non-empty multiple of " + std::to_string(sizeof(sock_filter))};
   }
   if (count > BPF_MAXINSNS) {
     return Error{where + "the filter has " + std::to_string(count) +
@@ -156,7 +159,8 @@ Expected<std::vector<sock_filter>> export_program(const Context& context, std::s
   for (std::size_t done = 0; done < bytes;) {
     const ssize_t got = pread(memory.get(), out + done, bytes - done, static_cast<off_t>(done));
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return Error{where + "reading it back failed: " + describe_errno(got < 0 ? errno : EIO)};
+    if (got <= 0)
+      return Error{where + "reading it back failed: " + describe_errno(got < 0 ? errno : EIO)};
     done += static_cast<std::size_t>(got);
   }
   return program;
@@ -167,16 +171,19 @@ Expected<FilterPtr> compile(std::string_view json_text, std::string_view origin,
   if (!profile) return profile.error();
   const Context context{seccomp_init(profile->default_action)};
   if (!context) return Error{std::string(origin) + ": seccomp_init failed (out of memory?)"};
-  if (Status configured = configure(context, *profile, origin); !configured) return configured.error();
+  if (Status configured = configure(context, *profile, origin); !configured)
+    return configured.error();
   ConflictCheck conflicts;
   for (const SyscallRule& rule : profile->rules) {
     // A rule that repeats the default action changes nothing (libseccomp refuses it).
     if (rule.action == profile->default_action) continue;
-    if (Status added = add_rule(context, *profile, rule, conflicts, origin); !added) return added.error();
+    if (Status added = add_rule(context, *profile, rule, conflicts, origin); !added)
+      return added.error();
   }
   Expected<std::vector<sock_filter>> program = export_program(context, origin);
   if (!program) return program.error();
-  return FilterPtr{std::make_shared<const Filter>(Filter{std::move(name), std::move(program).value()})};
+  return FilterPtr{
+      std::make_shared<const Filter>(Filter{std::move(name), std::move(program).value()})};
 }
 
 std::string base_name(const std::string& path) {
@@ -194,7 +201,8 @@ Expected<FilterPtr> load_profile_file(const std::string& path) {
   UniqueFd file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (!file) return Error{path + ": cannot open the seccomp profile: " + describe_errno(errno)};
   struct stat status {};
-  if (fstat(file.get(), &status) != 0) return Error{path + ": fstat failed: " + describe_errno(errno)};
+  if (fstat(file.get(), &status) != 0)
+    return Error{path + ": fstat failed: " + describe_errno(errno)};
   if (!S_ISREG(status.st_mode) || status.st_size > kMaxProfileBytes) {
     return Error{path + ": expected a regular file of at most " + std::to_string(kMaxProfileBytes) +
                  " bytes"};
@@ -204,7 +212,8 @@ Expected<FilterPtr> load_profile_file(const std::string& path) {
   while (done < text.size()) {
     const ssize_t got = read(file.get(), text.data() + done, text.size() - done);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Error{path + ": reading the seccomp profile failed: " + describe_errno(errno)};
+    if (got < 0)
+      return Error{path + ": reading the seccomp profile failed: " + describe_errno(errno)};
     if (got == 0) break;  // the file shrank while we read it; parse what is there
     done += static_cast<std::size_t>(got);
   }

@@ -112,8 +112,7 @@ std::optional<ArgCondition> merge_masked(const ArgCondition& a, const ArgConditi
   const bool b_satisfiable = (b.value_two & ~b.value) == 0;
   const bool agree = ((a.value_two ^ b.value_two) & a.value & b.value) == 0;
   if (!a_satisfiable || !b_satisfiable || !agree) return std::nullopt;
-  return ArgCondition{a.index, CompareOp::kMaskedEq, a.value | b.value,
-                      a.value_two | b.value_two};
+  return ArgCondition{a.index, CompareOp::kMaskedEq, a.value | b.value, a.value_two | b.value_two};
 }
 
 // The alternatives for one argument: std::nullopt inside means "no comparison needed" (the

@@ -2,20 +2,19 @@
 // every value has the expected type, and each error names the JSON path. includes/excludes are
 // evaluated here for a sandbox on this host that holds no capabilities, as Docker does for a
 // container with every capability dropped.
+#include "sandbox/seccomp_profile.h"
+
 #include <seccomp.h>
-#include <sys/utsname.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <initializer_list>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
-
-#include "sandbox/seccomp_profile.h"
 
 namespace sandbox::seccomp::detail {
 namespace {
@@ -86,7 +85,8 @@ std::uint64_t as_unsigned(const json& value, const std::string& path, std::uint6
 }
 
 std::vector<std::string> as_string_list(const json& value, const std::string& path) {
-  if (!value.is_array()) fail(path, std::string("expected a list of strings, got ") + value.type_name());
+  if (!value.is_array())
+    fail(path, std::string("expected a list of strings, got ") + value.type_name());
   std::vector<std::string> strings;
   for (std::size_t i = 0; i < value.size(); ++i) {
     strings.push_back(as_string(value[i], element_path(path, i)));
@@ -99,58 +99,13 @@ const json& as_list(const json& value, const std::string& path) {
   return value;
 }
 
-// ---- the host the sandbox runs on --------------------------------------------------------
-
-struct Host {
-  std::uint32_t native_arch = 0;
-  std::string go_arch;  // Docker's name for it in includes/excludes "arches" (Go's GOARCH)
-  std::vector<std::uint32_t> compat_arches;  // other ABIs this kernel can run
-  unsigned kernel_major = 0;
-  unsigned kernel_minor = 0;
-};
-
-Host this_host() {
-  Host host;
-  host.native_arch = seccomp_arch_native();
-  switch (host.native_arch) {
-    case SCMP_ARCH_X86_64:
-      host.go_arch = "amd64";
-      host.compat_arches = {SCMP_ARCH_X86, SCMP_ARCH_X32};
-      break;
-    case SCMP_ARCH_AARCH64:
-      host.go_arch = "arm64";
-      host.compat_arches = {SCMP_ARCH_ARM};
-      break;
-    case SCMP_ARCH_S390X:
-      host.go_arch = "s390x";
-      host.compat_arches = {SCMP_ARCH_S390};
-      break;
-    case SCMP_ARCH_RISCV64:
-      host.go_arch = "riscv64";
-      break;
-    case SCMP_ARCH_PPC64LE:
-      host.go_arch = "ppc64le";
-      break;
-    default:
-      break;
-  }
-  utsname names{};
-  if (uname(&names) == 0) {
-    std::sscanf(names.release, "%u.%u", &host.kernel_major, &host.kernel_minor);
-  }
-  return host;
-}
-
-// "SCMP_ARCH_X86_64" -> SCMP_ARCH_X86_64; 0 for an architecture libseccomp does not know.
+// An SCMP_ARCH_* name's token, 0 when libseccomp does not know it.
 std::uint32_t resolve_arch(const std::string& name, const std::string& path) {
-  constexpr std::string_view kPrefix = "SCMP_ARCH_";
-  if (name.rfind(kPrefix, 0) != 0) {
-    fail(path, "\"" + name + "\" is not an architecture; expected a name such as \"SCMP_ARCH_X86_64\"");
+  if (name.rfind("SCMP_ARCH_", 0) != 0) {
+    fail(path,
+         "\"" + name + "\" is not an architecture; expected a name such as \"SCMP_ARCH_X86_64\"");
   }
-  std::string lower = name.substr(kPrefix.size());
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return seccomp_arch_resolve_name(lower.c_str());
+  return arch_token(name);
 }
 
 // ---- actions -----------------------------------------------------------------------------
@@ -182,7 +137,8 @@ std::uint32_t parse_action(const json& action_json, const std::string& action_pa
   };
   for (const auto& [known, value] : kPlainActions) {
     if (name != known) continue;
-    if (errno_json) fail(errno_path, "applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not " + name);
+    if (errno_json)
+      fail(errno_path, "applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not " + name);
     return value;
   }
   fail(action_path,
@@ -196,9 +152,12 @@ std::uint32_t parse_action(const json& action_json, const std::string& action_pa
 ArgCondition parse_arg(const json& arg, const std::string& path) {
   require_object(arg, path, {"index", "value", "valueTwo", "op"});
   static const std::pair<std::string_view, CompareOp> kOps[] = {
-      {"SCMP_CMP_NE", CompareOp::kNe}, {"SCMP_CMP_LT", CompareOp::kLt},
-      {"SCMP_CMP_LE", CompareOp::kLe}, {"SCMP_CMP_EQ", CompareOp::kEq},
-      {"SCMP_CMP_GE", CompareOp::kGe}, {"SCMP_CMP_GT", CompareOp::kGt},
+      {"SCMP_CMP_NE", CompareOp::kNe},
+      {"SCMP_CMP_LT", CompareOp::kLt},
+      {"SCMP_CMP_LE", CompareOp::kLe},
+      {"SCMP_CMP_EQ", CompareOp::kEq},
+      {"SCMP_CMP_GE", CompareOp::kGe},
+      {"SCMP_CMP_GT", CompareOp::kGt},
       {"SCMP_CMP_MASKED_EQ", CompareOp::kMaskedEq},
   };
   ArgCondition condition;
@@ -206,7 +165,8 @@ ArgCondition parse_arg(const json& arg, const std::string& path) {
       as_unsigned(required_member(arg, path, "index", "an argument index from 0 to 5"),
                   member_path(path, "index"), 5));
   const std::string op_path = member_path(path, "op");
-  const std::string op = as_string(required_member(arg, path, "op", "an SCMP_CMP_* operator"), op_path);
+  const std::string op =
+      as_string(required_member(arg, path, "op", "an SCMP_CMP_* operator"), op_path);
   const auto known = std::find_if(std::begin(kOps), std::end(kOps),
                                   [&](const auto& entry) { return entry.first == op; });
   if (known == std::end(kOps)) {
@@ -222,63 +182,35 @@ ArgCondition parse_arg(const json& arg, const std::string& path) {
     condition.value_two = as_unsigned(*two, member_path(path, "valueTwo"), kAny);
   }
   if (condition.op != CompareOp::kMaskedEq && condition.value_two != 0) {
-    fail(member_path(path, "valueTwo"), "is used only by SCMP_CMP_MASKED_EQ; expected it absent or 0");
+    fail(member_path(path, "valueTwo"),
+         "is used only by SCMP_CMP_MASKED_EQ; expected it absent or 0");
   }
   return condition;
 }
 
-struct Condition {
-  std::vector<std::string> caps;
-  std::vector<std::string> arches;
-  bool has_min_kernel = false;
-  unsigned min_major = 0;
-  unsigned min_minor = 0;
-};
-
-Condition parse_condition(const json& filter, const std::string& path) {
+HostCriteria parse_criteria(const json& filter, const std::string& path) {
   require_object(filter, path, {"caps", "arches", "minKernel"});
-  Condition condition;
+  HostCriteria criteria;
   if (const json* caps = optional_member(filter, "caps")) {
-    condition.caps = as_string_list(*caps, member_path(path, "caps"));
+    criteria.caps = as_string_list(*caps, member_path(path, "caps"));
   }
   if (const json* arches = optional_member(filter, "arches")) {
-    condition.arches = as_string_list(*arches, member_path(path, "arches"));
+    criteria.arches = as_string_list(*arches, member_path(path, "arches"));
   }
   if (const json* kernel = optional_member(filter, "minKernel")) {
     const std::string kernel_path = member_path(path, "minKernel");
     const std::string version = as_string(*kernel, kernel_path);
     char trailing = 0;
-    if (std::sscanf(version.c_str(), "%u.%u%c", &condition.min_major, &condition.min_minor,
-                    &trailing) != 2 || !std::isdigit(static_cast<unsigned char>(version.front()))) {
-      fail(kernel_path, "\"" + version + "\" is not a kernel version; expected \"<major>.<minor>\" such as \"4.8\"");
+    if (std::sscanf(version.c_str(), "%u.%u%c", &criteria.min_major, &criteria.min_minor,
+                    &trailing) != 2 ||
+        !std::isdigit(static_cast<unsigned char>(version.front()))) {
+      fail(kernel_path,
+           "\"" + version +
+               "\" is not a kernel version; expected \"<major>.<minor>\" such as \"4.8\"");
     }
-    condition.has_min_kernel = true;
+    criteria.has_min_kernel = true;
   }
-  return condition;
-}
-
-bool kernel_at_least(const Host& host, const Condition& condition) {
-  return std::pair(host.kernel_major, host.kernel_minor) >=
-         std::pair(condition.min_major, condition.min_minor);
-}
-
-bool lists(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// Docker's rules: every "includes" criterion must hold, no "excludes" criterion may. The
-// sandbox holds no capabilities, so an entry that needs one never applies.
-bool applies_here(const Condition* includes, const Condition* excludes, const Host& host) {
-  if (includes != nullptr) {
-    if (!includes->arches.empty() && !lists(includes->arches, host.go_arch)) return false;
-    if (!includes->caps.empty()) return false;
-    if (includes->has_min_kernel && !kernel_at_least(host, *includes)) return false;
-  }
-  if (excludes != nullptr) {
-    if (!excludes->arches.empty() && lists(excludes->arches, host.go_arch)) return false;
-    if (excludes->has_min_kernel && kernel_at_least(host, *excludes)) return false;
-  }
-  return true;
+  return criteria;
 }
 
 std::vector<std::string> parse_names(const json& entry, const std::string& path) {
@@ -288,23 +220,27 @@ std::vector<std::string> parse_names(const json& entry, const std::string& path)
     fail(path, "has both \"names\" and \"name\"; expected only one");
   }
   if (legacy_name != nullptr) return {as_string(*legacy_name, member_path(path, "name"))};
-  if (names == nullptr) fail(member_path(path, "names"), "missing; expected a list of syscall names");
+  if (names == nullptr)
+    fail(member_path(path, "names"), "missing; expected a list of syscall names");
   std::vector<std::string> list = as_string_list(*names, member_path(path, "names"));
-  if (list.empty()) fail(member_path(path, "names"), "is empty; expected at least one syscall name");
+  if (list.empty())
+    fail(member_path(path, "names"), "is empty; expected at least one syscall name");
   return list;
 }
 
 // The rule, or an empty `names` when the entry does not apply to this host.
 SyscallRule parse_syscall(const json& entry, const std::string& path, const Host& host) {
-  require_object(entry, path,
-                 {"names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"});
+  require_object(
+      entry, path,
+      {"names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"});
   SyscallRule rule;
   rule.json_path = path;
   std::vector<std::string> names = parse_names(entry, path);
   rule.action = parse_action(required_member(entry, path, "action", "an SCMP_ACT_* action"),
                              member_path(path, "action"), optional_member(entry, "errnoRet"),
                              member_path(path, "errnoRet"));
-  if (const json* comment = optional_member(entry, "comment")) as_string(*comment, member_path(path, "comment"));
+  if (const json* comment = optional_member(entry, "comment"))
+    as_string(*comment, member_path(path, "comment"));
   std::vector<ArgCondition> conditions;
   if (const json* args = optional_member(entry, "args")) {
     const std::string args_path = member_path(path, "args");
@@ -317,13 +253,13 @@ SyscallRule parse_syscall(const json& entry, const std::string& path, const Host
   } else {
     rule.alternatives = {{}};
   }
-  std::optional<Condition> includes;
-  std::optional<Condition> excludes;
+  std::optional<HostCriteria> includes;
+  std::optional<HostCriteria> excludes;
   if (const json* filter = optional_member(entry, "includes")) {
-    includes = parse_condition(*filter, member_path(path, "includes"));
+    includes = parse_criteria(*filter, member_path(path, "includes"));
   }
   if (const json* filter = optional_member(entry, "excludes")) {
-    excludes = parse_condition(*filter, member_path(path, "excludes"));
+    excludes = parse_criteria(*filter, member_path(path, "excludes"));
   }
   if (applies_here(includes ? &*includes : nullptr, excludes ? &*excludes : nullptr, host)) {
     rule.names = std::move(names);
@@ -335,7 +271,8 @@ SyscallRule parse_syscall(const json& entry, const std::string& path, const Host
 
 void add_arch(Profile& profile, std::uint32_t arch, const Host& host) {
   const auto& extra = profile.extra_arches;
-  if (arch == host.native_arch || std::find(extra.begin(), extra.end(), arch) != extra.end()) return;
+  if (arch == host.native_arch || std::find(extra.begin(), extra.end(), arch) != extra.end())
+    return;
   profile.extra_arches.push_back(arch);
 }
 
@@ -347,12 +284,13 @@ void parse_arch_map(const json& arch_map, Profile& profile, const Host& host) {
     const json& entry = arch_map[i];
     require_object(entry, entry_path, {"architecture", "subArchitectures"});
     const std::string arch_path = member_path(entry_path, "architecture");
-    const std::string arch = as_string(required_member(entry, entry_path, "architecture",
-                                                       "a name such as \"SCMP_ARCH_X86_64\""),
-                                       arch_path);
+    const std::string arch = as_string(
+        required_member(entry, entry_path, "architecture", "a name such as \"SCMP_ARCH_X86_64\""),
+        arch_path);
     std::vector<std::string> subs;
     const std::string subs_path = member_path(entry_path, "subArchitectures");
-    if (const json* list = optional_member(entry, "subArchitectures")) subs = as_string_list(*list, subs_path);
+    if (const json* list = optional_member(entry, "subArchitectures"))
+      subs = as_string_list(*list, subs_path);
     if (resolve_arch(arch, arch_path) != host.native_arch) continue;
     for (std::size_t j = 0; j < subs.size(); ++j) {
       const std::uint32_t sub = resolve_arch(subs[j], element_path(subs_path, j));
@@ -380,15 +318,17 @@ void refuse_unsupported(const json& root) {
   if (const json* flags = optional_member(root, "flags")) {
     const std::vector<std::string> names = as_string_list(*flags, "flags");
     if (!names.empty()) {
-      fail("flags/0", "\"" + names.front() + "\" is not supported: agentd loads filters itself, "
-                      "without flags; expected an empty list");
+      fail("flags/0", "\"" + names.front() +
+                          "\" is not supported: agentd loads filters itself, "
+                          "without flags; expected an empty list");
     }
   }
   for (std::string_view key : {"listenerPath", "listenerMetadata"}) {
     if (const json* value = optional_member(root, key)) {
       if (!as_string(*value, std::string(key)).empty()) {
-        fail(std::string(key), "is not supported: agentd runs no seccomp notifier; expected it "
-                               "absent or empty");
+        fail(std::string(key),
+             "is not supported: agentd runs no seccomp notifier; expected it "
+             "absent or empty");
       }
     }
   }

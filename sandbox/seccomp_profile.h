@@ -39,6 +39,32 @@ struct Profile {
   std::vector<SyscallRule> rules;
 };
 
+// What the profile's includes/excludes look at (seccomp_host.cc).
+struct Host {
+  std::uint32_t native_arch = 0;
+  std::string go_arch;  // Docker's name for it in includes/excludes "arches" (Go's GOARCH)
+  std::vector<std::uint32_t> compat_arches;  // other ABIs this kernel runs (x86 and x32 on x86_64)
+  unsigned kernel_major = 0;
+  unsigned kernel_minor = 0;
+};
+Host this_host();
+
+// An "includes" or "excludes" object of a syscalls[] entry.
+struct HostCriteria {
+  std::vector<std::string> caps;
+  std::vector<std::string> arches;
+  bool has_min_kernel = false;
+  unsigned min_major = 0;
+  unsigned min_minor = 0;
+};
+
+// Docker's rule: every "includes" criterion holds and no "excludes" one does, for a sandbox
+// that holds no capabilities. Either may be null.
+bool applies_here(const HostCriteria* includes, const HostCriteria* excludes, const Host& host);
+
+// "SCMP_ARCH_X86_64" -> SCMP_ARCH_X86_64; 0 for a name libseccomp does not know.
+std::uint32_t arch_token(std::string_view scmp_arch_name);
+
 // Parses Docker's seccomp JSON for a sandbox on this host (native architecture, running
 // kernel) that holds no capabilities. Errors read "<origin>: <json path>: <what was expected>".
 Expected<Profile> parse_docker_profile(std::string_view json_text, std::string_view origin);
