@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -112,6 +113,8 @@ def main():
     except fixtures.Unavailable as missing:
         print(f"SKIP: {missing}")
         return SKIP
+    except Exception:  # noqa: BLE001 - report the runs so far, then the runner's own error
+        failures = ["the runner failed:\n" + traceback.format_exc()]
     for run in session.runs:
         print(run.describe())
     for failure in failures:

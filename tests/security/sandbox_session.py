@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -113,8 +114,8 @@ class Observation:
 class Run:
     """One agentbox invocation, started in the background; wait() finishes it."""
 
-    def __init__(self, session, label, command, stdin, pass_fds, timeout):
-        self.session, self.label, self.command, self.timeout = session, label, command, timeout
+    def __init__(self, label, command, stdin, pass_fds, timeout):
+        self.label, self.command, self.timeout = label, command, timeout
         self.marker = next(a for a in command if a.startswith("AGENTD_SEC_MARK="))
         self.observation = Observation()
         self.result, self.failures, self.returncode = None, [], None
@@ -181,6 +182,11 @@ class Run:
         leftovers = self._wait_until(lambda: processes_with_marker(self.marker))
         if leftovers:
             self.failures.append(f"sandbox processes left on the host after the run: {leftovers}")
+            for pid in leftovers:  # reported; now keep the machine clean for the next case
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         remaining = self._wait_until(
             lambda: [d for d in self.observation.cgroups.values() if os.path.isdir(d)])
         if remaining:
@@ -245,7 +251,7 @@ class Session:
     def start(self, label, program, args=(), flags=(), env=None, stdin=None, pass_fds=(),
               timeout=30):
         command = self.command(program, args, flags, env or {})
-        run = Run(self, label, command, stdin, tuple(pass_fds), timeout)
+        run = Run(label, command, stdin, tuple(pass_fds), timeout)
         self.runs.append(run)
         return run
 

@@ -71,9 +71,14 @@ class VictimFiles(VictimScenario):
         if not self.victim_ready:
             return failures
         for name in ("secret", "private/secret"):
-            with open(os.path.join(self.victim_dir, name)) as secret:
-                if secret.read() != self.secret:
-                    failures.append(f"the victim's {name} changed on the host")
+            try:
+                with open(os.path.join(self.victim_dir, name)) as secret:
+                    intact = secret.read() == self.secret
+            except OSError as error:
+                intact = False
+                name += f" ({error.strerror})"
+            if not intact:
+                failures.append(f"the victim's {name} changed or vanished on the host")
         if self.secret in self.output_of("attacker"):
             failures.append("the victim's secret appears in the attacker's output")
         failures += self.check_distinct_uids()
@@ -81,18 +86,17 @@ class VictimFiles(VictimScenario):
 
     def check_distinct_uids(self):
         """Files each sandbox created show their host uids: distinct, and not privileged."""
-        victim_file = os.path.join(self.victim_dir, "secret")
-        attacker_file = os.path.join(self.victim_dir, f"attacker-{self.session.token}")
-        if not os.path.exists(attacker_file):
-            return ["the attacker could not leave its own file; cannot compare host uids"]
-        victim_uid = os.lstat(victim_file).st_uid
-        attacker_uid = os.lstat(attacker_file).st_uid
+        owners = {}
+        for role, name in (("victim", "ready"), ("attacker", f"attacker-{self.session.token}")):
+            try:
+                owners[role] = os.lstat(os.path.join(self.victim_dir, name)).st_uid
+            except OSError:
+                return [f"the {role}'s file {name} is missing; cannot compare host uids"]
         failures = []
-        if victim_uid == attacker_uid:
-            failures.append(f"two concurrent sandboxes share host uid {victim_uid}")
-        for role, uid in (("victim", victim_uid), ("attacker", attacker_uid)):
-            if uid < 100000:
-                failures.append(f"the {role}'s files belong to host uid {uid}, not a sandbox uid")
+        if owners["victim"] == owners["attacker"]:
+            failures.append(f"two concurrent sandboxes share host uid {owners['victim']}")
+        failures += [f"the {role}'s files belong to host uid {uid}, not a sandbox uid"
+                     for role, uid in owners.items() if uid < 100000]
         return failures
 
     def output_of(self, label):

@@ -5,15 +5,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "tests/security/c/file_writes.h"
 #include "tests/security/c/memory_eater.h"
-
-static int write_text(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return errno;
-  int err = write(fd, text, strlen(text)) < 0 ? errno : 0;
-  close(fd);
-  return err;
-}
 
 // With a cgroup namespace every hierarchy shows "/": anything else leaks the host's layout.
 static void check_own_cgroup_path(void) {

@@ -36,7 +36,8 @@ static inline const char* errno_name(int err) {
   return name ? name : "E?";
 }
 
-__attribute__((format(printf, 2, 3))) static inline void blocked(const char* what, const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static inline void blocked(const char* what,
+                                                                 const char* fmt, ...) {
   va_list args;
   va_start(args, fmt);
   printf("BLOCKED %s: ", what);
@@ -46,7 +47,8 @@ __attribute__((format(printf, 2, 3))) static inline void blocked(const char* wha
   hostile_blocked_count++;
 }
 
-__attribute__((format(printf, 2, 3))) static inline void escaped(const char* what, const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static inline void escaped(const char* what,
+                                                                 const char* fmt, ...) {
   va_list args;
   va_start(args, fmt);
   printf("ESCAPED %s: ", what);

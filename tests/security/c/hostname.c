@@ -3,15 +3,7 @@
 #include <fcntl.h>
 #include <sys/utsname.h>
 
-#include "tests/security/c/hostile.h"
-
-static int write_text(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return errno;
-  int err = write(fd, text, strlen(text)) < 0 ? errno : 0;
-  close(fd);
-  return err;
-}
+#include "tests/security/c/file_writes.h"
 
 int main(void) {
   const char* host_hostname = need_env("SEC_HOST_HOSTNAME");

@@ -4,13 +4,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "tests/security/c/hostile.h"
-
-static long pidfd_signal(pid_t pid) {
-  long pidfd = syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) return -1;
-  return syscall(SYS_pidfd_send_signal, (int)pidfd, SIGKILL, NULL, 0);
-}
+#include "tests/security/c/pidfd_kill.h"
 
 static long pin_to_cpu0(pid_t pid) {
   cpu_set_t cpus;
@@ -25,7 +19,7 @@ static void attack(pid_t pid) {
   ATTEMPT(ON("kill"), kill(pid, SIGKILL));
   ATTEMPT(ON("kill process group of"), kill(-pid, SIGKILL));
   ATTEMPT(ON("tgkill"), syscall(SYS_tgkill, pid, pid, SIGKILL));
-  ATTEMPT(ON("pidfd_send_signal"), pidfd_signal(pid));
+  ATTEMPT(ON("pidfd_send_signal"), pidfd_kill(pid));
   ATTEMPT(ON("setpriority"), setpriority(PRIO_PROCESS, (id_t)pid, 19));
   ATTEMPT(ON("sched_setaffinity"), pin_to_cpu0(pid));
 #undef ON

@@ -10,6 +10,7 @@ int main(void) {
   ATTEMPT_PERM("init_module", syscall(SYS_init_module, NULL, 0, ""));
   int fd = open("/dev/null", O_RDONLY);
   ATTEMPT_PERM("finit_module", syscall(SYS_finit_module, fd, "", 0));
-  ATTEMPT_PERM("delete_module", syscall(SYS_delete_module, "agentd_sec_no_such_module", O_NONBLOCK));
+  ATTEMPT_PERM("delete_module",
+               syscall(SYS_delete_module, "agentd_sec_no_such_module", O_NONBLOCK));
   return finish();
 }

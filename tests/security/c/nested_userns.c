@@ -9,16 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "tests/security/c/hostile.h"
-
-static int write_text(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return errno;
-  ssize_t written = write(fd, text, strlen(text));
-  int err = written < 0 ? errno : 0;
-  close(fd);
-  return err;
-}
+#include "tests/security/c/file_writes.h"
 
 // Enters a new user+mount namespace as its root; 0 on success, else the errno.
 static int become_nested_root(void) {

@@ -3,30 +3,7 @@
 // compares the host's values before and after.
 #include <fcntl.h>
 
-#include "tests/security/c/hostile.h"
-
-// 0 if the current value of `path` could be written back, else the errno.
-static int write_back(const char* path) {
-  char value[4096];
-  int fd = open(path, O_RDONLY);
-  ssize_t got = fd < 0 ? -1 : read(fd, value, sizeof value);
-  if (fd >= 0) close(fd);
-  if (got < 0) return errno;
-  fd = open(path, O_WRONLY);
-  if (fd < 0) return errno;
-  ssize_t written = write(fd, value, (size_t)got);
-  int err = written < 0 ? errno : 0;
-  close(fd);
-  return err;
-}
-
-static int write_text(const char* path, const char* text) {
-  int fd = open(path, O_WRONLY);
-  if (fd < 0) return errno;
-  int err = write(fd, text, strlen(text)) < 0 ? errno : 0;
-  close(fd);
-  return err;
-}
+#include "tests/security/c/file_writes.h"
 
 int main(void) {
   const char* settings[] = {

@@ -2,15 +2,8 @@
 // the runner checks afterwards that the victim is still alive and finishes normally.
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
-#include "tests/security/c/hostile.h"
-
-static long pidfd_signal(pid_t pid) {
-  long pidfd = syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) return -1;
-  return syscall(SYS_pidfd_send_signal, (int)pidfd, SIGKILL, NULL, 0);
-}
+#include "tests/security/c/pidfd_kill.h"
 
 int main(void) {
   const pid_t victim = (pid_t)atol(need_env("SEC_VICTIM_PID"));
@@ -24,7 +17,7 @@ int main(void) {
   }
   ATTEMPT("kill victim pid", kill(victim, SIGKILL));
   ATTEMPT("kill victim process group", kill(-victim, SIGKILL));
-  ATTEMPT("pidfd_send_signal victim", pidfd_signal(victim));
+  ATTEMPT("pidfd_send_signal victim", pidfd_kill(victim));
   ATTEMPT("setpriority victim", setpriority(PRIO_PROCESS, (id_t)victim, 19));
   int everyone = kill(-1, SIGKILL);
   note("kill(-1, SIGKILL): %s (only this sandbox's own processes may be hit)",

@@ -5,20 +5,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "tests/security/c/hostile.h"
-
-static int write_back(const char* path) {
-  char value[4096];
-  int fd = open(path, O_RDONLY);
-  ssize_t got = fd < 0 ? -1 : read(fd, value, sizeof value);
-  if (fd >= 0) close(fd);
-  if (got < 0) return errno;
-  fd = open(path, O_WRONLY);
-  if (fd < 0) return errno;
-  int err = write(fd, value, (size_t)got) < 0 ? errno : 0;
-  close(fd);
-  return err;
-}
+#include "tests/security/c/file_writes.h"
 
 static int count_entries(const char* path) {
   DIR* dir = opendir(path);

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   const int wait_seconds = argc > 1 ? atoi(argv[1]) : 20;
   mkdir("/workspace/private", 0700);
   chmod("/workspace/private", 0700);
-  if (write_secret("/workspace/secret", secret) || write_secret("/workspace/private/secret", secret)) {
+  if (write_secret("/workspace/secret", secret) ||
+      write_secret("/workspace/private/secret", secret)) {
     printf("RESULT FAIL could not write the secret: %s\n", errno_name(errno));
     return 2;
   }

@@ -20,5 +20,6 @@ else:
     blocked("fd exhaustion", f"{reason} after {count} fds")
 for fd in held:
     os.close(fd)
-attempt("raise RLIMIT_NOFILE", lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1 << 20, 1 << 20)))
+attempt("raise RLIMIT_NOFILE",
+        lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1 << 20, 1 << 20)))
 finish()

@@ -15,7 +15,8 @@ while children < limit * 4 + 64:  # stop before harming a host with no limit
         if children + 1 > limit:
             escaped("pids limit", f"{children + 1} processes exceed the limit of {limit}")
         else:
-            blocked("fork beyond pids limit", f"{errno_name(error.errno)} after {children + 1} processes")
+            blocked("fork beyond pids limit",
+                    f"{errno_name(error.errno)} after {children + 1} processes")
         finish()
     if pid == 0:
         signal.pause()
