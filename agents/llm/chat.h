@@ -12,6 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace agents {
+class EventSink;
+}
+
 namespace agents::llm {
 
 struct ToolCall {
@@ -52,6 +56,8 @@ struct ChatRequest {
   std::string task_id;
   std::string agent_id;
   std::string role;  // planner, worker, reducer, judge, proposer, aggregator, monitor, coder, tester
+  // Where this request's llm.* events go; null: the Client's default sink (if any).
+  agents::EventSink* events = nullptr;
 };
 
 struct Usage {
@@ -70,6 +76,7 @@ struct ChatResponse {
   std::string finish_reason;
   Usage usage;
   uint32_t attempts = 1;  // 1 + retries
+  std::string model;      // the configured model name that answered (ModelConfig::name)
 };
 
 struct ModelConfig {

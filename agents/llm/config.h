@@ -1,0 +1,25 @@
+// Named models from configuration:
+//   {"models": [{"name": "strong", "base_url": "http://127.0.0.1:8000/v1", "model": "qwen",
+//                "api_key_env": "VLLM_KEY", "max_concurrency": 64,
+//                "usd_per_million_input": 0.5, "usd_per_million_output": 1.5,
+//                "timeout": 120, "max_retries": 4}]}
+// `timeout` is in seconds (fractions allowed). name, base_url and model are required; the
+// rest default as in ModelConfig. Unknown keys, wrong types, bad values and duplicate names
+// are errors naming the key ("models[1].timeout: expected a positive number of seconds").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/llm/chat.h"
+#include "sandbox/expected.h"
+
+namespace agents::llm {
+
+sandbox::Expected<std::vector<ModelConfig>> parse_models(const nlohmann::json& document);
+// Reads and parses a file; errors name the file.
+sandbox::Expected<std::vector<ModelConfig>> load_models(const std::string& path);
+
+}  // namespace agents::llm
