@@ -12,6 +12,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Without ".so...", as libnvidia-container's compute and utility lists name them, minus
+// graphics, video and OpenCL.
 constexpr std::array<std::string_view, 11> kNames = {
     "libcuda",                     // the CUDA driver API
     "libnvidia-ml",                // NVML
@@ -32,8 +34,6 @@ bool is_versioned_soname_of(std::string_view soname, std::string_view name) {
 }
 
 }  // namespace
-
-std::span<const std::string_view> driver_library_names() { return kNames; }
 
 LibrarySelection select_driver_libraries(const std::vector<LdCacheEntry>& cache,
                                          std::string_view driver_version) {

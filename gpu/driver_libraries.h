@@ -3,7 +3,6 @@
 // cuInit, or worse, half works).
 #pragma once
 
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,10 +21,6 @@ struct LibrarySelection {
   std::vector<DriverLibrary> libraries;
   std::vector<std::string> skipped;  // entries passed over, and why
 };
-
-// Library names (without ".so...") as libnvidia-container's compute and utility lists give
-// them, minus graphics, video and OpenCL.
-std::span<const std::string_view> driver_library_names();
 
 // For each wanted library, the first cache entry whose file resolves (through its symlinks) to
 // a name ending in ".so.<driver_version>".

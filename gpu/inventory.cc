@@ -98,7 +98,6 @@ void check_control_nodes(std::optional<uint32_t> uvm_major, uint32_t nvidia_majo
 }
 
 void find_libraries(const DiscoveryOptions& options, Inventory& inventory) {
-  inventory.ld_cache = options.ld_cache;
   auto cache = read_ld_cache(options.ld_cache);
   if (!cache) {
     inventory.notes.push_back(cache.error().message);
@@ -122,6 +121,7 @@ const sandbox::DeviceNode* Inventory::control_node(std::string_view name) const 
 Inventory discover(const DiscoveryOptions& options) {
   Inventory inventory;
   inventory.root = options.root;
+  inventory.ld_cache = options.ld_cache;
   std::string procfs = under_root(options.root, "/proc/driver/nvidia");
   inventory.driver_procfs = fs::is_directory(procfs);
   if (auto version = read_file(procfs + "/version")) {

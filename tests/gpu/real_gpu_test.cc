@@ -1,0 +1,35 @@
+// On a machine with an NVIDIA GPU, driver and the CUDA probe: the whole self-test (isolation
+// and the probe inside a sandbox). Elsewhere it skips, saying what is missing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "gpu/selftest.h"
+#include "tests/gpu/fake_tree.h"
+
+namespace gpu {
+namespace {
+
+TEST(RealGpu, SelftestPasses) {
+  Inventory inventory = discover();
+  if (inventory.gpus.empty()) GTEST_SKIP() << "no NVIDIA GPU here: " << describe(inventory);
+  testing::FakeTree scratch("");
+  PassthroughOptions options;
+  options.staging_dir = scratch.path("staging");
+  auto passthrough = Passthrough::prepare(std::move(inventory), options);
+  ASSERT_TRUE(passthrough) << passthrough.error().message;
+  std::string probe = AGENTD_GPU_PROBE;
+  if (probe.empty() || !std::filesystem::exists(probe)) {
+    GTEST_SKIP() << "agentd-gpu-probe was not built (no CUDA compiler when configuring)";
+  }
+  auto runner = sandbox::Runner::create();
+  if (!runner) GTEST_SKIP() << "no sandbox runner here: " << runner.error().message;
+  SelftestOptions selftest{AGENTD_GPU_TOOL, probe, 0, 1, false};
+  SelftestReport report = run_selftest(*passthrough, **runner, selftest);
+  for (const auto& line : report.lines) std::cout << line << "\n";
+  EXPECT_EQ(report.outcome, SelftestOutcome::passed) << report.figures.dump();
+}
+
+}  // namespace
+}  // namespace gpu
