@@ -41,6 +41,18 @@ std::string element_path(const std::string& parent, std::size_t index) {
   return parent + "/" + std::to_string(index);
 }
 
+// A value for an error message: short, and never the dump of a (possibly huge or deeply
+// nested) structure from a hostile profile.
+std::string describe(const json& value) {
+  if (value.is_structured()) return value.type_name();
+  const std::string text = value.dump();
+  return text.size() > 64 ? text.substr(0, 64) + "..." : text;
+}
+
+std::string in_quotes(const std::string& text) {
+  return describe(json(text));
+}
+
 // ---- typed access ----------------------------------------------------------------------
 
 void require_object(const json& value, const std::string& path,
@@ -52,7 +64,11 @@ void require_object(const json& value, const std::string& path,
     for (std::string_view known : known_keys) {
       expected += (expected.empty() ? "" : ", ") + std::string(known);
     }
-    fail(member_path(path, key), "unknown key; expected one of: " + expected);
+    const bool plain = key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+                         return c > ' ' && c < 0x7f && c != '/';
+                       });
+    fail(member_path(path, plain ? key : in_quotes(key)),
+         "unknown key; expected one of: " + expected);
   }
 }
 
@@ -79,7 +95,7 @@ std::uint64_t as_unsigned(const json& value, const std::string& path, std::uint6
   const bool non_negative_integer =
       value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
   if (!non_negative_integer || value.get<std::uint64_t>() > max) {
-    fail(path, "expected an integer from 0 to " + std::to_string(max) + ", got " + value.dump());
+    fail(path, "expected an integer from 0 to " + std::to_string(max) + ", got " + describe(value));
   }
   return value.get<std::uint64_t>();
 }
@@ -103,7 +119,7 @@ const json& as_list(const json& value, const std::string& path) {
 std::uint32_t resolve_arch(const std::string& name, const std::string& path) {
   if (name.rfind("SCMP_ARCH_", 0) != 0) {
     fail(path,
-         "\"" + name + "\" is not an architecture; expected a name such as \"SCMP_ARCH_X86_64\"");
+         in_quotes(name) + " is not an architecture; expected a name such as \"SCMP_ARCH_X86_64\"");
   }
   return arch_token(name);
 }
@@ -142,8 +158,8 @@ std::uint32_t parse_action(const json& action_json, const std::string& action_pa
     return value;
   }
   fail(action_path,
-       "unknown action \"" + name +
-           "\"; expected SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, "
+       "unknown action " + in_quotes(name) +
+           "; expected SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, "
            "SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG");
 }
 
@@ -170,8 +186,8 @@ ArgCondition parse_arg(const json& arg, const std::string& path) {
   const auto known = std::find_if(std::begin(kOps), std::end(kOps),
                                   [&](const auto& entry) { return entry.first == op; });
   if (known == std::end(kOps)) {
-    fail(op_path, "unknown operator \"" + op +
-                      "\"; expected SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, "
+    fail(op_path, "unknown operator " + in_quotes(op) +
+                      "; expected SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, "
                       "SCMP_CMP_GE, SCMP_CMP_GT or SCMP_CMP_MASKED_EQ");
   }
   condition.op = known->second;
@@ -205,8 +221,8 @@ HostCriteria parse_criteria(const json& filter, const std::string& path) {
                     &trailing) != 2 ||
         !std::isdigit(static_cast<unsigned char>(version.front()))) {
       fail(kernel_path,
-           "\"" + version +
-               "\" is not a kernel version; expected \"<major>.<minor>\" such as \"4.8\"");
+           in_quotes(version) +
+               " is not a kernel version; expected \"<major>.<minor>\" such as \"4.8\"");
     }
     criteria.has_min_kernel = true;
   }
@@ -294,7 +310,7 @@ void parse_arch_map(const json& arch_map, Profile& profile, const Host& host) {
     if (resolve_arch(arch, arch_path) != host.native_arch) continue;
     for (std::size_t j = 0; j < subs.size(); ++j) {
       const std::uint32_t sub = resolve_arch(subs[j], element_path(subs_path, j));
-      if (sub == 0) fail(element_path(subs_path, j), "unknown architecture \"" + subs[j] + "\"");
+      if (sub == 0) fail(element_path(subs_path, j), "unknown architecture " + in_quotes(subs[j]));
       add_arch(profile, sub, host);
     }
   }
@@ -318,8 +334,8 @@ void refuse_unsupported(const json& root) {
   if (const json* flags = optional_member(root, "flags")) {
     const std::vector<std::string> names = as_string_list(*flags, "flags");
     if (!names.empty()) {
-      fail("flags/0", "\"" + names.front() +
-                          "\" is not supported: agentd loads filters itself, "
+      fail("flags/0", in_quotes(names.front()) +
+                          " is not supported: agentd loads filters itself, "
                           "without flags; expected an empty list");
     }
   }
