@@ -256,9 +256,14 @@ class Run : public std::enable_shared_from_this<Run> {
   // The child's report from between clone and execve, if it sent one before dying.
   std::optional<contain::ChildError> child_error() const {
     contain::ChildError error{};
-    const ssize_t n = ::recv(spawned_.sync.get(), &error, sizeof error, MSG_DONTWAIT);
-    if (n != static_cast<ssize_t>(sizeof error)) return std::nullopt;
-    return error;
+    // A child that died with our "placed" byte unread leaves ECONNRESET pending on our end,
+    // and the kernel reports that error once before handing out the record queued behind it.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const ssize_t n = ::recv(spawned_.sync.get(), &error, sizeof error, MSG_DONTWAIT);
+      if (n == static_cast<ssize_t>(sizeof error)) return error;
+      if (n >= 0 || errno != ECONNRESET) break;
+    }
+    return std::nullopt;
   }
 
   void complete_setup_error(std::string message) {
