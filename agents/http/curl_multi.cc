@@ -100,7 +100,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
  private:
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp);
   static int on_timer(CURLM* multi, long timeout_ms, void* userp);
-  void watch_socket(curl_socket_t fd, int what);
+  void watch_socket(curl_socket_t fd, int what, bool known);
   void forget_socket(curl_socket_t fd);
   void arm(const std::shared_ptr<SocketWatch>& watch);
   void wait(const std::shared_ptr<SocketWatch>& watch, WaitType type);
@@ -136,12 +136,11 @@ struct CancelRequest {
 // ---- requests ------------------------------------------------------------------------------
 
 void Client::Impl::start(Request request, Completion handler) {
-  auto transfer = std::make_unique<Transfer>();
+  auto transfer = std::make_unique<Transfer>(std::move(handler));
   Transfer& t = *transfer;
   t.id = next_id_++;
   t.request = std::move(request);
   t.sockets_opened = &sockets_opened_;
-  t.handler = std::move(handler);
   t.io_work = asio::prefer(executor_, asio::execution::outstanding_work.tracked);
   t.handler_work = asio::prefer(asio::get_associated_executor(t.handler, executor_),
                                 asio::execution::outstanding_work.tracked);
@@ -247,13 +246,13 @@ void Client::Impl::outside_curl(std::function<void(Impl&)> work) {
 
 // ---- libcurl <-> reactor -------------------------------------------------------------------
 
-int Client::Impl::on_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
+int Client::Impl::on_socket(CURL*, curl_socket_t fd, int what, void* userp, void* socketp) {
   auto& self = *static_cast<Impl*>(userp);
   try {
     if (what == CURL_POLL_REMOVE) {
       self.forget_socket(fd);
     } else {
-      self.watch_socket(fd, what);
+      self.watch_socket(fd, what, socketp != nullptr);
     }
   } catch (const std::exception&) {
     return -1;  // the reactor refused the socket; libcurl fails the transfers using it
@@ -261,10 +260,18 @@ int Client::Impl::on_socket(CURL*, curl_socket_t fd, int what, void* userp, void
   return 0;
 }
 
-void Client::Impl::watch_socket(curl_socket_t fd, int what) {
+// `known` is libcurl's word that this socket was announced before (curl_multi_assign). A
+// watch for an unknown socket under a known fd number is stale (the number was reused after
+// a close we were not told of), and its reactor registration died with the old socket.
+void Client::Impl::watch_socket(curl_socket_t fd, int what, bool known) {
   auto it = sockets_.find(fd);
+  if (it != sockets_.end() && !known) {
+    forget_socket(fd);
+    it = sockets_.end();
+  }
   if (it == sockets_.end()) {
     it = sockets_.emplace(fd, std::make_shared<SocketWatch>(executor_, fd)).first;
+    curl_multi_assign(multi_.get(), fd, it->second.get());
   }
   it->second->wanted = what;
   arm(it->second);

@@ -20,6 +20,10 @@ namespace agents::http::detail {
 using Completion = boost::asio::any_completion_handler<ResponseSignature>;
 
 struct Transfer {
+  // The handler is moved in at construction: Boost 1.81's any_completion_handler move
+  // assignment recurses forever (it copies from an lvalue through its template constructor).
+  explicit Transfer(Completion completion) : handler(std::move(completion)) {}
+
   uint64_t id = 0;
   Request request;
   Response response;

@@ -21,18 +21,11 @@
 #include "agents/events.h"
 #include "agents/http/curl_multi.h"
 #include "agents/llm/chat.h"
+#include "agents/llm/retry.h"
 #include "agents/llm/usage.h"
 #include "sandbox/expected.h"
 
 namespace agents::llm {
-
-struct RetryPolicy {
-  // Attempt n (1-based) waits a uniformly random time in [0, min(max_delay, base_delay·2^(n-1))]
-  // ("full jitter"), or what the server's Retry-After asks, capped at max_retry_after.
-  std::chrono::milliseconds base_delay{500};
-  std::chrono::milliseconds max_delay{30'000};
-  std::chrono::milliseconds max_retry_after{60'000};
-};
 
 struct ClientOptions {
   RetryPolicy retry;

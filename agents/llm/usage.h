@@ -12,7 +12,8 @@
 
 namespace agents::llm {
 
-// Cost in USD of `usage` at the model's prices (cached tokens are billed as input).
+// Cost in USD of `usage` at the model's prices. Cached and reasoning tokens are counted
+// inside prompt and completion tokens by the API, so they are billed there, once.
 double cost_of(const Usage& usage, const ModelConfig& model);
 
 class UsageLedger {

@@ -1,0 +1,340 @@
+// parse_task_spec: the client's task JSON (hostile input) to a TaskSpec. Every error names the
+// JSON pointer and what was expected; sizes and counts are bounded so that a spec cannot ask
+// the daemon for unbounded work (tenant quotas apply on top).
+#include <set>
+
+#include "agents/runtime/base64.h"
+#include "agents/runtime/json_fields.h"
+#include "agents/runtime/json_schema.h"
+#include "agents/task.h"
+#include "policies/tool_scope.h"
+
+namespace agents {
+namespace {
+
+using nlohmann::json;
+using runtime::Fields;
+using sandbox::Error;
+using sandbox::Expected;
+using sandbox::Ok;
+using sandbox::Status;
+
+constexpr size_t kMaxPromptBytes = 1 << 20;
+constexpr size_t kMaxInputBytes = 16 << 20;  // all input files together
+constexpr size_t kMaxInputFiles = 256;
+constexpr size_t kMaxTests = 256;
+constexpr uint64_t kMaxWorkers = 1024;
+
+#define AGENTD_TRY(target, expr)          \
+  auto target##_result = (expr);          \
+  if (!target##_result) return target##_result.error(); \
+  target = std::move(target##_result.value())
+
+#define AGENTD_CHECK(expr) \
+  if (auto status_ = (expr); !status_) return status_.error()
+
+Status parse_fan_out(const Fields& f, FanOutOptions& o) {
+  AGENTD_CHECK(f.only({"max_subtasks", "max_replans"}));
+  AGENTD_TRY(o.max_subtasks, f.count("max_subtasks", o.max_subtasks, 1, kMaxWorkers));
+  AGENTD_TRY(o.max_replans, f.count("max_replans", o.max_replans, 0, 10));
+  return Ok{};
+}
+
+constexpr std::string_view kDagTools[] = {"agent",     "run_code",   "http_get",
+                                          "read_file", "write_file", "list_files"};
+
+Status parse_dag(const Fields& f, DagOptions& o) {
+  AGENTD_CHECK(f.only({"max_steps", "max_replans", "allowed_tools"}));
+  AGENTD_TRY(o.max_steps, f.count("max_steps", o.max_steps, 1, 256));
+  AGENTD_TRY(o.max_replans, f.count("max_replans", o.max_replans, 0, 10));
+  if (const json* tools = f.find("allowed_tools")) {
+    if (!tools->is_array()) return f.error("allowed_tools", "a list of tool names");
+    for (const json& tool : *tools) {
+      const bool known = tool.is_string() && std::find(std::begin(kDagTools), std::end(kDagTools),
+                                                       tool.get<std::string>()) != std::end(kDagTools);
+      if (!known)
+        return f.error("allowed_tools", "tool names among agent, run_code, http_get, read_file, "
+                                        "write_file, list_files");
+      o.allowed_tools.push_back(tool.get<std::string>());
+    }
+  }
+  return Ok{};
+}
+
+Status parse_best_of_n(const Fields& f, BestOfNOptions& o) {
+  AGENTD_CHECK(f.only({"n", "language", "first_pass_wins", "use_judge", "tester_agents"}));
+  AGENTD_TRY(o.n, f.count("n", o.n, 1, 64));
+  AGENTD_TRY(o.language, f.string("language", o.language, 16));
+  if (!policies::parse_language(o.language))
+    return f.error("language", "one of python, bash, c, cpp, node");
+  AGENTD_TRY(o.first_pass_wins, f.boolean("first_pass_wins", o.first_pass_wins));
+  AGENTD_TRY(o.use_judge, f.boolean("use_judge", o.use_judge));
+  AGENTD_TRY(o.tester_agents, f.count("tester_agents", o.tester_agents, 0, 16));
+  return Ok{};
+}
+
+Status parse_vote(const Fields& f, VoteOptions& o) {
+  AGENTD_CHECK(f.only({"n", "quorum", "debate_rounds", "normalization", "ties"}));
+  AGENTD_TRY(o.n, f.count("n", o.n, 1, 64));
+  AGENTD_TRY(o.quorum, f.number("quorum", o.quorum, 0, 1));
+  AGENTD_TRY(o.debate_rounds, f.count("debate_rounds", o.debate_rounds, 0, 5));
+  std::string normalization;
+  AGENTD_TRY(normalization, f.string("normalization", "text", 16));
+  if (normalization == "exact") o.normalization = VoteNormalization::exact;
+  else if (normalization == "text") o.normalization = VoteNormalization::text;
+  else if (normalization == "number") o.normalization = VoteNormalization::number;
+  else if (normalization == "json") o.normalization = VoteNormalization::json;
+  else return f.error("normalization", "one of exact, text, number, json");
+  std::string ties;
+  AGENTD_TRY(ties, f.string("ties", "report", 16));
+  if (ties != "report" && ties != "judge") return f.error("ties", "\"report\" or \"judge\"");
+  o.ties_to_judge = ties == "judge";
+  return Ok{};
+}
+
+Status parse_moa(const Fields& f, MoaOptions& o) {
+  AGENTD_CHECK(f.only({"layers", "proposers"}));
+  AGENTD_TRY(o.layers, f.count("layers", o.layers, 1, 8));
+  AGENTD_TRY(o.proposers, f.count("proposers", o.proposers, 1, 16));
+  return Ok{};
+}
+
+Status parse_options(const json& root, TaskSpec& spec) {
+  static const json empty = json::object();
+  const json* options = root.contains("options") ? &root["options"] : &empty;
+  Fields f(*options, "/options");
+  AGENTD_CHECK(f.is_object());
+  switch (spec.pattern) {
+    case PatternKind::fan_out: return parse_fan_out(f, spec.fan_out);
+    case PatternKind::dag: return parse_dag(f, spec.dag);
+    case PatternKind::best_of_n: return parse_best_of_n(f, spec.best_of_n);
+    case PatternKind::vote: return parse_vote(f, spec.vote);
+    case PatternKind::moa: return parse_moa(f, spec.moa);
+  }
+  return Ok{};
+}
+
+// The roles each pattern needs, and those it may use.
+struct RoleNeeds {
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+};
+
+RoleNeeds role_needs(const TaskSpec& spec) {
+  RoleNeeds needs;
+  switch (spec.pattern) {
+    case PatternKind::fan_out: needs.required = {"planner", "worker", "reducer"}; break;
+    case PatternKind::dag:
+      needs.required = {"planner", "worker"};
+      needs.optional = {"reducer"};
+      break;
+    case PatternKind::best_of_n:
+      needs.required = {"coder"};
+      if (spec.best_of_n.use_judge) needs.required.push_back("judge");
+      if (spec.best_of_n.tester_agents > 0) needs.required.push_back("tester");
+      break;
+    case PatternKind::vote:
+      needs.required = {"voter"};
+      if (spec.vote.ties_to_judge) needs.required.push_back("judge");
+      break;
+    case PatternKind::moa: needs.required = {"proposer", "aggregator"}; break;
+  }
+  if (spec.monitor.enabled) needs.required.push_back("monitor");
+  return needs;
+}
+
+Status parse_roles(const json& root, TaskSpec& spec) {
+  Fields top(root, "");
+  const json* roles = top.find("roles");
+  if (!roles || !roles->is_object()) return top.error("roles", "an object of role → {model, policy}");
+  const RoleNeeds needs = role_needs(spec);
+  for (const auto& [name, value] : roles->items()) {
+    const bool known = std::count(needs.required.begin(), needs.required.end(), name) +
+                       std::count(needs.optional.begin(), needs.optional.end(), name);
+    if (!known) {
+      std::string names;
+      for (const auto& n : needs.required) names += (names.empty() ? "" : ", ") + n;
+      for (const auto& n : needs.optional) names += (names.empty() ? "" : ", ") + n;
+      return Error{"/roles/" + runtime::shown(json(name), 40) + ": not a role of " +
+                   std::string(to_string(spec.pattern)) + "; its roles: " + names};
+    }
+    Fields f(value, "/roles/" + name);
+    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.only({"model", "policy", "system_prompt"}));
+    RoleSpec role;
+    AGENTD_TRY(role.model, f.string("model", std::nullopt, 256, true));
+    AGENTD_TRY(role.policy, f.string("policy", std::nullopt, 256, true));
+    AGENTD_TRY(role.system_prompt, f.string("system_prompt", "", 256 << 10));
+    spec.roles[name] = std::move(role);
+  }
+  for (const auto& name : needs.required)
+    if (!spec.roles.count(name))
+      return Error{"/roles/" + name + ": expected an object {model, policy}: " +
+                   std::string(to_string(spec.pattern)) + " needs this role"};
+  return Ok{};
+}
+
+Status parse_tests(const json& root, TaskSpec& spec) {
+  const json* tests = Fields(root, "").find("tests");
+  if (!tests) return Ok{};
+  if (!tests->is_array() || tests->size() > kMaxTests)
+    return Fields(root, "").error("tests", "a list of at most " + std::to_string(kMaxTests) + " tests");
+  for (size_t i = 0; i < tests->size(); ++i) {
+    Fields f((*tests)[i], "/tests/" + std::to_string(i));
+    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.only({"name", "stdin", "expected_stdout", "language", "code"}));
+    TestCase test;
+    AGENTD_TRY(test.name, f.string("name", "test " + std::to_string(i + 1), 256));
+    if (f.has("code")) {
+      if (f.has("stdin") || f.has("expected_stdout"))
+        return f.error("code", "either {language, code} or {stdin, expected_stdout}, not both");
+      AGENTD_TRY(test.code, f.string("code", std::nullopt, 256 << 10, true));
+      AGENTD_TRY(test.language, f.string("language", std::nullopt, 16));
+      if (!policies::parse_language(test.language))
+        return f.error("language", "one of python, bash, c, cpp, node");
+    } else {
+      AGENTD_TRY(test.stdin_data, f.string("stdin", "", 1 << 20));
+      AGENTD_TRY(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20));
+    }
+    spec.tests.push_back(std::move(test));
+  }
+  return Ok{};
+}
+
+// Relative, no "..", no empty or "." components, no NUL: the workspace tools check again.
+bool is_plain_relative_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Status parse_input_files(const json& root, TaskSpec& spec) {
+  const json* files = Fields(root, "").find("input_files");
+  if (!files) return Ok{};
+  if (!files->is_array() || files->size() > kMaxInputFiles)
+    return Fields(root, "").error("input_files", "a list of at most 256 {path, content}");
+  size_t total = 0;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < files->size(); ++i) {
+    Fields f((*files)[i], "/input_files/" + std::to_string(i));
+    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.only({"path", "content", "encoding"}));
+    InputFile file;
+    AGENTD_TRY(file.path, f.string("path", std::nullopt, 1024, true));
+    if (!is_plain_relative_path(file.path) || !seen.insert(file.path).second)
+      return f.error("path", "a new relative path without \"..\", \".\" or empty parts");
+    std::string encoding, content;
+    AGENTD_TRY(encoding, f.string("encoding", "utf-8", 16));
+    AGENTD_TRY(content, f.string("content", std::nullopt, kMaxInputBytes * 4 / 3 + 4));
+    if (encoding == "base64") {
+      auto bytes = runtime::base64_decode(content);
+      if (!bytes) return f.error("content", "padded base64 (encoding is base64)");
+      file.content = std::move(*bytes);
+    } else if (encoding == "utf-8") {
+      file.content = std::move(content);
+    } else {
+      return f.error("encoding", "\"utf-8\" or \"base64\"");
+    }
+    total += file.content.size();
+    if (total > kMaxInputBytes)
+      return f.error("content", "input files of at most 16 MiB together");
+    spec.input_files.push_back(std::move(file));
+  }
+  return Ok{};
+}
+
+Status parse_budgets(const json& root, TaskSpec& spec) {
+  static const json empty = json::object();
+  const json* budgets = Fields(root, "").find("budgets");
+  Fields f(budgets ? *budgets : empty, "/budgets");
+  AGENTD_CHECK(f.is_object());
+  AGENTD_CHECK(f.only({"tokens", "cost_usd", "wall_time_ms"}));
+  AGENTD_TRY(spec.budgets.tokens, f.count("tokens", 0, 0, uint64_t(1) << 40));
+  AGENTD_TRY(spec.budgets.cost_usd, f.number("cost_usd", 0, 0, 1e6));
+  uint64_t wall_ms = 0;
+  AGENTD_TRY(wall_ms, f.count("wall_time_ms", 0, 0, 7ull * 24 * 3600 * 1000));
+  spec.budgets.wall_time = std::chrono::milliseconds(wall_ms);
+  return Ok{};
+}
+
+Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
+  Fields top(root, "");
+  if (const json* monitor = top.find("monitor")) {
+    Fields f(*monitor, "/monitor");
+    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.only({"interval_ms"}));
+    uint64_t interval = 0;
+    AGENTD_TRY(interval, f.count("interval_ms", 5000, 100, 3600 * 1000));
+    spec.monitor = {true, std::chrono::milliseconds(interval)};
+  }
+  if (const json* shared = top.find("shared_resources")) {
+    if (!shared->is_array() || shared->size() > 16)
+      return top.error("shared_resources", "a list of at most 16 {name, kind}");
+    std::set<std::string> names;
+    for (size_t i = 0; i < shared->size(); ++i) {
+      Fields f((*shared)[i], "/shared_resources/" + std::to_string(i));
+      AGENTD_CHECK(f.is_object());
+      AGENTD_CHECK(f.only({"name", "kind"}));
+      SharedResourceSpec resource;
+      AGENTD_TRY(resource.name, f.string("name", std::nullopt, 64, true));
+      const bool plain = resource.name.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                         std::string::npos;
+      if (!plain || !names.insert(resource.name).second)
+        return f.error("name", "a new name of letters, digits, '_' and '-'");
+      AGENTD_TRY(resource.kind, f.string("kind", "scratch", 16));
+      if (resource.kind != "scratch") return f.error("kind", "\"scratch\"");
+      spec.shared_resources.push_back(std::move(resource));
+    }
+  }
+  return Ok{};
+}
+
+Status parse_into(const json& root, TaskSpec& spec) {
+  Fields top(root, "");
+  AGENTD_CHECK(top.is_object());
+  AGENTD_CHECK(top.only({"pattern", "options", "prompt", "roles", "tests", "output_schema",
+                         "budgets", "input_files", "shared_resources", "monitor", "resume"}));
+  std::string pattern;
+  AGENTD_TRY(pattern, top.string("pattern", std::nullopt, 32));
+  auto kind = parse_pattern(pattern);
+  if (!kind) return top.error("pattern", "one of fan_out, dag, best_of_n, vote, moa");
+  spec.pattern = *kind;
+  AGENTD_TRY(spec.prompt, top.string("prompt", std::nullopt, kMaxPromptBytes, true));
+  AGENTD_TRY(spec.resume, top.boolean("resume", false));
+  AGENTD_CHECK(parse_options(root, spec));
+  AGENTD_CHECK(parse_monitor_and_shared(root, spec));
+  AGENTD_CHECK(parse_roles(root, spec));
+  AGENTD_CHECK(parse_tests(root, spec));
+  if (spec.pattern == PatternKind::best_of_n && spec.tests.empty() &&
+      spec.best_of_n.tester_agents == 0)
+    return Error{"/tests: expected at least one test for best_of_n (or options.tester_agents > 0)"};
+  if (const json* schema = top.find("output_schema")) {
+    if (auto s = runtime::check_schema(*schema); !s) {
+      const std::string& message = s.error().message;  // "/: ..." for the schema's root
+      return Error{"/output_schema" + (message.rfind("/:", 0) == 0 ? message.substr(1) : message)};
+    }
+    spec.output_schema = *schema;
+  }
+  AGENTD_CHECK(parse_budgets(root, spec));
+  return parse_input_files(root, spec);
+}
+
+#undef AGENTD_TRY
+#undef AGENTD_CHECK
+
+}  // namespace
+
+Expected<TaskSpec> parse_task_spec(const json& json_spec) {
+  TaskSpec spec;
+  if (auto s = parse_into(json_spec, spec); !s) return s.error();
+  return spec;
+}
+
+}  // namespace agents
