@@ -1,10 +1,11 @@
 // agentd-gpu-probe: proves a sandbox can really use the GPU it was granted, and measures it.
-// Device query, a vector-add kernel checked on the host, and device-to-device copy bandwidth.
+// Device query, context creation and launch costs, a vector-add kernel checked on the host, and
+// device-to-device copy bandwidth.
 // Prints one JSON object on stdout; exits 0 only when every step worked and the sum was right.
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <cmath>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -57,6 +58,33 @@ __global__ void vector_add(const float* a, const float* b, float* sum, size_t n)
        i += size_t{gridDim.x} * blockDim.x) {
     sum[i] = a[i] + b[i];
   }
+}
+
+__global__ void empty_kernel() {}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
+// Host-side costs, where a sandbox could add overhead (every driver call is an ioctl that
+// passes the seccomp filter): creating the context, and launching small kernels.
+std::string host_overheads(int launches) {
+  auto start = std::chrono::steady_clock::now();
+  check(cudaSetDevice(0), "cudaSetDevice(0)");
+  check(cudaFree(nullptr), "cudaFree(0) (context creation)");
+  double init_ms = elapsed_ms(start);
+  empty_kernel<<<1, 1>>>();
+  check(cudaDeviceSynchronize(), "warm-up launch");
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < launches; ++i) {
+    empty_kernel<<<1, 1>>>();
+    check(cudaDeviceSynchronize(), "empty kernel launch");
+  }
+  double launch_us = elapsed_ms(start) * 1000.0 / launches;
+  char text[128];
+  std::snprintf(text, sizeof text, "\"context_init_ms\":%.2f,\"launch_sync_us\":%.2f", init_ms,
+                launch_us);
+  return text;
 }
 
 std::string json_string(const std::string& text) {
@@ -161,11 +189,12 @@ int main(int argc, char** argv) {
   size_t copy_mib = parse_size(argc > 1 ? argv[1] : nullptr, 512);
   int iterations = static_cast<int>(parse_size(argc > 2 ? argv[2] : nullptr, 50));
   try {
-    check(cudaSetDevice(0), "cudaSetDevice(0)");
+    std::string overheads = host_overheads(2000);
     std::string query = device_query(0);
     std::string add = vector_add_check(size_t{1} << 24);
     std::string copy = copy_bandwidth(copy_mib << 20, iterations);
-    std::printf("{\"ok\":true,%s,%s,%s}\n", query.c_str(), add.c_str(), copy.c_str());
+    std::printf("{\"ok\":true,%s,%s,%s,%s}\n", query.c_str(), overheads.c_str(), add.c_str(),
+                copy.c_str());
     return 0;
   } catch (const Failure& failure) {
     std::printf("{\"ok\":false,\"error\":%s}\n", json_string(failure.message).c_str());
