@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,6 +76,25 @@ int exec_program(const ChildPlan& plan) noexcept {
   return -err;
 }
 
+// The sandbox's pid 1 once the program runs: holds nothing open but the sync socket, reaps
+// every child, and when the program itself ends sends its wait status and exits, which takes
+// the rest of the pid namespace down with it.
+[[noreturn]] void run_init(int report_fd, pid_t program) noexcept {
+  ::close(0);
+  ::close(1);
+  ::close(2);
+  for (;;) {
+    int status = 0;
+    const pid_t reaped = ::waitpid(-1, &status, 0);
+    if (reaped == program) {
+      const ChildError ended{Step::program_ended, status, -1, -1};
+      [[maybe_unused]] ssize_t n = ::send(report_fd, &ended, sizeof ended, MSG_NOSIGNAL);
+      ::_exit(0);
+    }
+    if (reaped < 0 && errno != EINTR) ::_exit(127);
+  }
+}
+
 }  // namespace
 
 std::string_view describe(Step step) {
@@ -94,7 +114,9 @@ std::string_view describe(Step step) {
     case Step::no_new_privs: return "PR_SET_NO_NEW_PRIVS";
     case Step::capabilities: return "drop capabilities";
     case Step::seccomp: return "load seccomp filter";
+    case Step::start_program: return "start program";
     case Step::execve: return "execve";
+    case Step::program_ended: return "program ended";
   }
   return "unknown step";
 }
@@ -131,7 +153,12 @@ void child_main(const ChildPlan& plan) noexcept {
   if (plan.seccomp) {
     if (int err = seccomp::child_install(*plan.seccomp); err) fail(report_fd, Step::seccomp, err);
   }
-  fail(report_fd, Step::execve, exec_program(plan));
+  // A raw clone: glibc's fork would run atfork handlers and take locks the parent's other
+  // threads may have held at clone3 time.
+  const long program = ::syscall(SYS_clone, SIGCHLD, 0, nullptr, nullptr, 0);
+  if (program < 0) fail(report_fd, Step::start_program, -errno);
+  if (program == 0) fail(report_fd, Step::execve, exec_program(plan));
+  run_init(report_fd, static_cast<pid_t>(program));
 }
 
 }  // namespace sandbox::contain

@@ -31,15 +31,18 @@ enum class Step : int32_t {
   no_new_privs,
   capabilities,
   seccomp,
+  start_program,
   execve,
+  // Not a failure: the sandbox's init reports how the program (its only child) ended.
+  program_ended,
 };
 
 std::string_view describe(Step step);
 
-// What a failing child reports over the sync socket.
+// What the child reports over the sync socket: a failing step, or how the program ended.
 struct ChildError {
   Step step;
-  int32_t error;     // errno
+  int32_t error;     // errno; for Step::program_ended the program's wait status
   int32_t mount_step;  // Step::mounts: see mount::describe_root_step
   int32_t mount_op;    // Step::mounts: index into the mount plan, or -1
 };
@@ -71,7 +74,10 @@ struct ChildPlan {
   size_t exec_path_count = 0;
 };
 
-// Runs in the child right after clone3. Never returns.
+// Runs in the child right after clone3 and becomes the sandbox's init (pid 1): it starts the
+// program as pid 2, so the program gets ordinary signal semantics (pid 1 ignores default-action
+// signals such as SIGTERM, SIGPIPE and SIGXFSZ), reaps orphans, and reports the program's end.
+// Never returns.
 [[noreturn]] void child_main(const ChildPlan& plan) noexcept;
 
 }  // namespace sandbox::contain

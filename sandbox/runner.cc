@@ -1,5 +1,6 @@
 #include "sandbox/runner.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -48,6 +49,20 @@ struct Capture {
     return truncated;
   }
   size_t next_read_size() const { return static_cast<size_t>(std::min<uint64_t>(cap - data.size() + 1, 65536)); }
+};
+
+// What the child sent: a failing setup step, and/or how the program ended (from the
+// sandbox's init). A setup failure comes first when there is one.
+struct ChildReport {
+  std::optional<contain::ChildError> failure;
+  std::optional<int> program_status;  // wait status of the program
+};
+
+// How the program ended: as its init reported, or, when the init itself was killed (by us,
+// or by the OOM killer), as the init's own end.
+struct Ending {
+  bool killed = false;
+  int value = 0;  // exit code, or signal when killed
 };
 
 // One sandbox run from spawn to completion (a Beast-style session: do_x starts an operation,
@@ -209,36 +224,36 @@ class Run : public std::enable_shared_from_this<Run> {
     spawned_.process.signal(SIGKILL);
   }
 
-  RunStatus determine_status(const cgroup::Usage& usage) const {
+  RunStatus determine_status(const Ending& ending, const cgroup::Usage& usage) const {
     if (stop_reason_) return *stop_reason_;
     if (usage.oom_kills > 0) return RunStatus::memory_limit;
-    const bool killed = exit_info_.si_code == CLD_KILLED || exit_info_.si_code == CLD_DUMPED;
     const int64_t cpu_limit = spec_.limits.cpu_time.count();
-    if (killed && (exit_info_.si_status == SIGXCPU ||
-                   (cpu_limit > 0 && exit_info_.si_status == SIGKILL && usage.cpu_ms >= cpu_limit)))
+    if (ending.killed && (ending.value == SIGXCPU ||
+                          (cpu_limit > 0 && ending.value == SIGKILL && usage.cpu_ms >= cpu_limit)))
       return RunStatus::cpu_limit;
-    if (killed) return RunStatus::signaled;
-    return exit_info_.si_status == 0 ? RunStatus::ok : RunStatus::exit_nonzero;
+    if (ending.killed) return RunStatus::signaled;
+    return ending.value == 0 ? RunStatus::ok : RunStatus::exit_nonzero;
   }
 
   void finish() {
     finished_ = true;
     wall_timer_.cancel();
     cpu_timer_.cancel();
+    const ChildReport report = child_report();
     Result r;
-    if (auto error = child_error(); error) {
+    if (report.failure) {
       r.status = RunStatus::setup_error;
-      r.error = describe_child_error(*error, prepared_);
+      r.error = describe_child_error(*report.failure, prepared_);
     } else if (placement_error_ && !stop_reason_ && !cancelled_) {
       r.status = RunStatus::setup_error;
       r.error = "cgroup placement: " + *placement_error_;
     } else {
+      const Ending ending = ending_of(report);
       const cgroup::Usage usage = cgroup_->usage();
-      r.status = determine_status(usage);
+      r.status = determine_status(ending, usage);
       r.cpu_ms = usage.cpu_ms;
       r.peak_memory_bytes = usage.peak_memory_bytes;
-      const bool killed = exit_info_.si_code == CLD_KILLED || exit_info_.si_code == CLD_DUMPED;
-      (killed ? r.signal : r.exit_code) = exit_info_.si_status;
+      (ending.killed ? r.signal : r.exit_code) = ending.value;
       if (cancelled_) r.error = "cancelled";
     }
     r.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
@@ -253,17 +268,32 @@ class Run : public std::enable_shared_from_this<Run> {
     complete(std::move(r));
   }
 
-  // The child's report from between clone and execve, if it sent one before dying.
-  std::optional<contain::ChildError> child_error() const {
-    contain::ChildError error{};
-    // A child that died with our "placed" byte unread leaves ECONNRESET pending on our end,
-    // and the kernel reports that error once before handing out the record queued behind it.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      const ssize_t n = ::recv(spawned_.sync.get(), &error, sizeof error, MSG_DONTWAIT);
-      if (n == static_cast<ssize_t>(sizeof error)) return error;
-      if (n >= 0 || errno != ECONNRESET) break;
+  Ending ending_of(const ChildReport& report) const {
+    if (report.program_status) {
+      const int status = *report.program_status;
+      if (WIFSIGNALED(status)) return {true, WTERMSIG(status)};
+      return {false, WEXITSTATUS(status)};
     }
-    return std::nullopt;
+    const bool killed = exit_info_.si_code == CLD_KILLED || exit_info_.si_code == CLD_DUMPED;
+    return {killed, exit_info_.si_status};
+  }
+
+  ChildReport child_report() const {
+    ChildReport report;
+    contain::ChildError record{};
+    // A child that died with our "placed" byte unread leaves ECONNRESET pending on our end,
+    // and the kernel reports that error once before handing out the records queued behind it.
+    for (int resets = 0; resets < 3;) {
+      const ssize_t n = ::recv(spawned_.sync.get(), &record, sizeof record, MSG_DONTWAIT);
+      if (n < 0 && errno == ECONNRESET) {
+        ++resets;
+        continue;
+      }
+      if (n != static_cast<ssize_t>(sizeof record)) break;
+      if (record.step == contain::Step::program_ended) report.program_status = record.error;
+      else if (!report.failure) report.failure = record;
+    }
+    return report;
   }
 
   void complete_setup_error(std::string message) {
