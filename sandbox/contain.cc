@@ -66,6 +66,18 @@ int drop_capabilities() noexcept {
   return ::syscall(SYS_capset, &header, data) == 0 ? 0 : -errno;
 }
 
+// Sets this user namespace's own limit on nested user namespaces to zero (the sysctl is per
+// user namespace and applies to the writer's), so even with seccomp off nothing inside can
+// create one. Done through the host's /proc while it is still mounted, before pivot_root.
+int forbid_nested_user_namespaces() noexcept {
+  const int fd = ::open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  const bool ok = ::write(fd, "0", 1) == 1;
+  const int err = errno;
+  ::close(fd);
+  return ok ? 0 : -err;
+}
+
 // Tries each PATH candidate like execvp, but with the sandbox's PATH rather than ours.
 int exec_program(const ChildPlan& plan) noexcept {
   int err = ENOENT;
@@ -104,6 +116,7 @@ std::string_view describe(Step step) {
     case Step::cgroup_namespace: return "unshare cgroup namespace";
     case Step::user: return "switch to sandbox user";
     case Step::parent_death_signal: return "set parent death signal";
+    case Step::nested_user_namespaces: return "forbid nested user namespaces";
     case Step::hostname: return "sethostname";
     case Step::loopback: return "bring up lo";
     case Step::mounts: return "mount";
@@ -131,6 +144,8 @@ void child_main(const ChildPlan& plan) noexcept {
   // Set after the id change, which would clear it; then make sure the parent did not die first.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(report_fd, Step::parent_death_signal, -errno);
   if (::recv(plan.sync_fd, &go, 1, MSG_PEEK | MSG_DONTWAIT) == 0) ::_exit(127);
+  if (int err = forbid_nested_user_namespaces(); err)
+    fail(report_fd, Step::nested_user_namespaces, err);
   if (::sethostname(plan.hostname, std::char_traits<char>::length(plan.hostname)) != 0)
     fail(report_fd, Step::hostname, -errno);
   if (plan.loopback) {

@@ -19,6 +19,7 @@ enum class Step : int32_t {
   wait_for_parent,
   user,
   parent_death_signal,
+  nested_user_namespaces,
   hostname,
   loopback,
   mounts,

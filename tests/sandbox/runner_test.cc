@@ -65,6 +65,13 @@ TEST_F(SandboxTest, HoldsNoCapabilitiesAndNoNewPrivileges) {
   EXPECT_NE(r.stdout_data.find("Seccomp:\t2"), std::string::npos);  // a filter is loaded
 }
 
+TEST_F(SandboxTest, CannotCreateNestedUserNamespacesEvenWithoutSeccomp) {
+  Result r = sh("cat /proc/sys/user/max_user_namespaces; unshare -U true 2>&1 | grep -c 'No space left'",
+                [](Spec& s) { s.seccomp.disabled = true; });
+  ASSERT_EQ(r.status, RunStatus::ok) << r.error << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "0\n1\n");
+}
+
 TEST_F(SandboxTest, RunsAsPidTwoUnderItsOwnInitWithoutAControllingTerminal) {
   Result r = sh("echo $$; cat /dev/tty 2>&1 || true");
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
