@@ -28,12 +28,12 @@ int open_check_main(const std::vector<std::string>& paths, std::ostream& out) {
 
 sandbox::Expected<std::map<std::string, int>> open_in_sandbox(sandbox::Runner& runner,
                                                               const std::string& tool,
-                                                              const GpuGrant* grant,
+                                                              const GpuGrant& grant,
                                                               const std::vector<std::string>& paths) {
   std::vector<std::string> args = {"open-check"};
   args.insert(args.end(), paths.begin(), paths.end());
   sandbox::Spec spec = program_spec(tool, std::move(args));
-  if (grant) add_to_spec(*grant, spec);
+  add_to_spec(grant, spec);
   sandbox::Result result = runner.run(std::move(spec));
   if (result.status != sandbox::RunStatus::ok) {
     return sandbox::Error{"open-check sandbox: " + std::string(sandbox::to_string(result.status)) +

@@ -120,6 +120,14 @@ sandbox::Expected<GpuGrant> Passthrough::grant(std::span<const uint32_t> gpu_ind
   return grant;
 }
 
+GpuGrant Passthrough::none() const {
+  GpuGrant grant;
+  if (inventory_.driver_procfs) {
+    grant.procfs_mounts.push_back({sandbox::MountType::tmpfs, "", kProcDriver, 4096});
+  }
+  return grant;
+}
+
 namespace {
 
 // Whether the sandbox already sees host `path` unchanged: the Spec binds that path, or a host
@@ -148,7 +156,7 @@ void use_ld_cache(const std::string& ld_cache, sandbox::Spec& spec) {
 
 void add_to_spec(const GpuGrant& grant, sandbox::Spec& spec) {
   spec.devices.insert(spec.devices.end(), grant.devices.begin(), grant.devices.end());
-  use_ld_cache(grant.ld_cache, spec);
+  if (!grant.ld_cache.empty()) use_ld_cache(grant.ld_cache, spec);
   for (const auto& library : grant.libraries) {
     if (!visible_as_on_host(spec, library.path)) {
       spec.mounts.push_back(ro_bind(library.file, library.path));

@@ -42,6 +42,10 @@ class Passthrough {
   // What a sandbox needs to use the GPUs with these inventory indices, and no others.
   sandbox::Expected<GpuGrant> grant(std::span<const uint32_t> gpu_indices) const;
 
+  // For a sandbox granted no GPU on this machine: no device, and an empty tmpfs over
+  // /proc/driver/nvidia (where the host has one), so it does not even learn the host's GPUs.
+  GpuGrant none() const;
+
   const Inventory& inventory() const { return inventory_; }
 
  private:

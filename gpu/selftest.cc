@@ -44,16 +44,18 @@ void check_isolation(const Passthrough& passthrough, sandbox::Runner& runner,
                      const SelftestOptions& options, const GpuGrant& grant,
                      SelftestReport& report) {
   auto paths = nvidia_paths(passthrough.inventory());
-  for (const GpuGrant* with : {static_cast<const GpuGrant*>(nullptr), &grant}) {
-    std::string who = with ? "sandbox granted GPU " + std::to_string(options.gpu)
-                           : "sandbox without a GPU grant";
-    auto opened = open_in_sandbox(runner, options.tool, with, paths);
+  GpuGrant none = passthrough.none();
+  for (const GpuGrant* with : {static_cast<const GpuGrant*>(&none), &grant}) {
+    bool granted_any = !with->devices.empty();
+    std::string who = granted_any ? "sandbox granted GPU " + std::to_string(options.gpu)
+                                  : "sandbox without a GPU grant";
+    auto opened = open_in_sandbox(runner, options.tool, *with, paths);
     if (!opened) {
       fail(report, who + ": " + opened.error().message);
       continue;
     }
     for (const auto& [path, error] : *opened) {
-      bool granted = with && std::any_of(with->devices.begin(), with->devices.end(),
+      bool granted = std::any_of(with->devices.begin(), with->devices.end(),
                                          [&](const auto& d) { return d.path == path; });
       std::string line = who + ": " + path + ": " + errno_name(error);
       (granted == (error == 0)) ? pass(report, line + (granted ? "" : " (as it must)"))

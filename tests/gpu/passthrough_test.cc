@@ -152,6 +152,21 @@ TEST_F(PassthroughTest, RefusesAStagingDirectoryOthersCanWrite) {
   EXPECT_NE(passthrough.error().message.find("writable by nobody else"), std::string::npos);
 }
 
+TEST_F(PassthroughTest, NoGrantHidesTheDriversProcfs) {
+  GpuGrant none = prepared().none();
+  EXPECT_TRUE(none.devices.empty());
+  EXPECT_TRUE(none.libraries.empty());
+  EXPECT_TRUE(none.env.empty());
+  ASSERT_EQ(none.procfs_mounts.size(), 1u);
+  EXPECT_EQ(none.procfs_mounts[0].type, sandbox::MountType::tmpfs);
+  EXPECT_EQ(none.procfs_mounts[0].target, "/proc/driver/nvidia");
+  sandbox::Spec spec = sandbox::default_spec({"/bin/true"});
+  auto mounts_before = spec.mounts;
+  add_to_spec(none, spec);
+  ASSERT_EQ(spec.mounts.size(), mounts_before.size() + 1);  // the linker cache is left alone
+  EXPECT_TRUE(spec.devices.empty());
+}
+
 TEST(Passthrough, RefusesWithoutDriver) {
   FakeTree tree("");
   DiscoveryOptions discovery;

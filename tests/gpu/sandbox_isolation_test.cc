@@ -32,7 +32,9 @@ class SandboxIsolationTest : public ::testing::Test {
     discovery.nvml_library.clear();
     PassthroughOptions options;
     options.staging_dir = tree_.path("staging");
-    auto passthrough = Passthrough::prepare(discover(discovery), options);
+    Inventory inventory = discover(discovery);
+    inventory.driver_procfs = false;  // this machine's /proc has no /proc/driver/nvidia
+    auto passthrough = Passthrough::prepare(std::move(inventory), options);
     ASSERT_TRUE(passthrough) << passthrough.error().message;
     passthrough_.emplace(std::move(*passthrough));
     paths_ = {tree_.path("dev/nvidiactl"), tree_.path("dev/nvidia-uvm"),
@@ -40,7 +42,7 @@ class SandboxIsolationTest : public ::testing::Test {
               tree_.path("dev/nvidia1")};
   }
 
-  std::map<std::string, int> open_all(const GpuGrant* grant) {
+  std::map<std::string, int> open_all(const GpuGrant& grant) {
     auto opened = open_in_sandbox(*runner_, AGENTD_GPU_TOOL, grant, paths_);
     EXPECT_TRUE(opened) << opened.error().message;
     return opened ? *opened : std::map<std::string, int>{};
@@ -53,7 +55,7 @@ class SandboxIsolationTest : public ::testing::Test {
 };
 
 TEST_F(SandboxIsolationTest, WithoutAGrantNoNvidiaNodeExists) {
-  for (const auto& [path, error] : open_all(nullptr)) {
+  for (const auto& [path, error] : open_all(passthrough_->none())) {
     EXPECT_EQ(error, ENOENT) << path << ": " << std::strerror(error);
   }
 }
@@ -61,9 +63,7 @@ TEST_F(SandboxIsolationTest, WithoutAGrantNoNvidiaNodeExists) {
 TEST_F(SandboxIsolationTest, GrantedGpuOneCannotOpenGpuZero) {
   auto grant = passthrough_->grant(std::vector<uint32_t>{1});  // bus 0000:86:00.0: /dev/nvidia0
   ASSERT_TRUE(grant) << grant.error().message;
-  // This machine's /proc has no /proc/driver/nvidia to lay the procfs view over.
-  grant->procfs_mounts.clear();
-  auto opened = open_all(&*grant);
+  auto opened = open_all(*grant);
   ASSERT_EQ(opened.size(), 5u);
   for (const char* granted : {"dev/nvidiactl", "dev/nvidia-uvm", "dev/nvidia-uvm-tools", "dev/nvidia0"}) {
     EXPECT_EQ(opened[tree_.path(granted)], ENXIO)

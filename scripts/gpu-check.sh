@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# GPU passthrough check for a machine with an NVIDIA GPU (issue 6).
+#
+#   scripts/gpu-check.sh [BUILD_DIR]      BUILD_DIR: default build-gpu, then build, in the repo
+#
+# Self-contained: it needs this working tree, a build directory made on the development machine
+# and carried along (agentd-gpu, gpu_test), and the machine's NVIDIA driver. It installs
+# nothing and reaches no network. It builds the CUDA probe with the machine's nvcc when there is
+# one, runs the probe directly and in a sandbox, checks that a sandbox without a grant cannot
+# open any NVIDIA device (and, with two GPUs, that one granted GPU 1 cannot open GPU 0), lets
+# four agents contend for the GPUs through leases, runs the gpu unit tests, and prints every
+# figure, the sandbox/direct ratios (target: at most 2% slower inside) and a summary.
+# About two minutes. Exit status: the number of failed steps. With $OUT set (the device tool's
+# output folder) the whole log is also written to $OUT/gpu-check.log.
+# shellcheck disable=SC2317  # the step functions are called through step()
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-}
+if [[ -z $build ]]; then
+  for candidate in "$repo/build-gpu" "$repo/build"; do
+    if [[ -x $candidate/gpu/agentd-gpu ]]; then build=$candidate; break; fi
+  done
+fi
+build=$(cd "${build:-$repo/build-gpu}" 2>/dev/null && pwd || echo "${build:-$repo/build-gpu}")
+if [[ -n ${OUT:-} && -d ${OUT:-} ]]; then exec > >(tee "$OUT/gpu-check.log") 2>&1; fi
+
+# Sandboxes run as an unprivileged host uid: whatever they bind must be world-readable.
+work=$(mktemp -d /tmp/agentd-gpu-check-XXXXXX)
+chmod 755 "$work"
+tool=$work/agentd-gpu
+probe=$work/agentd-gpu-probe
+ld_cache_args=()
+results=()
+failures=0
+
+section() { printf '\n=== %s\n' "$*"; }
+
+# limit SECONDS COMMAND...: every program runs under a time limit, so the check always ends.
+limit() {
+  timeout --kill-after=10 "$@"
+  local rc=$?
+  ((rc == 124 || rc == 137)) && echo "(stopped after $1 s: $2)"
+  return $rc
+}
+
+# step NAME COMMAND...: records PASS (exit 0), SKIP (exit 2) or FAIL.
+step() {
+  local name=$1
+  shift
+  section "$name"
+  local started=$SECONDS
+  "$@"
+  local rc=$?
+  local verdict=FAIL
+  if ((rc == 0)); then verdict=PASS; elif ((rc == 2)); then verdict=SKIP; fi
+  [[ $verdict == FAIL ]] && failures=$((failures + 1))
+  results+=("$verdict $name (exit $rc, $((SECONDS - started)) s)")
+  return 0
+}
+
+environment() {
+  echo "repo: $repo"
+  echo "build: $build"
+  uname -a
+  grep -E '^(PRETTY_NAME)=' /etc/os-release 2>/dev/null
+  ldd --version 2>/dev/null | head -1
+  echo "cpus: $(nproc); cgroup: $(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,persistence_mode \
+      --format=csv
+  else
+    echo "nvidia-smi: not installed"
+  fi
+  ls -l /dev/nvidia* 2>&1
+  cat /proc/driver/nvidia/version 2>&1
+  ls /proc/driver/nvidia/gpus 2>&1
+  grep -i nvidia /proc/devices
+  echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+  ldconfig -p | grep -E 'lib(cuda|nvidia-ml|nvidia-ptxjitcompiler|nvidia-nvvm)\.so' ||
+    echo "(no driver library in the linker cache /etc/ld.so.cache)"
+  command -v nvcc >/dev/null && nvcc --version | tail -2
+  return 0
+}
+
+binaries() {
+  local missing=0
+  for binary in "$build/gpu/agentd-gpu" "$build/tests/gpu/gpu_test"; do
+    if [[ ! -x $binary ]]; then
+      echo "missing: $binary (build it on the development machine: cmake --build BUILD --target agentd-gpu gpu_test)"
+      missing=1
+      continue
+    fi
+    if ldd "$binary" | grep 'not found'; then
+      echo "$binary: shared libraries missing here (see above)"
+      missing=1
+    fi
+  done
+  ((missing)) && return 1
+  # Built against glibc 2.36 (mount_setattr): an older glibc cannot load them.
+  limit 30 "$build/tests/gpu/gpu_test" --gtest_list_tests >/dev/null ||
+    { echo "gpu_test does not run here"; return 1; }
+  install -m 755 "$build/gpu/agentd-gpu" "$tool"
+  limit 30 "$tool" list --no-nvml >/dev/null || { echo "agentd-gpu does not run here"; return 1; }
+  echo "agentd-gpu and gpu_test load and run"
+}
+
+# The probe is built here with this machine's nvcc for this machine's GPU; without nvcc, the
+# carried build's probe (sm_75..sm_90 plus PTX) is used.
+build_probe() {
+  if command -v nvcc >/dev/null; then
+    local source=$repo/gpu/probe/gpu_probe.cu
+    echo "nvcc -O2 -std=c++17 -arch=native $source"
+    if limit 180 nvcc -O2 -std=c++17 -arch=native -o "$probe" "$source"; then
+      echo "built $probe for this GPU"
+      return 0
+    fi
+    echo "-arch=native failed; building for sm_90 with PTX"
+    limit 180 nvcc -O2 -std=c++17 -gencode arch=compute_90,code=sm_90 \
+      -gencode arch=compute_90,code=compute_90 -o "$probe" "$source" && return 0
+  fi
+  if [[ -x $build/gpu/agentd-gpu-probe ]]; then
+    install -m 755 "$build/gpu/agentd-gpu-probe" "$probe"
+    echo "no working nvcc here: using the carried $build/gpu/agentd-gpu-probe"
+    return 0
+  fi
+  echo "no nvcc and no carried agentd-gpu-probe"
+  return 1
+}
+
+# Passthrough finds the driver libraries through a linker cache. Where the driver's folder is
+# only on LD_LIBRARY_PATH (as with /usr/local/nvidia in some images), build a cache that lists
+# it; sandboxes then get that cache as their /etc/ld.so.cache.
+linker_cache() {
+  if ldconfig -p | grep -q 'libcuda\.so\.1 '; then
+    echo "libcuda.so.1 is in /etc/ld.so.cache: using it"
+    return 0
+  fi
+  local dirs=()
+  local IFS=:
+  for dir in ${LD_LIBRARY_PATH:-} /usr/local/nvidia/lib64 /usr/local/nvidia/lib \
+             /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/cuda/compat; do
+    [[ -n $dir && -e $dir/libcuda.so.1 ]] && dirs+=("$dir")
+  done
+  unset IFS
+  if ((${#dirs[@]} == 0)); then
+    echo "libcuda.so.1 found neither in the linker cache nor in LD_LIBRARY_PATH or the usual folders"
+    return 1
+  fi
+  echo "libcuda.so.1 is not in /etc/ld.so.cache; building $work/ld.so.cache with ${dirs[*]}"
+  ldconfig -X -C "$work/ld.so.cache" "${dirs[@]}" || return 1
+  chmod 644 "$work/ld.so.cache"
+  ld_cache_args=(--ld-cache "$work/ld.so.cache")
+  ldconfig -p -C "$work/ld.so.cache" | grep -E 'lib(cuda|nvidia-ml)\.so'
+}
+
+gpu_count() { limit 60 "$tool" list --json "${ld_cache_args[@]}" | grep -c '"bus_id"'; }
+
+list() { limit 60 "$tool" list "${ld_cache_args[@]}" "$@"; }
+
+probe_directly() {
+  echo "$probe (outside any sandbox, all GPUs visible)"
+  limit 120 "$probe"
+}
+
+# Its lines also go to a log, from which the figures are gathered at the end.
+selftest() {
+  limit 300 "$tool" selftest --probe "$probe" --staging-dir "$work/staging" \
+    "${ld_cache_args[@]}" "$@" | tee -a "$work/selftest.log"
+  return "${PIPESTATUS[0]}"
+}
+
+second_gpu() {
+  local count
+  count=$(gpu_count)
+  if ((count < 2)); then
+    echo "SKIP this machine has $count GPU(s): the granted-GPU-1-cannot-open-GPU-0 check needs two"
+    return 2
+  fi
+  selftest --gpu 1
+}
+
+contention() {
+  limit 300 "$tool" contend --agents 4 --probe "$probe" --max-wait-ms 120000 \
+    --staging-dir "$work/staging" "${ld_cache_args[@]}"
+}
+
+# gpu_test has the development machine's paths compiled in (fixtures, fake libraries, the
+# tool): make them resolve here with symlinks where nothing else lives at those paths.
+unit_tests() {
+  local cache=$build/CMakeCache.txt source_then build_then
+  source_then=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$cache" 2>/dev/null)
+  build_then=$(sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$cache" 2>/dev/null)
+  for pair in "$source_then=$repo" "$build_then=$build"; do
+    local old=${pair%%=*} new=${pair#*=}
+    [[ -z $old || -e $old ]] && continue
+    echo "linking $old -> $new (paths compiled into gpu_test)"
+    mkdir -p "$(dirname "$old")" && ln -s "$new" "$old"
+  done
+  if [[ ! -d $source_then/tests/fixtures/gpu || ! -d $build_then/tests/gpu ]]; then
+    echo "SKIP gpu_test: its compiled-in paths $source_then and $build_then do not resolve here"
+    return 2
+  fi
+  # Sandboxes (an unprivileged host uid) must reach the fixtures and the tool.
+  local dir=$build
+  while [[ $dir != / ]]; do
+    if [[ $(stat -c %A "$dir") != *x ]]; then
+      echo "making $dir traversable (o+x) for sandboxes"
+      chmod o+x "$dir"
+    fi
+    dir=$(dirname "$dir")
+  done
+  local filter='*'
+  # RealGpu.* uses the system linker cache; with a cache of our own, the selftest above did it.
+  ((${#ld_cache_args[@]})) && filter='-RealGpu.*'
+  limit 240 "$build/tests/gpu/gpu_test" --gtest_brief=1 --gtest_filter="$filter"
+}
+
+step "environment" environment
+step "binaries from $build" binaries
+if [[ ! -x $tool ]]; then
+  section "summary"
+  printf '%s\n' "${results[@]}"
+  echo "agentd-gpu cannot run here; nothing else to check"
+  exit 1
+fi
+step "build the CUDA probe with nvcc" build_probe
+step "driver libraries in a linker cache" linker_cache
+step "discovery (agentd-gpu list)" list
+section "discovery as JSON"
+list --json
+step "probe outside any sandbox" probe_directly
+step "selftest on GPU 0: isolation, probe in a sandbox, 3 rounds compared with direct runs" \
+  selftest --compare --rounds 3
+step "selftest on GPU 1: granted GPU 1 cannot open GPU 0" second_gpu
+step "4 agents contending for the GPUs through leases" contention
+step "unit tests (gpu_test)" unit_tests
+
+section "figures (sandbox vs direct; slowdown x1.02 = 2% slower inside)"
+grep -hE '^(PASS|FAIL|INFO) (d2d_copy|vector_add_kernel|launch_sync|context_init|probe)' \
+  "$work/selftest.log" 2>/dev/null || echo "(no probe figures: see the selftest steps above)"
+section "summary"
+printf '%s\n' "${results[@]}"
+echo "failed steps: $failures"
+exit "$failures"
