@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # GPU passthrough check for a machine with an NVIDIA GPU (issue 6).
 #
-#   scripts/gpu-check.sh [BUILD_DIR]      BUILD_DIR: default build-gpu, then build, in the repo
+#   scripts/gpu-check.sh --pack [BUILD_DIR]   on the development machine: copies what the check
+#                                             needs, stripped (~5 MB), to build-gpu-check/
+#   scripts/gpu-check.sh [BUILD_DIR]          on the GPU machine; BUILD_DIR: default
+#                                             build-gpu-check, build-gpu, then build
+#
+# With the device tool: run `scripts/gpu-check.sh --pack` here, then run
+# `scripts/gpu-check.sh build-gpu-check` there with carry ["build-gpu-check"].
 #
 # Self-contained: it needs this working tree, a build directory made on the development machine
 # and carried along (agentd-gpu, gpu_test), and the machine's NVIDIA driver. It installs
@@ -16,9 +22,26 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The carried build must stay under the device tool's 64 MiB: stripped binaries, the fake
+# driver libraries and NVML the unit tests use, and the two paths compiled into them.
+if [[ ${1:-} == --pack ]]; then
+  from=$(cd "${2:-$repo/build-gpu}" && pwd) || exit 1
+  to=$repo/build-gpu-check
+  rm -rf "$to" && mkdir -p "$to/gpu" "$to/tests/gpu" || exit 1
+  strip -o "$to/gpu/agentd-gpu" "$from/gpu/agentd-gpu" || exit 1
+  strip -o "$to/tests/gpu/gpu_test" "$from/tests/gpu/gpu_test" || exit 1
+  [[ -x $from/gpu/agentd-gpu-probe ]] && cp "$from/gpu/agentd-gpu-probe" "$to/gpu/"
+  cp -a "$from/tests/gpu/fake-driver" "$from/tests/gpu/libfake-nvml.so" "$to/tests/gpu/" || exit 1
+  grep -E '^CMAKE_(HOME_DIRECTORY|CACHEFILE_DIR):INTERNAL=' "$from/CMakeCache.txt" >"$to/CMakeCache.txt"
+  du -sh "$to"
+  echo "carry build-gpu-check and run: scripts/gpu-check.sh build-gpu-check"
+  exit 0
+fi
+
 build=${1:-}
 if [[ -z $build ]]; then
-  for candidate in "$repo/build-gpu" "$repo/build"; do
+  for candidate in "$repo/build-gpu-check" "$repo/build-gpu" "$repo/build"; do
     if [[ -x $candidate/gpu/agentd-gpu ]]; then build=$candidate; break; fi
   done
 fi
@@ -28,6 +51,7 @@ if [[ -n ${OUT:-} && -d ${OUT:-} ]]; then exec > >(tee "$OUT/gpu-check.log") 2>&
 # Sandboxes run as an unprivileged host uid: whatever they bind must be world-readable.
 work=$(mktemp -d /tmp/agentd-gpu-check-XXXXXX)
 chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
 tool=$work/agentd-gpu
 probe=$work/agentd-gpu-probe
 ld_cache_args=()
@@ -202,13 +226,16 @@ unit_tests() {
     return 2
   fi
   # Sandboxes (an unprivileged host uid) must reach the fixtures and the tool.
-  local dir=$build
-  while [[ $dir != / ]]; do
-    if [[ $(stat -c %A "$dir") != *x ]]; then
-      echo "making $dir traversable (o+x) for sandboxes"
-      chmod o+x "$dir"
-    fi
-    dir=$(dirname "$dir")
+  local dir perm
+  for dir in "$build" "$repo"; do
+    while [[ $dir != / ]]; do
+      perm=$(stat -c %a "$dir")
+      if ((!(${perm: -1} & 1))); then
+        echo "making $dir traversable (o+x) for sandboxes"
+        chmod o+x "$dir"
+      fi
+      dir=$(dirname "$dir")
+    done
   done
   local filter='*'
   # RealGpu.* uses the system linker cache; with a cache of our own, the selftest above did it.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "tests/gpu/fake_tree.h"
 
@@ -17,6 +18,11 @@ const DriverLibrary* find(const LibrarySelection& selection, const std::string& 
   auto found = std::find_if(selection.libraries.begin(), selection.libraries.end(),
                             [&](const DriverLibrary& l) { return l.soname == soname; });
   return found == selection.libraries.end() ? nullptr : &*found;
+}
+
+// Files are reported with symlinks resolved, so the build directory may be reached through one.
+std::string real_dir(const std::string& subdir) {
+  return std::filesystem::canonical(fake_driver_dir(subdir)).string();
 }
 
 // The stale directory comes first, so the first libcuda.so.1 in the cache is the old driver's.
@@ -38,8 +44,7 @@ TEST_F(DriverLibrariesTest, ChoosesTheRunningDriversVersion) {
   auto selection = select_driver_libraries(cache_, FAKE_DRIVER_VERSION);
   const DriverLibrary* libcuda = find(selection, "libcuda.so.1");
   ASSERT_NE(libcuda, nullptr);
-  EXPECT_EQ(libcuda->file,
-            fake_driver_dir("current") + "/libcuda.so." + std::string(FAKE_DRIVER_VERSION));
+  EXPECT_EQ(libcuda->file, real_dir("current") + "/libcuda.so." + std::string(FAKE_DRIVER_VERSION));
   EXPECT_EQ(libcuda->path, fake_driver_dir("current") + "/libcuda.so.1");
   EXPECT_NE(find(selection, "libnvidia-ml.so.1"), nullptr);
   EXPECT_NE(find(selection, "libnvidia-ptxjitcompiler.so.1"), nullptr);
@@ -63,7 +68,7 @@ TEST_F(DriverLibrariesTest, StaleVersionIsSkippedWithAReason) {
 TEST_F(DriverLibrariesTest, OtherDriverVersionFindsOnlyItsOwn) {
   auto selection = select_driver_libraries(cache_, "998.1.1");
   ASSERT_EQ(selection.libraries.size(), 1u);
-  EXPECT_EQ(selection.libraries[0].file, fake_driver_dir("stale") + "/libcuda.so.998.1.1");
+  EXPECT_EQ(selection.libraries[0].file, real_dir("stale") + "/libcuda.so.998.1.1");
   EXPECT_TRUE(select_driver_libraries(cache_, "1.2.3").libraries.empty());
 }
 
