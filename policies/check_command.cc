@@ -1,5 +1,7 @@
 #include "policies/check_command.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -44,6 +46,41 @@ std::optional<CheckArgs> parse_args(const std::vector<std::string>& args, std::o
   return parsed;
 }
 
+// The programs run_code needs per language, looked up where the sandbox's PATH looks (it
+// binds the host's /usr).
+const char* program_for(Language language) {
+  switch (language) {
+    case Language::python:
+      return "python3";
+    case Language::bash:
+      return "bash";
+    case Language::c:
+      return "gcc";
+    case Language::cpp:
+      return "g++";
+    case Language::node:
+      return "node";
+  }
+  return "";
+}
+
+bool installed(const std::string& program) {
+  for (const char* dir : {"/usr/local/bin/", "/usr/bin/", "/bin/"}) {
+    if (::access((dir + program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+void warn_missing_languages(const std::string& policy, const ToolScope& scope, std::ostream& out) {
+  for (Language language : scope.run_code.languages) {
+    std::string program = program_for(language);
+    if (!installed(program)) {
+      out << policy << ": warning: run_code language " << to_string(language) << " needs "
+          << program << ", which is not installed on this host\n";
+    }
+  }
+}
+
 Validated<Policy> load(const std::string& policy, const LoadOptions& options) {
   std::error_code error;
   if (std::filesystem::exists(policy, error) || policy.find('/') != std::string::npos) {
@@ -61,7 +98,13 @@ bool check_one(const std::string& policy, const CheckArgs& args, const Caps& cap
   }
   Compiled compiled = compile(*loaded.value, caps);
   out << policy << ": ok\n";
+  if (compiled.effective.sources.size() > 1) {
+    out << policy << ": merged from";
+    for (const std::string& source : compiled.effective.sources) out << " " << source;
+    out << "\n";
+  }
   for (const std::string& note : compiled.notes) out << policy << ": " << note << "\n";
+  warn_missing_languages(policy, compiled.scope, out);
   out << to_json(compiled.effective).dump(2) << "\n";
   return true;
 }

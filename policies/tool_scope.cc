@@ -116,7 +116,9 @@ std::optional<Refusal> ToolScope::check_http_get(std::string_view url,
   }
   std::string problem;
   std::optional<HttpUrl> parsed = parse_http_url(url, &problem);
-  if (!parsed) return Refusal{"http_get", "URL " + quote(url) + " refused: " + problem};
+  if (!parsed) {
+    return Refusal{"http_get", "URL " + quote(url) + " refused: " + shorten(problem, 160)};
+  }
   if (!http_get.allows_host(parsed->host)) {
     return Refusal{"http_get", "host " + quote(parsed->host) + " is not allowed by policy " +
                                    quote(policy_name) +

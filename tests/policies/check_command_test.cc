@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <sstream>
@@ -73,6 +74,22 @@ TEST(CheckCommand, FindsNamesInPolicyDirectories) {
   run = check({"mine"});
   EXPECT_EQ(run.status, 1);
   EXPECT_NE(run.err.find("unknown policy \"mine\""), std::string::npos) << run.err;
+}
+
+TEST(CheckCommand, WarnsAboutLanguagesThisHostCannotRun) {
+  ASSERT_EQ(::access("/usr/bin/python3", X_OK), 0) << "the test host needs python3";
+  TempDir dir;
+  std::filesystem::path file =
+      dir.write("js.json", R"({"tools": {"run_code": {"languages": ["python", "node"]}}})");
+  CheckRun run = check({file.string()});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out.find("language python"), std::string::npos) << run.out;
+  bool has_node =
+      ::access("/usr/bin/node", X_OK) == 0 || ::access("/usr/local/bin/node", X_OK) == 0;
+  std::string warning = file.string() +
+                        ": warning: run_code language node needs node, which is not installed "
+                        "on this host\n";
+  EXPECT_EQ(run.out.find(warning) != std::string::npos, !has_node) << run.out;
 }
 
 TEST(CheckCommand, RejectsBadUsage) {
