@@ -36,7 +36,7 @@ inline std::optional<Slist> make_slist(const std::vector<std::string>& items) {
   for (const auto& item : items) {
     curl_slist* head = curl_slist_append(list.get(), item.c_str());
     if (head == nullptr) return std::nullopt;  // `list` still owns what was built
-    (void)list.release();  // the head may be new (first item) or the same node
+    (void)list.release();                      // the head may be new (first item) or the same node
     list.reset(head);
   }
   return list;

@@ -2,12 +2,6 @@
 
 #include <poll.h>
 
-#include <chrono>
-#include <functional>
-#include <stdexcept>
-#include <unordered_map>
-#include <utility>
-
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -17,6 +11,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
 
 #include "agents/http/curl_handles.h"
 #include "agents/http/transfer.h"
@@ -45,7 +44,9 @@ struct SocketWatch {
     closed = true;
     if (descriptor.is_open()) (void)descriptor.release();
   }
-  bool& waiting(WaitType type) { return type == WaitType::wait_read ? waiting_read : waiting_write; }
+  bool& waiting(WaitType type) {
+    return type == WaitType::wait_read ? waiting_read : waiting_write;
+  }
 
   asio::posix::stream_descriptor descriptor;
   curl_socket_t fd;
@@ -73,7 +74,8 @@ void init_curl_once() {
 
 class Client::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  explicit Impl(asio::any_io_executor executor) : executor_(std::move(executor)), timer_(executor_) {
+  explicit Impl(asio::any_io_executor executor)
+      : executor_(std::move(executor)), timer_(executor_) {
     init_curl_once();
     multi_.reset(curl_multi_init());
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
@@ -212,8 +214,8 @@ void Client::Impl::complete(std::unique_ptr<Transfer> transfer, error_code ec) {
   auto handler_executor = asio::get_associated_executor(transfer->handler, executor_);
   asio::post(executor_,
              asio::bind_executor(handler_executor,
-                                 [handler = std::move(transfer->handler), slot = transfer->slot,
-                                  ec, response = std::move(transfer->response)]() mutable {
+                                 [handler = std::move(transfer->handler), slot = transfer->slot, ec,
+                                  response = std::move(transfer->response)]() mutable {
                                    if (slot.is_connected()) slot.clear();
                                    std::move(handler)(ec, std::move(response));
                                  }));
@@ -346,14 +348,22 @@ void Client::Impl::drain_completions() {
 Client::Client(asio::any_io_executor executor)
     : impl_(std::make_shared<Impl>(std::move(executor))) {}
 
-Client::~Client() { impl_->shutdown(); }
+Client::~Client() {
+  impl_->shutdown();
+}
 
 void Client::start(Request request, asio::any_completion_handler<ResponseSignature> handler) {
   impl_->start(std::move(request), std::move(handler));
 }
 
-asio::any_io_executor Client::get_executor() const { return impl_->executor(); }
-std::size_t Client::in_flight() const { return impl_->in_flight(); }
-uint64_t Client::sockets_opened() const { return impl_->sockets_opened(); }
+asio::any_io_executor Client::get_executor() const {
+  return impl_->executor();
+}
+std::size_t Client::in_flight() const {
+  return impl_->in_flight();
+}
+uint64_t Client::sockets_opened() const {
+  return impl_->sockets_opened();
+}
 
 }  // namespace agents::http

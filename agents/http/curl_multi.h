@@ -4,13 +4,12 @@
 // of requests. One Client per io_context; it must be used from that context's thread.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 
 #include "agents/http/request.h"
 

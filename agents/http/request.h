@@ -3,10 +3,10 @@
 // checks at connect time, size caps).
 #pragma once
 
+#include <curl/curl.h>
 #include <sys/socket.h>
 
-#include <curl/curl.h>
-
+#include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,15 +16,13 @@
 #include <utility>
 #include <vector>
 
-#include <boost/system/error_code.hpp>
-
 namespace agents::http {
 
 struct Request {
   std::string method = "GET";  // GET, HEAD, POST or any other token (sent as a custom method)
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  std::string body;                  // sent when non-empty (or when the method is POST)
+  std::vector<std::string> headers;           // "Name: value"
+  std::string body;                           // sent when non-empty (or when the method is POST)
   std::chrono::milliseconds timeout{30'000};  // whole exchange, connect included
   uint64_t max_response_bytes = 16ull << 20;  // the body is cut here and the transfer aborted
   // Schemes libcurl may use ("http,https"); anything else fails before any connection.

@@ -28,8 +28,8 @@ bool has_line_break(std::string_view text) {
 // An HTTP method is a token: no spaces or control characters that could forge a request line.
 bool is_token(std::string_view method) {
   return !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -53,8 +53,8 @@ size_t on_body(char* data, size_t size, size_t count, void* userdata) {
   auto& t = *static_cast<Transfer*>(userdata);
   const size_t length = size * count;
   if (t.cancelled) return 0;
-  const uint64_t room = t.request.max_response_bytes - std::min(t.body_bytes,
-                                                                  t.request.max_response_bytes);
+  const uint64_t room =
+      t.request.max_response_bytes - std::min(t.body_bytes, t.request.max_response_bytes);
   if (length > room) {
     deliver(t, data, room);
     t.body_bytes += room;

@@ -5,12 +5,11 @@
 
 #include <curl/curl.h>
 
-#include <cstdint>
-
 #include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <cstdint>
 
 #include "agents/http/curl_handles.h"
 #include "agents/http/request.h"

@@ -1,13 +1,13 @@
 #include "agents/tools/http_get.h"
 
 #include <algorithm>
-#include <chrono>
-#include <memory>
-#include <optional>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include "agents/http/curl_handles.h"
 #include "agents/tools/address_guard.h"
@@ -24,8 +24,8 @@ using Outcome = HttpGetResult::Outcome;
 constexpr size_t kMaxUrlLength = 8192;
 
 HttpGetResult ended(Outcome outcome, const std::string& message) {
-  static constexpr const char* kPrefix[] = {"", "http_get refused: ", "http_get failed: ",
-                                            "http_get cancelled: "};
+  static constexpr const char* kPrefix[] = {
+      "", "http_get refused: ", "http_get failed: ", "http_get cancelled: "};
   HttpGetResult result;
   result.outcome = outcome;
   result.message = kPrefix[static_cast<int>(outcome)] + message;
@@ -56,7 +56,8 @@ sandbox::Expected<Hop> inspect(const std::string& url) {
   http::UrlHandle parsed(curl_url());
   if (!parsed) return sandbox::Error{"curl_url failed (out of memory)"};
   if (const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0)) {
-    return sandbox::Error{quoted + " is not a valid absolute URL (" + curl_url_strerror(code) + ")"};
+    return sandbox::Error{quoted + " is not a valid absolute URL (" + curl_url_strerror(code) +
+                          ")"};
   }
   const std::string scheme = url_part(parsed.get(), CURLUPART_SCHEME);
   if (scheme != "http" && scheme != "https") {
@@ -106,8 +107,20 @@ http::Request hop_request(const Hop& hop, const std::string& method, millisecond
 struct ConnectCheck {
   AddressGuard guard;
   std::string host;
-  std::optional<std::string> refusal;
+  std::optional<std::string> refusal;  // the first address refused
 };
+
+std::function<std::optional<std::string>(const sockaddr*, socklen_t)> connect_filter(
+    std::shared_ptr<ConnectCheck> check) {
+  return [check = std::move(check)](const sockaddr* address, socklen_t length) {
+    auto why = check->guard.check(address, length);
+    if (why) {
+      *why = "connecting to " + check->host + ": " + *why;
+      if (!check->refusal) check->refusal = *why;
+    }
+    return why;
+  };
+}
 
 HttpGetResult fetched(http::Response response) {
   HttpGetResult result;
@@ -118,6 +131,24 @@ HttpGetResult fetched(http::Response response) {
   result.truncated = response.truncated;
   result.final_url = std::move(response.effective_url);
   return result;
+}
+
+// What one finished hop means: the final result, or nullopt to follow its redirect.
+std::optional<HttpGetResult> judge(http::Response& response, const ConnectCheck& check,
+                                   const std::string& request_line, const std::string& time_limit) {
+  // No response and an address refused: that is why. (With no response, a refusal of one
+  // address may precede a successful connection to another address of the same name.)
+  if (response.status == 0 && check.refusal) return ended(Outcome::refused, *check.refusal);
+  if (response.curl_code == CURLE_OPERATION_TIMEDOUT) {
+    return ended(Outcome::failed, request_line + " timed out after " + time_limit);
+  }
+  if (!response.ok() && !response.truncated) {
+    return ended(Outcome::failed, request_line + ": " + response.error);
+  }
+  if (!is_redirect(response.status) || response.redirect_url.empty()) {
+    return fetched(std::move(response));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -144,30 +175,17 @@ asio::awaitable<HttpGetResult> http_get(http::Client& client, policies::HttpGetS
 
     auto check = std::make_shared<ConnectCheck>(ConnectCheck{*guard, hop->host, std::nullopt});
     http::Request request = hop_request(*hop, method, remaining, scope, options);
-    request.connect_filter = [check](const sockaddr* address, socklen_t length) {
-      auto why = check->guard.check(address, length);
-      if (why) {
-        *why = "connecting to " + check->host + ": " + *why;
-        if (!check->refusal) check->refusal = *why;
-      }
-      return why;
-    };
-    auto [ec, response] = co_await client.async_request(std::move(request),
-                                                        asio::as_tuple(asio::use_awaitable));
-    if (ec == asio::error::operation_aborted) {
-      co_return ended(Outcome::cancelled, method + " " + hop->url);
-    }
-    if (!response.ok() && check->refusal) co_return ended(Outcome::refused, *check->refusal);
-    if (response.curl_code == CURLE_OPERATION_TIMEDOUT) {
-      co_return ended(Outcome::failed, method + " " + hop->url + " timed out after " + time_limit);
-    }
-    if (!response.ok() && !response.truncated) {
-      co_return ended(Outcome::failed, method + " " + hop->url + ": " + response.error);
-    }
-    if (!is_redirect(response.status) || response.redirect_url.empty()) co_return fetched(std::move(response));
+    request.connect_filter = connect_filter(check);
+    auto [ec, response] =
+        co_await client.async_request(std::move(request), asio::as_tuple(asio::use_awaitable));
+    const std::string request_line = method + " " + hop->url;
+    if (ec == asio::error::operation_aborted) co_return ended(Outcome::cancelled, request_line);
+    if (auto result = judge(response, *check, request_line, time_limit))
+      co_return std::move(*result);
+
     if (redirects >= options.max_redirects) {
-      co_return ended(Outcome::failed,
-                      "too many redirects (more than " + std::to_string(options.max_redirects) + ")");
+      co_return ended(Outcome::failed, "too many redirects (more than " +
+                                           std::to_string(options.max_redirects) + ")");
     }
     method = method_after_redirect(response.status, method);
     if (auto refusal = method_refusal(scope, method)) co_return ended(Outcome::refused, *refusal);

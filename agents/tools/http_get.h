@@ -5,10 +5,9 @@
 // them); size and total time are capped. The caller checks ToolScope::check_http_get first.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "agents/http/curl_multi.h"
 #include "policies/tool_scope.h"

@@ -25,8 +25,8 @@ constexpr size_t kReadChunk = 64 * 1024;
 // Paths come from a model: quote a bounded, printable form of them.
 std::string printable(std::string_view path) {
   std::string text(path.substr(0, 200));
-  std::replace_if(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; },
-                  '?');
+  std::replace_if(
+      text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
   return path.size() > 200 ? text + "…" : text;
 }
 
@@ -102,7 +102,8 @@ sandbox::Expected<std::unique_ptr<TempFile>> create_temp(int dir_fd) {
       return Error{describe_errno(errno, "getrandom")};
     }
     char name[40];
-    std::snprintf(name, sizeof name, ".agentd-tmp-%016llx", static_cast<unsigned long long>(random));
+    std::snprintf(name, sizeof name, ".agentd-tmp-%016llx",
+                  static_cast<unsigned long long>(random));
     const int fd = open_beneath(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd == -EEXIST) continue;
     if (fd < 0) return Error{"creating a temporary file: " + describe_errno(-fd, "openat2")};
@@ -159,9 +160,9 @@ sandbox::Expected<FileContent> Workspace::read_file(std::string_view path) const
 
 sandbox::Status Workspace::write_file(std::string_view path, std::string_view content) const {
   if (content.size() > options_.max_write_bytes) {
-    return fail("write_file", path, "content is " + std::to_string(content.size()) +
-                                        " bytes; the limit is " +
-                                        std::to_string(options_.max_write_bytes));
+    return fail("write_file", path,
+                "content is " + std::to_string(content.size()) + " bytes; the limit is " +
+                    std::to_string(options_.max_write_bytes));
   }
   const auto components = split_workspace_path(path);
   if (!components) return fail("write_file", path, components.error().message);
@@ -202,7 +203,8 @@ sandbox::Expected<UniqueFd> Workspace::make_parents(const std::vector<std::strin
       return fail("write_file", path, partial + ": " + describe_errno(errno, "mkdirat"));
     }
     const int next = open_beneath(dir.get(), name, O_PATH | O_DIRECTORY);
-    if (next < 0) return fail("write_file", path, partial + ": " + describe_errno(-next, "openat2"));
+    if (next < 0)
+      return fail("write_file", path, partial + ": " + describe_errno(-next, "openat2"));
     dir.reset(next);
     if (created) {
       if (auto owned = give_to_owner(dir.get()); !owned) {

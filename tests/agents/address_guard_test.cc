@@ -2,9 +2,8 @@
 #include "agents/tools/address_guard.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <string>
 
@@ -17,7 +16,9 @@ IpAddress ip(const char* text) {
   return parsed.value_or(IpAddress{});
 }
 
-std::string why(const char* text) { return special_purpose(ip(text)).value_or("public"); }
+std::string why(const char* text) {
+  return special_purpose(ip(text)).value_or("public");
+}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -134,8 +135,8 @@ TEST(AddressGuard, GuardRefusesUnlessThePolicyListsTheRange) {
   const auto mapped = v6_socket_address("::ffff:127.0.0.1");
   EXPECT_FALSE(lenient.check(reinterpret_cast<const sockaddr*>(&mapped), sizeof mapped));
   const auto other_loopback = v4_socket_address("127.0.0.2");
-  EXPECT_TRUE(lenient.check(reinterpret_cast<const sockaddr*>(&other_loopback),
-                            sizeof other_loopback));
+  EXPECT_TRUE(
+      lenient.check(reinterpret_cast<const sockaddr*>(&other_loopback), sizeof other_loopback));
   const auto metadata = v4_socket_address("169.254.169.254");
   EXPECT_TRUE(lenient.check(reinterpret_cast<const sockaddr*>(&metadata), sizeof metadata));
   const auto ula = v6_socket_address("fd00:ec2::254");
@@ -143,8 +144,8 @@ TEST(AddressGuard, GuardRefusesUnlessThePolicyListsTheRange) {
       << "listed explicitly by the policy, so allowed";
 
   const auto public_address = v4_socket_address("93.184.216.34");
-  EXPECT_FALSE(strict.check(reinterpret_cast<const sockaddr*>(&public_address),
-                            sizeof public_address));
+  EXPECT_FALSE(
+      strict.check(reinterpret_cast<const sockaddr*>(&public_address), sizeof public_address));
 }
 
 TEST(AddressGuard, MalformedInputIsRefused) {

@@ -4,16 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "tests/agents/local_server.h"
 #include "tests/agents/run_until.h"
@@ -44,8 +43,10 @@ class ClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto started = LocalServer::start();
-    if (started) server_ = std::make_unique<LocalServer>(std::move(*started));
-    else start_error_ = started.error().message;
+    if (started)
+      server_ = std::make_unique<LocalServer>(std::move(*started));
+    else
+      start_error_ = started.error().message;
   }
   static void TearDownTestSuite() { server_.reset(); }
   void SetUp() override {

@@ -6,14 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <optional>
-#include <string>
-
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "tests/agents/local_server.h"
 #include "tests/agents/run_until.h"
@@ -26,10 +25,10 @@ using agents::testing::LocalServer;
 using agents::testing::run_until;
 using Outcome = HttpGetResult::Outcome;
 
-#define REQUIRE_ISOLATED_NETWORK()                                                      \
-  if (!isolation_error_.empty())                                                        \
-  GTEST_SKIP() << "needs a loopback-only network namespace so that a failing guard "   \
-                  "cannot reach a real host: "                                          \
+#define REQUIRE_ISOLATED_NETWORK()                                                   \
+  if (!isolation_error_.empty())                                                     \
+  GTEST_SKIP() << "needs a loopback-only network namespace so that a failing guard " \
+                  "cannot reach a real host: "                                       \
                << isolation_error_
 
 class HttpGetTest : public ::testing::Test {
@@ -40,8 +39,10 @@ class HttpGetTest : public ::testing::Test {
       isolation_error_ = isolated.error().message;
     }
     auto started = LocalServer::start();
-    if (started) server_ = std::make_unique<LocalServer>(std::move(*started));
-    else start_error_ = started.error().message;
+    if (started)
+      server_ = std::make_unique<LocalServer>(std::move(*started));
+    else
+      start_error_ = started.error().message;
   }
   static void TearDownTestSuite() { server_.reset(); }
 
@@ -213,11 +214,10 @@ TEST_F(HttpGetTest, HangingServerTimesOutAtThePolicysLimit) {
 TEST_F(HttpGetTest, CancellationEndsTheFetchAtOnce) {
   asio::cancellation_signal cancel;
   std::optional<HttpGetResult> result;
-  asio::co_spawn(io_, http_get(client_, scope_, allowed_url("/hang"), "GET", options_),
-                 asio::bind_cancellation_slot(cancel.slot(),
-                                              [&](std::exception_ptr, HttpGetResult r) {
-                                                result = std::move(r);
-                                              }));
+  asio::co_spawn(
+      io_, http_get(client_, scope_, allowed_url("/hang"), "GET", options_),
+      asio::bind_cancellation_slot(
+          cancel.slot(), [&](std::exception_ptr, HttpGetResult r) { result = std::move(r); }));
   ASSERT_TRUE(run_until(io_, [&] { return client_.in_flight() == 1 && client_.sockets_opened(); }));
   // co_spawn hands the signal to the coroutine through its executor, so the request goes
   // on the loop's next turn (the Client itself removes it within emit(): curl_multi_test).

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <net/if.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -69,7 +69,8 @@ sandbox::Expected<LocalServer> LocalServer::start() {
   stdout_write.reset();
   const int port = read_port(stdout_read.get());
   LocalServer server(pid, std::move(stdin_write), port);
-  if (port <= 0) return sandbox::Error{std::string("the test server (") + kScript + ") printed no port"};
+  if (port <= 0)
+    return sandbox::Error{std::string("the test server (") + kScript + ") printed no port"};
   return server;
 }
 

@@ -2,10 +2,9 @@
 // a hang (never a timing assertion).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
-
-#include <boost/asio/io_context.hpp>
 
 namespace agents::testing {
 

@@ -3,12 +3,11 @@
 // absolute paths) must never lead outside the workspace.
 #include "agents/tools/workspace.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -146,7 +145,8 @@ TEST_F(WorkspaceTest, SymlinksOutOfTheWorkspaceAreRefused) {
 
 TEST_F(WorkspaceTest, DotDotAndAbsolutePathsAreRefused) {
   Workspace workspace = open();
-  EXPECT_EQ(error_of(workspace.read_file("../x")), "read_file: \"../x\": path escapes the workspace");
+  EXPECT_EQ(error_of(workspace.read_file("../x")),
+            "read_file: \"../x\": path escapes the workspace");
   EXPECT_EQ(error_of(workspace.read_file("a/../../outside/secret.txt")),
             "read_file: \"a/../../outside/secret.txt\": path escapes the workspace");
   EXPECT_NE(error_of(workspace.write_file("../outside/new.txt", "x")).find("escapes"),
