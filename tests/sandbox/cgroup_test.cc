@@ -130,9 +130,19 @@ class Child {
     }
     return line;
   }
+  // The child's wait status; a child still running after a minute is a failure (and killed).
   int wait() {
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "child " << pid_ << " still runs; killing it";
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     pid_ = -1;
     return status;
   }
@@ -358,8 +368,14 @@ TEST_F(CgroupTest, PidsLimitStopsForks) {
   auto removed = cgroup.remove();
   EXPECT_TRUE(removed.ok()) << removed.error().message;
   EXPECT_EQ(WTERMSIG(child.wait()), SIGKILL);
-  while (::waitpid(-1, nullptr, 0) > 0) {
+  // Reap the grandchildren, now ours; they still run (and this fails) if the kill missed them.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool reaped_all = false;
+  while (!reaped_all && std::chrono::steady_clock::now() < deadline) {
+    reaped_all = ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;
+    if (!reaped_all) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  EXPECT_TRUE(reaped_all) << "grandchildren survived the cgroup's removal";
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
