@@ -32,8 +32,12 @@ void back_off(std::chrono::milliseconds& delay) {
 
 // Raw syscalls: Debian 12's <sys/pidfd.h> declares these without extern "C", so C++ cannot
 // link against them.
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-void pidfd_kill(int pidfd) { ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+void pidfd_kill(int pidfd) {
+  ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+}
 
 std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> parts;
@@ -55,7 +59,8 @@ std::string unescape_octal(std::string_view text) {
                      std::all_of(text.begin() + i + 1, text.begin() + i + 4,
                                  [](char c) { return c >= '0' && c <= '7'; });
     if (is_escape) {
-      out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0'));
+      out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
+                               (text[i + 3] - '0'));
       i += 3;
     } else {
       out += text[i];
@@ -70,18 +75,19 @@ std::string errno_text(int error) {
   return std::string(std::strerror(error)) + " (errno " + std::to_string(error) + ")";
 }
 
-Status write_file(const std::string& path, std::string_view value) {
+int write_file_errno(const std::string& path, std::string_view value) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) {
-    return Error{"open " + path + " for writing \"" + std::string(value) + "\": " + errno_text(errno)};
-  }
+  if (!fd) return errno;
   // cgroup files take one value per write(2); a short write would be a different value.
   ssize_t written = ::write(fd.get(), value.data(), value.size());
-  if (written != static_cast<ssize_t>(value.size())) {
-    int error = written < 0 ? errno : EIO;
-    return Error{"write \"" + std::string(value) + "\" to " + path + ": " + errno_text(error)};
-  }
-  return Ok{};
+  if (written == static_cast<ssize_t>(value.size())) return 0;
+  return written < 0 ? errno : EIO;
+}
+
+Status write_file(const std::string& path, std::string_view value) {
+  int error = write_file_errno(path, value);
+  if (error == 0) return Ok{};
+  return Error{"write \"" + std::string(value) + "\" to " + path + ": " + errno_text(error)};
 }
 
 Expected<std::string> read_file(const std::string& path) {
@@ -119,7 +125,9 @@ std::optional<uint64_t> read_number(const std::string& path) {
   return std::nullopt;
 }
 
-bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool file_exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 Status make_new_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0) {
@@ -212,7 +220,8 @@ std::vector<CgroupMount> read_cgroup_mounts(const std::string& mountinfo_text) {
     if (fields.size() < 5 || fields.end() - separator < 4) continue;
     const std::string& fstype = separator[1];
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    CgroupMount mount{unescape_octal(fields[3]), unescape_octal(fields[4]), fstype == "cgroup2", {}};
+    CgroupMount mount{
+        unescape_octal(fields[3]), unescape_octal(fields[4]), fstype == "cgroup2", {}};
     if (!mount.v2) mount.controllers = split(separator[3], ',');
     mounts.push_back(std::move(mount));
   }
@@ -292,7 +301,9 @@ Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
   return *this;
 }
 
-Cgroup::~Cgroup() { (void)remove(); }
+Cgroup::~Cgroup() {
+  (void)remove();
+}
 
 Status Cgroup::add(pid_t pid) const {
   if (!state_ || state_->removed) return Error{"cgroup add: the cgroup was removed"};
@@ -302,7 +313,9 @@ Status Cgroup::add(pid_t pid) const {
   return Ok{};
 }
 
-int Cgroup::clone_into_fd() const { return state_ ? state_->v2_dir_fd.get() : -1; }
+int Cgroup::clone_into_fd() const {
+  return state_ ? state_->v2_dir_fd.get() : -1;
+}
 
 Usage Cgroup::usage() const {
   if (!state_ || state_->removed) return {};
@@ -329,8 +342,8 @@ Status Cgroup::remove() {
     while (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
       int error = errno;
       if (error != EBUSY || detail::Clock::now() > deadline) {
-        failures += (failures.empty() ? "" : "; ") + ("rmdir " + dir + ": ") +
-                    detail::errno_text(error);
+        failures +=
+            (failures.empty() ? "" : "; ") + ("rmdir " + dir + ": ") + detail::errno_text(error);
         break;
       }
       detail::kill_listed(dir);

@@ -51,9 +51,13 @@ class Cgroup {
   // cgroup v2: an O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP; -1 on v1.
   int clone_into_fd() const;
   Usage usage() const;
-  // Kills every process in the cgroup (cgroup.kill on v2; SIGKILL each listed pid on v1).
+  // Kills every process in the cgroup: cgroup.kill on v2; on v1 freeze, SIGKILL each listed
+  // pid, thaw. Without cgroup.kill or a v1 freezer it kills in rounds until the cgroup is
+  // empty, which waits for the processes to exit (at most 2 s).
   void kill_all() const;
-  // Removes the cgroup now; the destructor does it otherwise. Safe to call twice.
+  // Kills what runs in it and removes the cgroup now, waiting (at most 2 s) for the killed
+  // processes to leave; the destructor does it otherwise. Safe to call twice. The error names
+  // each directory it could not remove; the destructor then tries once more.
   Status remove();
   const std::string& name() const;
 
@@ -67,7 +71,9 @@ class Cgroup {
 
 // Finds the cgroup hierarchy once per process and creates sandbox cgroups under a parent it
 // owns: `parent` if given (a path relative to each hierarchy's root), otherwise a child of the
-// process's own cgroup named "agentd-sandboxes".
+// process's own cgroup named "agentd-sandboxes". On v2, enabling controllers for that parent
+// may first move this process (and the others in its cgroup) into a leaf child "daemon": v2
+// lets a cgroup hand controllers to children only while it holds no processes.
 class Manager {
  public:
   static Expected<std::shared_ptr<Manager>> open(std::string parent = {});

@@ -46,6 +46,8 @@ namespace detail {
 // "No such file or directory (errno 2)": for error messages.
 std::string errno_text(int error);
 Status write_file(const std::string& path, std::string_view value);
+// The same, for callers that act on the errno: 0 on success.
+int write_file_errno(const std::string& path, std::string_view value);
 Expected<std::string> read_file(const std::string& path);
 // The number after `key` on a "key value" line (memory.events, cpu.stat, memory.oom_control).
 std::optional<uint64_t> read_keyed(const std::string& path, std::string_view key);

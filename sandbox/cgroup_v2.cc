@@ -84,18 +84,27 @@ Status move_into_leaf(const std::string& own) {
   return Ok{};
 }
 
+Status enable_controllers_in(const std::string& dir, bool is_own) {
+  std::string file = dir + "/cgroup.subtree_control";
+  int error = write_file_errno(file, kEnableControllers);
+  // EBUSY is the no-internal-processes rule; our own cgroup we may empty into a leaf. (The
+  // root cgroup is exempt, so the host's processes there are never moved.)
+  if (error == EBUSY && is_own) {
+    if (auto ok = move_into_leaf(dir); !ok) return ok;
+    error = write_file_errno(file, kEnableControllers);
+  }
+  if (error == 0) return Ok{};
+  return Error{"write \"" + std::string(kEnableControllers) + "\" to " + file + ": " +
+               errno_text(error) + " (expected a delegated cgroup, e.g. systemd Delegate=yes)"};
+}
+
 // Enables the controllers in the subtree_control of every cgroup from the mount point down to
-// `parent` (inclusive, so that sandboxes created under it get them).
+// `parent` (inclusive, so that sandboxes created under it get them) where they are missing.
 Status enable_controllers(const Home& home, const std::string& parent) {
   for (size_t end = home.mount_point.size();; end = parent.find('/', end + 1)) {
     std::string dir = parent.substr(0, end);
     if (!lists_all_controllers(dir + "/cgroup.subtree_control")) {
-      if (dir == home.own_dir && !read_pids(dir).empty()) {
-        if (auto ok = move_into_leaf(dir); !ok) return ok;
-      }
-      if (auto ok = write_file(dir + "/cgroup.subtree_control", kEnableControllers); !ok) {
-        return Error{ok.error().message + " (expected a delegated cgroup, e.g. systemd Delegate=yes)"};
-      }
+      if (auto ok = enable_controllers_in(dir, dir == home.own_dir); !ok) return ok;
     }
     if (end == std::string::npos) return Ok{};
   }
@@ -117,7 +126,8 @@ Status set_limits(const std::string& dir, const Limits& limits) {
     if (auto ok = write_file(dir + "/pids.max", std::to_string(limits.pids)); !ok) return ok;
   }
   if (limits.cpu_millicores != 0) {
-    uint64_t quota = std::max(uint64_t{limits.cpu_millicores} * kCpuPeriodUs / 1000, kMinCpuQuotaUs);
+    uint64_t quota =
+        std::max(uint64_t{limits.cpu_millicores} * kCpuPeriodUs / 1000, kMinCpuQuotaUs);
     std::string value = std::to_string(quota) + " " + std::to_string(kCpuPeriodUs);
     if (auto ok = write_file(dir + "/cpu.max", value); !ok) return ok;
   }
@@ -183,7 +193,9 @@ std::vector<bpf_insn> device_program(const std::vector<DeviceRule>& rules) {
   return program;
 }
 
-long bpf(int command, bpf_attr& attr) { return ::syscall(SYS_bpf, command, &attr, sizeof attr); }
+long bpf(int command, bpf_attr& attr) {
+  return ::syscall(SYS_bpf, command, &attr, sizeof attr);
+}
 
 Expected<UniqueFd> load_device_program(const std::vector<bpf_insn>& program) {
   static const char kLicense[] = "GPL";
@@ -221,8 +233,9 @@ Expected<Manager::Paths> open(const std::string& relative_parent) {
   static const Expected<Home> kHome = find_home();
   if (!kHome) return kHome.error();
   const Home& home = *kHome;
-  if (!lists_all_controllers(home.own_dir + "/cgroup.controllers")) {
-    return Error{home.own_dir + "/cgroup.controllers lacks one of memory, pids, cpu (expected "
+  if (relative_parent.empty() && !lists_all_controllers(home.own_dir + "/cgroup.controllers")) {
+    return Error{home.own_dir +
+                 "/cgroup.controllers lacks one of memory, pids, cpu (expected "
                  "them delegated to us, e.g. systemd Delegate=yes)"};
   }
   Manager::Paths paths;
@@ -246,7 +259,8 @@ Status create(Cgroup::State& state, const Manager::Paths& paths, const Limits& l
 Usage usage(const Cgroup::State& state) {
   const std::string& dir = state.dirs.front();
   Usage usage;
-  usage.cpu_ms = static_cast<int64_t>(read_keyed(dir + "/cpu.stat", "usage_usec").value_or(0) / 1000);
+  usage.cpu_ms =
+      static_cast<int64_t>(read_keyed(dir + "/cpu.stat", "usage_usec").value_or(0) / 1000);
   // memory.peak arrived in Linux 5.19; before it, the current charge is the best we have.
   auto peak = read_number(dir + "/memory.peak");
   usage.peak_memory_bytes = peak ? *peak : read_number(dir + "/memory.current").value_or(0);

@@ -4,6 +4,7 @@
 #include "sandbox/cgroup.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -24,8 +25,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "sandbox/cgroup_impl.h"
 
@@ -56,8 +55,8 @@ std::string missing_prerequisite() {
     if (!mount.v2 && std::count(mount.controllers.begin(), mount.controllers.end(), "memory")) {
       return {};
     }
-    if (mount.v2 && slurp(mount.mount_point + "/cgroup.controllers").find("memory") !=
-                        std::string::npos) {
+    if (mount.v2 &&
+        slurp(mount.mount_point + "/cgroup.controllers").find("memory") != std::string::npos) {
       return {};
     }
   }
@@ -66,7 +65,7 @@ std::string missing_prerequisite() {
 
 // Controller ("" for cgroup2) -> the directory `pid` sits in, read from /proc/<pid>/cgroup.
 std::map<std::string, std::string> cgroup_dirs_of(pid_t pid, Version version) {
-  static const std::set<std::string> kOurs = {"memory", "pids",    "cpu",
+  static const std::set<std::string> kOurs = {"memory",  "pids",    "cpu",
                                               "cpuacct", "devices", "freezer"};
   auto mounts = read_cgroup_mounts(slurp("/proc/self/mountinfo"));
   std::map<std::string, std::string> dirs;
@@ -75,9 +74,9 @@ std::map<std::string, std::string> cgroup_dirs_of(pid_t pid, Version version) {
       bool v2_line = line.controllers.empty();
       if (mount.v2 != v2_line || v2_line != (version == Version::v2)) continue;
       for (const auto& controller : v2_line ? std::vector<std::string>{""} : line.controllers) {
-        bool wanted = v2_line || (kOurs.count(controller) &&
-                                  std::count(mount.controllers.begin(), mount.controllers.end(),
-                                             controller));
+        bool wanted =
+            v2_line || (kOurs.count(controller) &&
+                        std::count(mount.controllers.begin(), mount.controllers.end(), controller));
         auto dir = detail::dir_under_mount(mount, line.path);
         if (wanted && dir && !dirs.count(controller)) dirs[controller] = *dir;
       }
@@ -211,7 +210,8 @@ TEST(CgroupParse, FindsMountsAndOwnCgroups) {
   EXPECT_TRUE(selves[2].controllers.empty());
   EXPECT_EQ(selves[2].path, "/user.slice");
 
-  EXPECT_EQ(detail::dir_under_mount(mounts[1], "/docker/abc/x").value(), "/sys/fs/cgroup/mem ory/x");
+  EXPECT_EQ(detail::dir_under_mount(mounts[1], "/docker/abc/x").value(),
+            "/sys/fs/cgroup/mem ory/x");
   EXPECT_EQ(detail::dir_under_mount(mounts[1], "/docker/abc").value(), "/sys/fs/cgroup/mem ory");
   EXPECT_FALSE(detail::dir_under_mount(mounts[1], "/docker/abcdef").ok());
   EXPECT_EQ(detail::dir_under_mount(mounts[0], "/").value(), "/sys/fs/cgroup/cpu,cpuacct");
@@ -303,10 +303,10 @@ TEST_F(CgroupTest, AddPlacesProcessInEveryHierarchy) {
   Cgroup cgroup = create({}, "add");
   Child child;
   auto dirs = add(cgroup, child);
-  std::vector<std::string> expected = manager_->version() == Version::v2
-                                          ? std::vector<std::string>{""}
-                                          : std::vector<std::string>{"memory", "pids", "cpu",
-                                                                     "cpuacct", "devices"};
+  std::vector<std::string> expected =
+      manager_->version() == Version::v2
+          ? std::vector<std::string>{""}
+          : std::vector<std::string>{"memory", "pids", "cpu", "cpuacct", "devices"};
   for (const auto& controller : expected) {
     ASSERT_TRUE(dirs.count(controller)) << "no " << controller << " line for the child";
     EXPECT_TRUE(dirs[controller].ends_with("/agentd-sandboxes/" + cgroup.name()))
@@ -470,8 +470,8 @@ Child open_probe(const std::string& device) {
       int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
       return fd >= 0 ? 0 : errno;
     };
-    report(report_fd, std::to_string(try_open("/dev/null")) + " " +
-                          std::to_string(try_open(device)));
+    report(report_fd,
+           std::to_string(try_open("/dev/null")) + " " + std::to_string(try_open(device)));
     return 0;
   });
 }
