@@ -126,6 +126,10 @@ Inventory discover(const DiscoveryOptions& options) {
   inventory.driver_procfs = fs::is_directory(procfs);
   if (auto version = read_file(procfs + "/version")) {
     inventory.driver_version = parse_driver_version(*version).value_or("");
+    if (inventory.driver_version.empty()) {
+      inventory.notes.push_back(procfs + "/version: no \"NVRM version: ... Kernel Module X.Y.Z\" "
+                                "line in: " + version->substr(0, version->find('\n')));
+    }
   } else {
     inventory.notes.push_back(procfs + "/version: not found (NVIDIA kernel driver not loaded)");
   }

@@ -17,7 +17,7 @@ namespace gpu {
 
 struct DiscoveryOptions {
   std::string root = "/";  // where to find proc/driver/nvidia, proc/devices and dev/nvidia*
-  std::string ld_cache = "/etc/ld.so.cache";  // host path of the linker cache
+  std::string ld_cache = "/etc/ld.so.cache";  // the linker cache, a host path (not under root)
   std::string nvml_library = "libnvidia-ml.so.1";  // empty: do not load NVML
 };
 

@@ -167,7 +167,9 @@ void add_to_spec(const GpuGrant& grant, sandbox::Spec& spec) {
   }
   spec.mounts.insert(spec.mounts.end(), grant.procfs_mounts.begin(), grant.procfs_mounts.end());
   for (const auto& entry : grant.env) {
-    std::string key = entry.substr(0, entry.find('=') + 1);
+    size_t equals = entry.find('=');
+    if (equals == std::string::npos) continue;
+    std::string key = entry.substr(0, equals + 1);
     std::erase_if(spec.env, [&](const std::string& e) { return e.starts_with(key); });
     spec.env.push_back(entry);
   }

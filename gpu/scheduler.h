@@ -1,6 +1,7 @@
 // gpu::Scheduler: hands the machine's GPUs to agents as leases, in fair order (gpu/fair_queue.h),
 // exclusive or shared, with a maximum wait. One Asio executor drives it: call it, and destroy
-// its leases, from that executor's thread only (DESIGN.md: one io_context drives everything).
+// its leases, from that executor's thread only (DESIGN.md: one io_context drives everything),
+// and destroy it before its io_context. Event callbacks must not throw.
 #pragma once
 
 #include <chrono>

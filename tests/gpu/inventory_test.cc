@@ -117,6 +117,18 @@ TEST(Inventory, NoDriverSaysSo) {
   EXPECT_NE(text.find("NVML: cannot load"), std::string::npos) << text;
 }
 
+TEST(Inventory, UnreadableVersionIsNoted) {
+  FakeTree tree("two-gpus");
+  tree.write("proc/driver/nvidia/version", "NVRM version: something new\n");
+  DiscoveryOptions options;
+  options.root = tree.root();
+  options.nvml_library.clear();
+  Inventory inventory = discover(options);
+  EXPECT_EQ(inventory.driver_version, "");
+  EXPECT_TRUE(has_note(inventory, "version: no \"NVRM version: ... Kernel Module X.Y.Z\" line in: "
+                                  "NVRM version: something new"));
+}
+
 TEST(Inventory, DriverWithoutGpusSaysSo) {
   FakeTree tree("two-gpus");
   std::filesystem::remove_all(tree.path("proc/driver/nvidia/gpus"));
