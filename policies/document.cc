@@ -145,11 +145,13 @@ class PositionScanner {
   size_t pos_ = 0;
 };
 
-// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1,
-// column 5: " prefix, since we print our own position.
-std::string parse_error_message(const nlohmann::json::parse_error& error) {
+// nlohmann's message without its "[json.exception.parse_error.101] " tag and, for syntax
+// errors, its "parse error at line 1, column 5: " prefix, since we print our own position.
+std::string exception_message(const nlohmann::json::exception& error, bool has_position) {
   std::string message = error.what();
-  size_t colon = message.find(": ");
+  size_t tag_end = message.find("] ");
+  if (tag_end != std::string::npos) message = message.substr(tag_end + 2);
+  size_t colon = has_position ? message.find(": ") : std::string::npos;
   return colon == std::string::npos ? message : message.substr(colon + 2);
 }
 
@@ -210,7 +212,10 @@ Validated<Document> parse_document(std::string text, std::string origin,
     document.value = nlohmann::json::parse(document.text, nullptr, true, true);
   } catch (const nlohmann::json::parse_error& error) {
     result.errors.push_back(
-        at_offset(document, error.byte > 0 ? error.byte - 1 : 0, parse_error_message(error)));
+        at_offset(document, error.byte > 0 ? error.byte - 1 : 0, exception_message(error, true)));
+    return result;
+  } catch (const nlohmann::json::exception& error) {  // e.g. a number too large for a double
+    result.errors.push_back({document.origin, 0, 0, "", exception_message(error, false)});
     return result;
   }
   if (!document.value.is_object()) {
