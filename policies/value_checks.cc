@@ -4,7 +4,6 @@
 #include <cmath>
 #include <utility>
 
-#include "policies/tool_scope.h"
 #include "policies/url.h"
 #include "policies/workspace_path.h"
 #include "sandbox/size.h"

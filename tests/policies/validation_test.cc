@@ -179,6 +179,8 @@ TEST(Validation, ReportsEveryErrorOfAFileAtOnce) {
         << format(errors);
   }
   EXPECT_EQ(errors.size(), expected.size()) << format(errors);
+  std::string all = format(errors);
+  EXPECT_EQ(to_error(errors).message, all.substr(0, all.size() - 1));  // for Expected callers
 }
 
 TEST(Validation, MessagesSayWhatWasExpected) {
