@@ -93,7 +93,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   void start(Request request, Completion handler);
   void cancel(uint64_t id);  // from the caller's cancellation slot
-  void shutdown();
+  void shutdown() noexcept;
 
   const asio::any_io_executor& executor() const { return executor_; }
   std::size_t in_flight() const { return transfers_.size(); }
@@ -224,16 +224,22 @@ void Client::Impl::complete(std::unique_ptr<Transfer> transfer, error_code ec) {
   transfer.reset();
 }
 
-void Client::Impl::shutdown() {
+// Runs from destructors, so it must not throw: a completion that cannot even be posted (out
+// of memory) is destroyed uninvoked, the only thing left to do with it.
+void Client::Impl::shutdown() noexcept {
   auto transfers = std::move(transfers_);
   transfers_.clear();
   for (auto& [id, transfer] : transfers) {
     if (transfer->in_multi) curl_multi_remove_handle(multi_.get(), transfer->easy.get());
     transfer->response.curl_code = CURLE_ABORTED_BY_CALLBACK;
-    transfer->response.error = "HTTP client shut down";
-    complete(std::move(transfer), asio::error::operation_aborted);
+    try {
+      transfer->response.error = "HTTP client shut down";
+      complete(std::move(transfer), asio::error::operation_aborted);
+    } catch (const std::exception&) {
+    }
   }
-  timer_.cancel();
+  error_code ignored;
+  timer_.cancel(ignored);
 }
 
 void Client::Impl::outside_curl(std::function<void(Impl&)> work) {

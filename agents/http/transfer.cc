@@ -12,7 +12,7 @@ namespace {
 
 // libcurl already refuses a single header line over 100 KiB; this bounds the sum, so a
 // hostile server cannot grow our memory with endless header lines.
-constexpr uint64_t kMaxHeaderBytes = 256 * 1024;
+constexpr uint64_t kMaxHeaderBytes = uint64_t{256} * 1024;
 
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");

@@ -20,7 +20,7 @@ namespace {
 using sandbox::Error;
 using sandbox::UniqueFd;
 
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 
 // Paths come from a model: quote a bounded, printable form of them.
 std::string printable(std::string_view path) {

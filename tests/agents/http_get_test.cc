@@ -63,7 +63,7 @@ class HttpGetTest : public ::testing::Test {
   HttpGetResult fetch(const std::string& url, const std::string& method = "GET") {
     std::optional<HttpGetResult> result;
     asio::co_spawn(io_, http_get(client_, scope_, url, method, options_),
-                   [&](std::exception_ptr error, HttpGetResult r) {
+                   [&](const std::exception_ptr& error, HttpGetResult r) {
                      EXPECT_FALSE(error) << "http_get threw";
                      result = std::move(r);
                    });
@@ -216,8 +216,9 @@ TEST_F(HttpGetTest, CancellationEndsTheFetchAtOnce) {
   std::optional<HttpGetResult> result;
   asio::co_spawn(
       io_, http_get(client_, scope_, allowed_url("/hang"), "GET", options_),
-      asio::bind_cancellation_slot(
-          cancel.slot(), [&](std::exception_ptr, HttpGetResult r) { result = std::move(r); }));
+      asio::bind_cancellation_slot(cancel.slot(), [&](const std::exception_ptr&, HttpGetResult r) {
+        result = std::move(r);
+      }));
   ASSERT_TRUE(run_until(io_, [&] { return client_.in_flight() == 1 && client_.sockets_opened(); }));
   // co_spawn hands the signal to the coroutine through its executor, so the request goes
   // on the loop's next turn (the Client itself removes it within emit(): curl_multi_test).
