@@ -33,6 +33,7 @@ TENANTS = {
     # name: (token, policies, quotas)
     "alpha": ("alpha-token-0123456789", ["*"], {"concurrent_tasks": 64, "sandboxes": 8}),
     "beta": ("beta-token-9876543210", ["coder"], {"concurrent_tasks": 4, "sandboxes": 2}),
+    "solo": ("solo-token-1111111111", ["coder"], {"concurrent_tasks": 1, "sandboxes": 1}),
 }
 
 
