@@ -427,6 +427,32 @@ TEST_F(CgroupTest, DestructorKillsAndRemoves) {
   EXPECT_EQ(WTERMSIG(child.wait()), SIGKILL);
 }
 
+TEST_F(CgroupTest, ExplicitParentSitsAtTheHierarchyRoot) {
+  std::string top = "agentd-test-" + std::to_string(::getpid());
+  auto opened = Manager::open(top + "/boxes");
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  std::set<std::string> mount_points;
+  for (const auto& mount : read_cgroup_mounts(slurp("/proc/self/mountinfo"))) {
+    mount_points.insert(mount.mount_point);
+  }
+  std::map<std::string, std::string> dirs;
+  {
+    auto cgroup = (*opened)->create("box", {});
+    ASSERT_TRUE(cgroup.ok()) << cgroup.error().message;
+    Child child;
+    dirs = add(*cgroup, child);
+  }
+  ASSERT_FALSE(dirs.empty());
+  for (const auto& [controller, dir] : dirs) {
+    fs::path top_dir = fs::path(dir).parent_path().parent_path();
+    EXPECT_EQ(top_dir.filename(), top) << dir;
+    EXPECT_TRUE(mount_points.count(top_dir.parent_path())) << dir << " is not at a mount's root";
+    EXPECT_FALSE(fs::exists(dir));
+    ::rmdir((top_dir / "boxes").c_str());
+    ::rmdir(top_dir.c_str());
+  }
+}
+
 TEST_F(CgroupTest, ManyCgroupsLeaveNone) {
   std::set<std::string> parents;
   {
