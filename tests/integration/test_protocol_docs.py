@@ -7,13 +7,15 @@ prints what the daemon actually sends for each example, to update the document."
 import asyncio
 import json
 import os
+import re
+import subprocess
 import sys
 import unittest
 
 import websockets
 
 import doc_examples
-from harness import SOURCE_DIR, Client, StackTest, final_answer
+from harness import PYTHON, SOURCE_DIR, Client, StackTest, final_answer
 
 DOC = os.path.join(SOURCE_DIR, "docs", "protocol.md")
 RECEIVE_TIMEOUT = 60
@@ -135,6 +137,23 @@ class ProtocolDocTest(StackTest):
                               "policy.list", "server.info"}, methods)
         self.assertLessEqual({-32700, -32600, -32601, -32602, -32002, -32003, -32004, -32005,
                               -32006, -32007}, codes)
+
+
+class PythonClientDocTest(StackTest):
+    """The Python client of protocol.md, run as a program against its own daemon."""
+
+    def test_the_python_example_runs(self):
+        with open(DOC) as f:
+            blocks = re.findall(r"^```python\n(.*?)^```", f.read(), re.M | re.S)
+        self.assertEqual(len(blocks), 1)
+        self.load_script(DOC_SCRIPT)
+        done = subprocess.run([PYTHON, "-c", blocks[0]], capture_output=True, text=True,
+                              timeout=120, env=dict(os.environ, AGENTD_URL=self.stack.url,
+                                                    AGENTD_TOKEN=self.stack.token()))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        lines = done.stdout.splitlines()
+        self.assertEqual(lines[-1], "The text has 4 words.")
+        self.assertRegex(lines[-2], r"^\d+ task.finished")
 
 
 async def print_transcripts():
