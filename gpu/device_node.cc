@@ -26,14 +26,15 @@ sandbox::Expected<sandbox::DeviceNode> check_char_device(const std::string& host
                           std::to_string(error) + ")"};
   }
   if (!S_ISCHR(info.st_mode)) {
-    return sandbox::Error{host_path + ": not a character device (a symlink, file or directory "
-                                      "is never passed into a sandbox)"};
+    return sandbox::Error{host_path +
+                          ": not a character device (a symlink, file or directory "
+                          "is never passed into a sandbox)"};
   }
   uint32_t node_major = ::major(info.st_rdev);
   uint32_t node_minor = ::minor(info.st_rdev);
   if ((major && *major != node_major) || (minor && *minor != node_minor)) {
-    std::string want = (major ? std::to_string(*major) : "*") + ":" +
-                       (minor ? std::to_string(*minor) : "*");
+    std::string want =
+        (major ? std::to_string(*major) : "*") + ":" + (minor ? std::to_string(*minor) : "*");
     return sandbox::Error{host_path + ": device numbers are " + numbers(node_major, node_minor) +
                           ", expected " + want + " as the NVIDIA driver registered them"};
   }

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <system_error>
 
-
 namespace gpu {
 
 namespace fs = std::filesystem;
@@ -15,17 +14,17 @@ namespace {
 // Without ".so...", as libnvidia-container's compute and utility lists name them, minus
 // graphics, video and OpenCL.
 constexpr std::array<std::string_view, 11> kNames = {
-    "libcuda",                     // the CUDA driver API
-    "libnvidia-ml",                // NVML
-    "libnvidia-ptxjitcompiler",    // PTX to SASS JIT, loaded by libcuda
-    "libnvidia-nvvm",              // NVVM compiler, loaded by libcuda for JIT LTO
-    "libnvidia-gpucomp",           // shared compiler library (drivers >= 535)
-    "libcudadebugger",             // cuda-gdb's backend
-    "libnvidia-fatbinaryloader",   // fatbin loader (drivers < 450)
-    "libnvidia-allocator",         // allocator runtime
-    "libnvidia-pkcs11",            // confidential computing
-    "libnvidia-pkcs11-openssl3",   // confidential computing, OpenSSL 3
-    "libnvidia-tileiras",          // Tile IR JIT (CUDA 13)
+    "libcuda",                    // the CUDA driver API
+    "libnvidia-ml",               // NVML
+    "libnvidia-ptxjitcompiler",   // PTX to SASS JIT, loaded by libcuda
+    "libnvidia-nvvm",             // NVVM compiler, loaded by libcuda for JIT LTO
+    "libnvidia-gpucomp",          // shared compiler library (drivers >= 535)
+    "libcudadebugger",            // cuda-gdb's backend
+    "libnvidia-fatbinaryloader",  // fatbin loader (drivers < 450)
+    "libnvidia-allocator",        // allocator runtime
+    "libnvidia-pkcs11",           // confidential computing
+    "libnvidia-pkcs11-openssl3",  // confidential computing, OpenSSL 3
+    "libnvidia-tileiras",         // Tile IR JIT (CUDA 13)
 };
 
 // "libcuda.so.1" belongs to "libcuda"; "libcudart.so.12" and "libcuda.so" (no version) do not.

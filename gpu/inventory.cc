@@ -84,9 +84,9 @@ void check_control_nodes(std::optional<uint32_t> uvm_major, uint32_t nvidia_majo
     std::optional<uint32_t> major;
     uint32_t minor;
   };
-  for (const Wanted& want : {Wanted{"nvidiactl", nvidia_major, kControlMinor},
-                             Wanted{"nvidia-uvm", uvm_major, 0},
-                             Wanted{"nvidia-uvm-tools", uvm_major, 1}}) {
+  for (const Wanted& want :
+       {Wanted{"nvidiactl", nvidia_major, kControlMinor}, Wanted{"nvidia-uvm", uvm_major, 0},
+        Wanted{"nvidia-uvm-tools", uvm_major, 1}}) {
     auto node = check_char_device(under_root(inventory.root, std::string("/dev/") + want.name),
                                   want.major, want.minor);
     if (node) {
@@ -127,15 +127,18 @@ Inventory discover(const DiscoveryOptions& options) {
   if (auto version = read_file(procfs + "/version")) {
     inventory.driver_version = parse_driver_version(*version).value_or("");
     if (inventory.driver_version.empty()) {
-      inventory.notes.push_back(procfs + "/version: no \"NVRM version: ... Kernel Module X.Y.Z\" "
-                                "line in: " + version->substr(0, version->find('\n')));
+      inventory.notes.push_back(procfs +
+                                "/version: no \"NVRM version: ... Kernel Module X.Y.Z\" "
+                                "line in: " +
+                                version->substr(0, version->find('\n')));
     }
   } else {
     inventory.notes.push_back(procfs + "/version: not found (NVIDIA kernel driver not loaded)");
   }
   auto proc_devices = read_file(under_root(options.root, "/proc/devices")).value_or("");
-  uint32_t nvidia_major = parse_char_major(proc_devices, "nvidia-frontend")
-                              .value_or(parse_char_major(proc_devices, "nvidia").value_or(kNvidiaMajor));
+  uint32_t nvidia_major =
+      parse_char_major(proc_devices, "nvidia-frontend")
+          .value_or(parse_char_major(proc_devices, "nvidia").value_or(kNvidiaMajor));
   auto uvm_major = parse_char_major(proc_devices, "nvidia-uvm");
 
   auto proc_gpus = read_proc_gpus(procfs, inventory.notes);

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "gpu/driver_libraries.h"
 #include "sandbox/spec.h"
@@ -17,7 +16,7 @@ namespace gpu {
 
 struct DiscoveryOptions {
   std::string root = "/";  // where to find proc/driver/nvidia, proc/devices and dev/nvidia*
-  std::string ld_cache = "/etc/ld.so.cache";  // the linker cache, a host path (not under root)
+  std::string ld_cache = "/etc/ld.so.cache";       // the linker cache, a host path (not under root)
   std::string nvml_library = "libnvidia-ml.so.1";  // empty: do not load NVML
 };
 
@@ -26,7 +25,7 @@ struct Gpu {
   uint32_t minor = 0;  // N of /dev/nvidiaN
   std::string bus_id;  // empty when only NVML saw the GPU
   std::string model;
-  std::string uuid;    // empty when unknown
+  std::string uuid;          // empty when unknown
   sandbox::DeviceNode node;  // /dev/nvidiaN, its device numbers checked
   std::optional<uint64_t> memory_total_bytes;
   std::optional<uint64_t> memory_used_bytes;
@@ -35,9 +34,9 @@ struct Gpu {
 
 struct Inventory {
   std::string root;
-  std::string driver_version;  // empty: no driver found
-  bool driver_procfs = false;  // <root>/proc/driver/nvidia exists
-  std::vector<Gpu> gpus;       // only GPUs whose device node checked out
+  std::string driver_version;                      // empty: no driver found
+  bool driver_procfs = false;                      // <root>/proc/driver/nvidia exists
+  std::vector<Gpu> gpus;                           // only GPUs whose device node checked out
   std::vector<sandbox::DeviceNode> control_nodes;  // nvidiactl, nvidia-uvm(-tools) present
   std::string ld_cache;
   std::vector<DriverLibrary> libraries;

@@ -1,7 +1,6 @@
 // `agentd-gpu list` output: the inventory as text for people and JSON for programs.
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "gpu/inventory.h"
 
@@ -13,7 +12,9 @@ std::string node_text(const sandbox::DeviceNode& node) {
   return node.path + " (" + std::to_string(node.major) + ":" + std::to_string(node.minor) + ")";
 }
 
-std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+std::string mib(uint64_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
 
 void describe_gpu(const Gpu& gpu, std::ostringstream& out) {
   out << "GPU " << gpu.index << ": " << (gpu.model.empty() ? "unknown model" : gpu.model);
@@ -42,7 +43,8 @@ std::string describe(const Inventory& inventory) {
   }
   out << "\n";
   for (const auto& gpu : inventory.gpus) describe_gpu(gpu, out);
-  for (const auto& node : inventory.control_nodes) out << "control node " << node_text(node) << "\n";
+  for (const auto& node : inventory.control_nodes)
+    out << "control node " << node_text(node) << "\n";
   for (const auto& library : inventory.libraries) {
     out << "library " << library.path << " -> " << library.file << "\n";
   }
@@ -56,8 +58,8 @@ nlohmann::json to_json(const Inventory& inventory) {
   };
   nlohmann::json gpus = nlohmann::json::array();
   for (const auto& gpu : inventory.gpus) {
-    nlohmann::json entry{{"index", gpu.index}, {"minor", gpu.minor},  {"bus_id", gpu.bus_id},
-                         {"model", gpu.model}, {"uuid", gpu.uuid},    {"node", node_json(gpu.node)}};
+    nlohmann::json entry{{"index", gpu.index}, {"minor", gpu.minor}, {"bus_id", gpu.bus_id},
+                         {"model", gpu.model}, {"uuid", gpu.uuid},   {"node", node_json(gpu.node)}};
     if (gpu.memory_total_bytes) entry["memory_total_bytes"] = *gpu.memory_total_bytes;
     if (gpu.memory_used_bytes) entry["memory_used_bytes"] = *gpu.memory_used_bytes;
     if (gpu.utilization_percent) entry["utilization_percent"] = *gpu.utilization_percent;
@@ -67,14 +69,12 @@ nlohmann::json to_json(const Inventory& inventory) {
   for (const auto& node : inventory.control_nodes) nodes.push_back(node_json(node));
   nlohmann::json libraries = nlohmann::json::array();
   for (const auto& library : inventory.libraries) {
-    libraries.push_back({{"soname", library.soname}, {"path", library.path}, {"file", library.file}});
+    libraries.push_back(
+        {{"soname", library.soname}, {"path", library.path}, {"file", library.file}});
   }
-  return {{"driver_version", inventory.driver_version},
-          {"gpus", std::move(gpus)},
-          {"control_nodes", std::move(nodes)},
-          {"ld_cache", inventory.ld_cache},
-          {"libraries", std::move(libraries)},
-          {"notes", inventory.notes}};
+  return {{"driver_version", inventory.driver_version}, {"gpus", std::move(gpus)},
+          {"control_nodes", std::move(nodes)},          {"ld_cache", inventory.ld_cache},
+          {"libraries", std::move(libraries)},          {"notes", inventory.notes}};
 }
 
 }  // namespace gpu

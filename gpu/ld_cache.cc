@@ -77,8 +77,8 @@ sandbox::Expected<std::vector<LdCacheEntry>> parse_ld_cache(std::string_view byt
     auto flags = load<int32_t>(bytes, at);
     uint64_t hwcap = load<uint64_t>(bytes, at + 16);
     // Only plain native entries: no 32-bit or x32 ABI, no glibc-hwcaps subdirectory variant.
-    if ((flags & kFlagTypeMask) != kFlagElfLibc6 || (flags & kFlagRequiredMask) != kNativeRequired ||
-        hwcap != 0) {
+    if ((flags & kFlagTypeMask) != kFlagElfLibc6 ||
+        (flags & kFlagRequiredMask) != kNativeRequired || hwcap != 0) {
       continue;
     }
     auto soname = string_at(bytes, load<uint32_t>(bytes, at + 4), origin);

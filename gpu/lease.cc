@@ -10,11 +10,16 @@ std::string_view to_string(LeaseMode mode) {
 
 std::string_view to_string(LeaseEventKind kind) {
   switch (kind) {
-    case LeaseEventKind::wait_started: return "wait_started";
-    case LeaseEventKind::granted: return "granted";
-    case LeaseEventKind::handover: return "handover";
-    case LeaseEventKind::released: return "released";
-    case LeaseEventKind::wait_failed: return "wait_failed";
+    case LeaseEventKind::wait_started:
+      return "wait_started";
+    case LeaseEventKind::granted:
+      return "granted";
+    case LeaseEventKind::handover:
+      return "handover";
+    case LeaseEventKind::released:
+      return "released";
+    case LeaseEventKind::wait_failed:
+      return "wait_failed";
   }
   return "unknown";
 }
@@ -40,7 +45,9 @@ Lease& Lease::operator=(Lease&& other) noexcept {
   return *this;
 }
 
-Lease::~Lease() { release(); }
+Lease::~Lease() {
+  release();
+}
 
 void Lease::release() {
   uint64_t id = std::exchange(id_, 0);

@@ -65,9 +65,9 @@ class Lease {
 enum class LeaseEventKind {
   wait_started,  // the request could not be granted at once and joined the queue
   granted,
-  handover,      // granted GPUs that a release freed just now (follows that `released`)
+  handover,  // granted GPUs that a release freed just now (follows that `released`)
   released,
-  wait_failed,   // timed out, cancelled, or the scheduler shut down; `detail` says which
+  wait_failed,  // timed out, cancelled, or the scheduler shut down; `detail` says which
 };
 std::string_view to_string(LeaseEventKind kind);
 
@@ -78,10 +78,10 @@ struct LeaseEvent {
   std::string task;
   std::string agent;
   LeaseMode mode = LeaseMode::exclusive;
-  std::vector<uint32_t> gpus;        // granted, handover, released
+  std::vector<uint32_t> gpus;           // granted, handover, released
   std::chrono::milliseconds waited{0};  // granted, handover, wait_failed
-  size_t queue_position = 0;         // wait_started: requests served before this one
-  std::string detail;                // wait_failed: why; handover: "tenant/task/agent" before
+  size_t queue_position = 0;            // wait_started: requests served before this one
+  std::string detail;                   // wait_failed: why; handover: "tenant/task/agent" before
 };
 
 using LeaseEventCallback = std::function<void(const LeaseEvent&)>;

@@ -18,8 +18,8 @@ struct nvmlUtilization_t {
   unsigned int gpu, memory;
 };
 constexpr nvmlReturn_t kNvmlSuccess = 0;
-constexpr unsigned kNameSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
-constexpr unsigned kUuidSize = 96;  // NVML_DEVICE_UUID_V2_BUFFER_SIZE
+constexpr unsigned kNameSize = 96;     // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+constexpr unsigned kUuidSize = 96;     // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 constexpr unsigned kVersionSize = 80;  // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE
 
 struct NvmlApi {
@@ -64,7 +64,8 @@ sandbox::Expected<NvmlApi> bind_api(void* library, const std::string& name) {
             bind(library, "nvmlDeviceGetMinorNumber", api.minor) &&
             bind(library, "nvmlDeviceGetMemoryInfo", api.memory) &&
             bind(library, "nvmlDeviceGetUtilizationRates", api.utilization);
-  if (!ok) return sandbox::Error{"NVML: " + name + " lacks an expected function: " + last_dl_error()};
+  if (!ok)
+    return sandbox::Error{"NVML: " + name + " lacks an expected function: " + last_dl_error()};
   return api;
 }
 
@@ -76,8 +77,8 @@ sandbox::Expected<NvmlDevice> read_device(const NvmlApi& api, unsigned index) {
   NvmlDevice result;
   unsigned minor = 0;
   if (nvmlReturn_t rc = api.minor(device, &minor); rc != kNvmlSuccess) {
-    return sandbox::Error{"NVML: device " + std::to_string(index) + " minor number: " +
-                          api.error_string(rc)};
+    return sandbox::Error{"NVML: device " + std::to_string(index) +
+                          " minor number: " + api.error_string(rc)};
   }
   result.minor = minor;
   char text[kNameSize] = {};
@@ -100,7 +101,8 @@ sandbox::Expected<NvmlDevice> read_device(const NvmlApi& api, unsigned index) {
 sandbox::Expected<NvmlSnapshot> read_all(const NvmlApi& api) {
   NvmlSnapshot snapshot;
   char version[kVersionSize] = {};
-  if (api.driver_version(version, sizeof version) == kNvmlSuccess) snapshot.driver_version = version;
+  if (api.driver_version(version, sizeof version) == kNvmlSuccess)
+    snapshot.driver_version = version;
   unsigned count = 0;
   if (nvmlReturn_t rc = api.count(&count); rc != kNvmlSuccess) {
     return sandbox::Error{std::string("NVML: nvmlDeviceGetCount failed: ") + api.error_string(rc)};

@@ -26,10 +26,9 @@ int open_check_main(const std::vector<std::string>& paths, std::ostream& out) {
   return 0;
 }
 
-sandbox::Expected<std::map<std::string, int>> open_in_sandbox(sandbox::Runner& runner,
-                                                              const std::string& tool,
-                                                              const GpuGrant& grant,
-                                                              const std::vector<std::string>& paths) {
+sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
+    sandbox::Runner& runner, const std::string& tool, const GpuGrant& grant,
+    const std::vector<std::string>& paths) {
   std::vector<std::string> args = {"open-check"};
   args.insert(args.end(), paths.begin(), paths.end());
   sandbox::Spec spec = program_spec(tool, std::move(args));

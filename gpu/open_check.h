@@ -23,9 +23,8 @@ int open_check_main(const std::vector<std::string>& paths, std::ostream& out);
 
 // Per path: 0 when a sandbox with `grant` (Passthrough::none() for no GPU) opened it
 // read-write, else the errno. `tool` is the agentd-gpu executable.
-sandbox::Expected<std::map<std::string, int>> open_in_sandbox(sandbox::Runner& runner,
-                                                              const std::string& tool,
-                                                              const GpuGrant& grant,
-                                                              const std::vector<std::string>& paths);
+sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
+    sandbox::Runner& runner, const std::string& tool, const GpuGrant& grant,
+    const std::vector<std::string>& paths);
 
 }  // namespace gpu

@@ -31,15 +31,19 @@ sandbox::Status check_usable(const Inventory& inventory) {
                           joined_notes(inventory)};
   }
   if (!inventory.control_node("nvidia-uvm")) {
-    return sandbox::Error{"GPU passthrough: /dev/nvidia-uvm is missing or wrong; CUDA needs it "
-                          "(load the nvidia-uvm module, e.g. `nvidia-modprobe -u -c=0`)" +
-                          joined_notes(inventory)};
+    return sandbox::Error{
+        "GPU passthrough: /dev/nvidia-uvm is missing or wrong; CUDA needs it "
+        "(load the nvidia-uvm module, e.g. `nvidia-modprobe -u -c=0`)" +
+        joined_notes(inventory)};
   }
   bool has_libcuda = std::any_of(inventory.libraries.begin(), inventory.libraries.end(),
                                  [](const DriverLibrary& l) { return l.soname == "libcuda.so.1"; });
   if (!has_libcuda) {
-    return sandbox::Error{"GPU passthrough: " + inventory.ld_cache + " lists no libcuda.so.1 of "
-                          "driver " + inventory.driver_version + " (install the driver's "
+    return sandbox::Error{"GPU passthrough: " + inventory.ld_cache +
+                          " lists no libcuda.so.1 of "
+                          "driver " +
+                          inventory.driver_version +
+                          " (install the driver's "
                           "user-space libraries of that version and run ldconfig)" +
                           joined_notes(inventory)};
   }
@@ -59,7 +63,8 @@ std::string join(const std::vector<std::string>& items) {
 // CUDA inside sees only the granted GPUs. UUIDs name them whatever the order; without UUIDs,
 // the sandbox's own ordinals in PCI order do.
 std::vector<std::string> cuda_environment(const std::vector<const Gpu*>& gpus) {
-  bool all_uuids = std::all_of(gpus.begin(), gpus.end(), [](const Gpu* g) { return !g->uuid.empty(); });
+  bool all_uuids =
+      std::all_of(gpus.begin(), gpus.end(), [](const Gpu* g) { return !g->uuid.empty(); });
   std::vector<std::string> cuda_ids;
   std::vector<std::string> host_ids;
   for (size_t i = 0; i < gpus.size(); ++i) {
@@ -135,8 +140,7 @@ namespace {
 bool visible_as_on_host(const sandbox::Spec& spec, const std::string& path) {
   return std::any_of(spec.mounts.begin(), spec.mounts.end(), [&](const sandbox::Mount& m) {
     bool bind = m.type == sandbox::MountType::ro_bind || m.type == sandbox::MountType::rw_bind;
-    return bind && m.source == m.target &&
-           (path == m.target || path.starts_with(m.target + "/"));
+    return bind && m.source == m.target && (path == m.target || path.starts_with(m.target + "/"));
   });
 }
 

@@ -27,9 +27,9 @@ struct GpuGrant {
   std::vector<uint32_t> gpus;  // inventory indices, ascending
   std::vector<sandbox::DeviceNode> devices;
   std::string ld_cache;  // the linker cache the sandbox must see at /etc/ld.so.cache
-  std::vector<DriverLibrary> libraries;  // must be visible at their cache paths
+  std::vector<DriverLibrary> libraries;       // must be visible at their cache paths
   std::vector<sandbox::Mount> procfs_mounts;  // tmpfs over /proc/driver/nvidia, then its files
-  std::vector<std::string> env;  // "KEY=VALUE"
+  std::vector<std::string> env;               // "KEY=VALUE"
 };
 
 class Passthrough {

@@ -18,7 +18,8 @@ namespace gpu {
 
 namespace {
 
-sandbox::Expected<nlohmann::json> parse_answer(const std::string& where, const std::string& output) {
+sandbox::Expected<nlohmann::json> parse_answer(const std::string& where,
+                                               const std::string& output) {
   auto answer = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
   if (!answer.is_object()) {
     return sandbox::Error{where + ": the probe printed no JSON object: " + output.substr(0, 500)};
@@ -51,7 +52,8 @@ sandbox::Expected<nlohmann::json> run_probe_in_sandbox(sandbox::Runner& runner,
   if (result.status == sandbox::RunStatus::setup_error) {
     return sandbox::Error{"probe in sandbox: setup failed: " + result.error};
   }
-  if (result.status != sandbox::RunStatus::ok && result.status != sandbox::RunStatus::exit_nonzero) {
+  if (result.status != sandbox::RunStatus::ok &&
+      result.status != sandbox::RunStatus::exit_nonzero) {
     return sandbox::Error{"probe in sandbox: " + std::string(sandbox::to_string(result.status)) +
                           "; stderr: " + result.stderr_data};
   }

@@ -2,9 +2,8 @@
 // directly with the same CUDA environment, and reading its JSON answer.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "gpu/passthrough.h"
 #include "sandbox/expected.h"

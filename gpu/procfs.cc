@@ -1,7 +1,7 @@
 #include "gpu/procfs.h"
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 namespace gpu {
 

@@ -1,12 +1,11 @@
 #include "gpu/scheduler.h"
 
 #include <algorithm>
-#include <sstream>
-
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/post.hpp>
+#include <sstream>
 
 #include "gpu/scheduler_core.h"
 
@@ -20,14 +19,20 @@ Scheduler::Scheduler(asio::any_io_executor executor, uint32_t gpu_count, Schedul
     : core_(std::make_shared<SchedulerCore>(std::move(executor), gpu_count, options,
                                             std::move(on_event))) {}
 
-Scheduler::~Scheduler() { core_->shutdown(); }
+Scheduler::~Scheduler() {
+  core_->shutdown();
+}
 
 void Scheduler::start(LeaseRequest request, AcquireHandler handler) {
   core_->start(std::move(request), std::move(handler));
 }
 
-SchedulerMetrics Scheduler::metrics() const { return core_->metrics(); }
-uint32_t Scheduler::gpu_count() const { return core_->gpu_count(); }
+SchedulerMetrics Scheduler::metrics() const {
+  return core_->metrics();
+}
+uint32_t Scheduler::gpu_count() const {
+  return core_->gpu_count();
+}
 
 namespace detail {
 
@@ -75,9 +80,8 @@ void SchedulerCore::start(LeaseRequest request, AcquireHandler handler) {
     return;
   }
   uint64_t id = next_id_++;
-  auto waiter = std::make_shared<Waiter>(
-      Waiter{id, std::move(request), std::move(handler), asio::steady_timer(executor_),
-             Clock::now()});
+  auto waiter = std::make_shared<Waiter>(Waiter{id, std::move(request), std::move(handler),
+                                                asio::steady_timer(executor_), Clock::now()});
   waiters_.emplace(id, waiter);
   queue_.push(waiter->request.tenant, waiter->request.task, id);
   counters_.max_queue_length = std::max(counters_.max_queue_length, queue_.size());
@@ -93,8 +97,8 @@ void SchedulerCore::wait(const std::shared_ptr<Waiter>& waiter) {
   emit(LeaseEventKind::wait_started, waiter->request, id, {}, {}, {},
        queue_.position(id).value_or(0));
   std::weak_ptr<SchedulerCore> weak = weak_from_this();
-  auto max_wait = waiter->request.max_wait.count() > 0 ? waiter->request.max_wait
-                                                       : options_.default_max_wait;
+  auto max_wait =
+      waiter->request.max_wait.count() > 0 ? waiter->request.max_wait : options_.default_max_wait;
   waiter->timer.expires_after(max_wait);
   waiter->timer.async_wait([weak, id](const boost::system::error_code& error) {
     if (error) return;  // cancelled: the request was granted or failed already

@@ -4,15 +4,14 @@
 // and destroy it before its io_context. Event callbacks must not throw.
 #pragma once
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 
 #include "gpu/lease.h"
 #include "sandbox/expected.h"

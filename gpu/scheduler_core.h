@@ -2,6 +2,8 @@
 // that either may outlive the other. Internal to the gpu module.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -9,9 +11,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "gpu/fair_queue.h"
 #include "gpu/lease.h"
@@ -21,8 +20,8 @@ namespace gpu::detail {
 
 class SchedulerCore : public std::enable_shared_from_this<SchedulerCore> {
  public:
-  SchedulerCore(boost::asio::any_io_executor executor, uint32_t gpu_count,
-                SchedulerOptions options, LeaseEventCallback on_event);
+  SchedulerCore(boost::asio::any_io_executor executor, uint32_t gpu_count, SchedulerOptions options,
+                LeaseEventCallback on_event);
 
   void start(LeaseRequest request, AcquireHandler handler);
   void release(uint64_t lease_id);

@@ -12,7 +12,9 @@ namespace gpu {
 
 namespace {
 
-void pass(SelftestReport& report, const std::string& line) { report.lines.push_back("PASS " + line); }
+void pass(SelftestReport& report, const std::string& line) {
+  report.lines.push_back("PASS " + line);
+}
 
 void fail(SelftestReport& report, const std::string& line) {
   report.lines.push_back("FAIL " + line);
@@ -30,7 +32,9 @@ std::string fixed(double value, int decimals = 1) {
   return text;
 }
 
-std::string errno_name(int error) { return error == 0 ? "opened" : std::strerror(error); }
+std::string errno_name(int error) {
+  return error == 0 ? "opened" : std::strerror(error);
+}
 
 std::vector<std::string> nvidia_paths(const Inventory& inventory) {
   std::vector<std::string> paths;
@@ -39,27 +43,35 @@ std::vector<std::string> nvidia_paths(const Inventory& inventory) {
   return paths;
 }
 
+// Reports each path: it must open exactly when `grant` holds its node.
+void judge_opens(const std::string& who, const GpuGrant& grant,
+                 const std::map<std::string, int>& opened, SelftestReport& report) {
+  for (const auto& [path, error] : opened) {
+    bool granted = std::any_of(grant.devices.begin(), grant.devices.end(),
+                               [&](const sandbox::DeviceNode& d) { return d.path == path; });
+    std::string line = who + ": " + path + ": " + errno_name(error);
+    if (granted == (error == 0)) {
+      pass(report, line + (granted ? "" : " (as it must)"));
+    } else {
+      fail(report, line + (granted ? " (should open)" : " (must not open)"));
+    }
+  }
+}
+
 // Every node must fail to open without a grant; with one, exactly the granted ones open.
 void check_isolation(const Passthrough& passthrough, sandbox::Runner& runner,
                      const SelftestOptions& options, const GpuGrant& grant,
                      SelftestReport& report) {
   auto paths = nvidia_paths(passthrough.inventory());
-  GpuGrant none = passthrough.none();
-  for (const GpuGrant* with : {static_cast<const GpuGrant*>(&none), &grant}) {
-    bool granted_any = !with->devices.empty();
-    std::string who = granted_any ? "sandbox granted GPU " + std::to_string(options.gpu)
-                                  : "sandbox without a GPU grant";
-    auto opened = open_in_sandbox(runner, options.tool, *with, paths);
-    if (!opened) {
+  const std::pair<std::string, GpuGrant> cases[] = {
+      {"sandbox without a GPU grant", passthrough.none()},
+      {"sandbox granted GPU " + std::to_string(options.gpu), grant}};
+  for (const auto& [who, with] : cases) {
+    auto opened = open_in_sandbox(runner, options.tool, with, paths);
+    if (opened) {
+      judge_opens(who, with, *opened, report);
+    } else {
       fail(report, who + ": " + opened.error().message);
-      continue;
-    }
-    for (const auto& [path, error] : *opened) {
-      bool granted = std::any_of(with->devices.begin(), with->devices.end(),
-                                         [&](const auto& d) { return d.path == path; });
-      std::string line = who + ": " + path + ": " + errno_name(error);
-      (granted == (error == 0)) ? pass(report, line + (granted ? "" : " (as it must)"))
-                                : fail(report, line + (granted ? " (should open)" : " (must not open)"));
     }
   }
 }
@@ -106,11 +118,11 @@ void compare(SelftestReport& report) {
   for (const Figure& figure : kFigures) {
     double in = median_of(inside, figure), out = median_of(outside, figure);
     double ratio = slowdown(in, out, figure.higher_is_better);
-    report.figures["comparison"][figure.name] = {{"sandbox", in}, {"direct", out},
-                                                 {"slowdown", ratio}};
-    std::string line = std::string(figure.name) + ": sandbox " + fixed(in, 2) + " " +
-                       figure.unit + ", direct " + fixed(out, 2) + " " + figure.unit +
-                       ", slowdown in sandbox x" + fixed(ratio, 4);
+    report.figures["comparison"][figure.name] = {
+        {"sandbox", in}, {"direct", out}, {"slowdown", ratio}};
+    std::string line = std::string(figure.name) + ": sandbox " + fixed(in, 2) + " " + figure.unit +
+                       ", direct " + fixed(out, 2) + " " + figure.unit + ", slowdown in sandbox x" +
+                       fixed(ratio, 4);
     // The target applies to the GPU's own work; host-side figures are reported.
     if (std::string_view(figure.name) != "d2d_copy") {
       report.lines.push_back("INFO " + line);

@@ -32,7 +32,9 @@ struct DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   template <class T>
-  T* as() const { return static_cast<T*>(pointer); }
+  T* as() const {
+    return static_cast<T*>(pointer);
+  }
 };
 
 struct Events {
@@ -63,7 +65,8 @@ __global__ void vector_add(const float* a, const float* b, float* sum, size_t n)
 __global__ void empty_kernel() {}
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
 }
 
 // Host-side costs, where a sandbox could add overhead (every driver call is an ioctl that
@@ -141,11 +144,12 @@ std::string vector_add_check(size_t n) {
   check(cudaMemcpy(sum.data(), dsum.pointer, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to host");
   size_t wrong = 0;
   for (size_t i = 0; i < n; ++i) wrong += sum[i] != a[i] + b[i];
-  if (wrong != 0) throw Failure{"vector_add: " + std::to_string(wrong) + " of " +
-                                std::to_string(n) + " sums are wrong"};
+  if (wrong != 0)
+    throw Failure{"vector_add: " + std::to_string(wrong) + " of " + std::to_string(n) +
+                  " sums are wrong"};
   char text[160];
-  std::snprintf(text, sizeof text, "\"vector_add\":{\"elements\":%zu,\"wrong\":0,\"kernel_ms\":%.4f}",
-                n, kernel_ms);
+  std::snprintf(text, sizeof text,
+                "\"vector_add\":{\"elements\":%zu,\"wrong\":0,\"kernel_ms\":%.4f}", n, kernel_ms);
   return text;
 }
 
@@ -154,7 +158,8 @@ std::string vector_add_check(size_t n) {
 std::string copy_bandwidth(size_t bytes, int iterations) {
   DeviceBuffer source(bytes), target(bytes);
   check(cudaMemset(source.pointer, 1, bytes), "cudaMemset");
-  check(cudaMemcpy(target.pointer, source.pointer, bytes, cudaMemcpyDeviceToDevice), "warm-up copy");
+  check(cudaMemcpy(target.pointer, source.pointer, bytes, cudaMemcpyDeviceToDevice),
+        "warm-up copy");
   std::vector<float> times_ms;
   Events events;
   for (int i = 0; i < iterations; ++i) {

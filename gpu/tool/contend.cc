@@ -1,17 +1,16 @@
 #include "gpu/tool/contend.h"
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "gpu/open_check.h"
 #include "gpu/scheduler.h"
@@ -63,8 +62,12 @@ sandbox::Expected<sandbox::Spec> agent_spec(Contest& contest, const Lease& lease
 
 asio::awaitable<void> agent(Contest& contest, Scheduler& scheduler, uint32_t number,
                             std::chrono::milliseconds max_wait) {
-  LeaseRequest request{"tenant-" + std::to_string(number % 2), "task-" + std::to_string(number),
-                       "agent-" + std::to_string(number), 1, LeaseMode::exclusive, max_wait};
+  LeaseRequest request{"tenant-" + std::to_string(number % 2),
+                       "task-" + std::to_string(number),
+                       "agent-" + std::to_string(number),
+                       1,
+                       LeaseMode::exclusive,
+                       max_wait};
   auto lease = co_await scheduler.async_acquire(request, asio::use_awaitable);
   if (!lease) {
     contest.failures.push_back(lease.error().message);
@@ -86,8 +89,8 @@ asio::awaitable<void> agent(Contest& contest, Scheduler& scheduler, uint32_t num
                 gpu, result.stdout_data.empty() ? "\n" : result.stdout_data.c_str());
   } else {
     contest.failures.push_back(request.agent + ": sandbox " +
-                               std::string(sandbox::to_string(result.status)) + " " +
-                               result.error + result.stderr_data);
+                               std::string(sandbox::to_string(result.status)) + " " + result.error +
+                               result.stderr_data);
   }
 }  // the lease goes back here, whatever happened
 
@@ -101,13 +104,14 @@ void print_event(const Contest& contest, const LeaseEvent& event) {
 }
 
 void print_metrics(const Contest& contest, const SchedulerMetrics& metrics, uint32_t agents) {
-  std::printf("metrics granted=%llu timed_out=%llu cancelled=%llu max_queue_length=%zu "
-              "total_wait_ms=%lld\n",
-              static_cast<unsigned long long>(metrics.granted),
-              static_cast<unsigned long long>(metrics.timed_out),
-              static_cast<unsigned long long>(metrics.cancelled), metrics.max_queue_length,
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(metrics.total_wait).count()));
+  std::printf(
+      "metrics granted=%llu timed_out=%llu cancelled=%llu max_queue_length=%zu "
+      "total_wait_ms=%lld\n",
+      static_cast<unsigned long long>(metrics.granted),
+      static_cast<unsigned long long>(metrics.timed_out),
+      static_cast<unsigned long long>(metrics.cancelled), metrics.max_queue_length,
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(metrics.total_wait).count()));
   for (const auto& gpu : metrics.gpus) {
     std::printf("metrics gpu=%u busy_ms=%lld\n", gpu.index,
                 static_cast<long long>(
@@ -138,15 +142,17 @@ int run_contend(const Options& options) {
     std::printf("mode: %u GPU(s), each agent runs %s in a sandbox granted its leased GPU\n", gpus,
                 options.probe.c_str());
   } else {
-    std::printf("mode: stand-in GPU (%s); each agent sleeps 0.3 s in a sandbox while it holds "
-                "the lease\n",
-                passthrough ? ("no probe at " + options.probe).c_str()
-                            : passthrough.error().message.c_str());
+    std::printf(
+        "mode: stand-in GPU (%s); each agent sleeps 0.3 s in a sandbox while it holds "
+        "the lease\n",
+        passthrough ? ("no probe at " + options.probe).c_str()
+                    : passthrough.error().message.c_str());
   }
   Scheduler scheduler(contest.io.get_executor(), gpus, {},
                       [&](const LeaseEvent& event) { print_event(contest, event); });
   for (uint32_t i = 0; i < options.agents; ++i) {
-    asio::co_spawn(contest.io, agent(contest, scheduler, i, std::chrono::milliseconds(options.max_wait_ms)),
+    asio::co_spawn(contest.io,
+                   agent(contest, scheduler, i, std::chrono::milliseconds(options.max_wait_ms)),
                    asio::detached);
   }
   contest.io.run();

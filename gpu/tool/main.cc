@@ -2,7 +2,6 @@
 // agents contending for GPUs through leases (contend). The daemon later folds these into
 // `agentd gpu ...`.
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "gpu/open_check.h"
@@ -37,15 +36,21 @@ int selftest(const Options& options) {
     std::cout << "FAIL cannot create the sandbox runner: " << runner.error().message << "\n";
     return 1;
   }
-  gpu::SelftestOptions selftest{gpu::tool::self_path(), options.probe, options.gpu,
-                                options.rounds, options.compare};
+  gpu::SelftestOptions selftest{gpu::tool::self_path(), options.probe, options.gpu, options.rounds,
+                                options.compare};
   auto report = gpu::run_selftest(*passthrough, **runner, selftest);
   for (const auto& line : report.lines) std::cout << line << "\n";
   std::cout << "figures " << report.figures.dump() << "\n";
   switch (report.outcome) {
-    case gpu::SelftestOutcome::passed: std::cout << "selftest: passed\n"; return 0;
-    case gpu::SelftestOutcome::failed: std::cout << "selftest: FAILED\n"; return 1;
-    case gpu::SelftestOutcome::incomplete: std::cout << "selftest: incomplete\n"; return 2;
+    case gpu::SelftestOutcome::passed:
+      std::cout << "selftest: passed\n";
+      return 0;
+    case gpu::SelftestOutcome::failed:
+      std::cout << "selftest: FAILED\n";
+      return 1;
+    case gpu::SelftestOutcome::incomplete:
+      std::cout << "selftest: incomplete\n";
+      return 2;
   }
   return 1;
 }

@@ -94,7 +94,8 @@ sandbox::Expected<Options> parse_options(int argc, char** argv) {
     if (auto applied = apply_flag(options, argc, argv, i); !applied) return applied.error();
   }
   if (options.probe.empty()) {
-    options.probe = (std::filesystem::path(self_path()).parent_path() / "agentd-gpu-probe").string();
+    options.probe =
+        (std::filesystem::path(self_path()).parent_path() / "agentd-gpu-probe").string();
   }
   return options;
 }

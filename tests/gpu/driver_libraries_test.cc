@@ -10,9 +10,9 @@
 namespace gpu {
 namespace {
 
-using testing::FakeTree;
 using testing::build_ld_cache;
 using testing::fake_driver_dir;
+using testing::FakeTree;
 
 const DriverLibrary* find(const LibrarySelection& selection, const std::string& soname) {
   auto found = std::find_if(selection.libraries.begin(), selection.libraries.end(),
@@ -29,8 +29,8 @@ std::string real_dir(const std::string& subdir) {
 class DriverLibrariesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string problem = build_ld_cache(tree_.path("ld.so.cache"),
-                                         fake_driver_dir("stale") + " " + fake_driver_dir("current"));
+    std::string problem = build_ld_cache(
+        tree_.path("ld.so.cache"), fake_driver_dir("stale") + " " + fake_driver_dir("current"));
     if (!problem.empty()) GTEST_SKIP() << problem;
     auto cache = read_ld_cache(tree_.path("ld.so.cache"));
     ASSERT_TRUE(cache) << cache.error().message;
@@ -58,10 +58,10 @@ TEST_F(DriverLibrariesTest, ChoosesTheRunningDriversVersion) {
 
 TEST_F(DriverLibrariesTest, StaleVersionIsSkippedWithAReason) {
   auto selection = select_driver_libraries(cache_, FAKE_DRIVER_VERSION);
-  bool stale_skipped = std::any_of(selection.skipped.begin(), selection.skipped.end(),
-                                   [](const std::string& s) {
-                                     return s.find("libcuda.so.998.1.1, not of driver") != std::string::npos;
-                                   });
+  bool stale_skipped =
+      std::any_of(selection.skipped.begin(), selection.skipped.end(), [](const std::string& s) {
+        return s.find("libcuda.so.998.1.1, not of driver") != std::string::npos;
+      });
   EXPECT_TRUE(stale_skipped);
 }
 

@@ -52,7 +52,8 @@ bool FakeTree::make_node(const std::string& name, uint32_t major, uint32_t minor
 bool FakeTree::make_driver_nodes() const {
   write_proc_devices();
   return make_node("nvidiactl", kFakeNvidiaMajor, 255) &&
-         make_node("nvidia-uvm", kFakeUvmMajor, 0) && make_node("nvidia-uvm-tools", kFakeUvmMajor, 1) &&
+         make_node("nvidia-uvm", kFakeUvmMajor, 0) &&
+         make_node("nvidia-uvm-tools", kFakeUvmMajor, 1) &&
          make_node("nvidia0", kFakeNvidiaMajor, 0) && make_node("nvidia1", kFakeNvidiaMajor, 1);
 }
 
@@ -64,8 +65,8 @@ std::string build_ld_cache(const std::string& cache, const std::string& dirs) {
   const char* ldconfig = fs::exists("/sbin/ldconfig") ? "/sbin/ldconfig" : "/usr/sbin/ldconfig";
   if (!fs::exists(ldconfig)) return "ldconfig not found in /sbin or /usr/sbin";
   // -X: never touch the symlinks of the scanned directories; -f /dev/null: no ld.so.conf.
-  std::string command = std::string(ldconfig) + " -X -f /dev/null -C '" + cache + "' " + dirs +
-                        " 2>&1";
+  std::string command =
+      std::string(ldconfig) + " -X -f /dev/null -C '" + cache + "' " + dirs + " 2>&1";
   int status = std::system(command.c_str());
   return status == 0 ? "" : "`" + command + "` exited with status " + std::to_string(status);
 }

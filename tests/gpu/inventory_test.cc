@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/gpu/fake_tree.h"
@@ -125,8 +124,9 @@ TEST(Inventory, UnreadableVersionIsNoted) {
   options.nvml_library.clear();
   Inventory inventory = discover(options);
   EXPECT_EQ(inventory.driver_version, "");
-  EXPECT_TRUE(has_note(inventory, "version: no \"NVRM version: ... Kernel Module X.Y.Z\" line in: "
-                                  "NVRM version: something new"));
+  EXPECT_TRUE(has_note(inventory,
+                       "version: no \"NVRM version: ... Kernel Module X.Y.Z\" line in: "
+                       "NVRM version: something new"));
 }
 
 TEST(Inventory, DriverWithoutGpusSaysSo) {

@@ -12,9 +12,9 @@
 namespace gpu {
 namespace {
 
-using testing::FakeTree;
 using testing::build_ld_cache;
 using testing::fake_driver_dir;
+using testing::FakeTree;
 
 const LdCacheEntry* find(const std::vector<LdCacheEntry>& entries, const std::string& soname) {
   auto found = std::find_if(entries.begin(), entries.end(),
@@ -105,7 +105,8 @@ TEST(LdCache, RefusesMalformedInputCleanly) {
 TEST(LdCache, MissingFileSaysSo) {
   auto entries = read_ld_cache("/nonexistent/ld.so.cache");
   ASSERT_FALSE(entries);
-  EXPECT_NE(entries.error().message.find("/nonexistent/ld.so.cache: cannot open"), std::string::npos);
+  EXPECT_NE(entries.error().message.find("/nonexistent/ld.so.cache: cannot open"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ std::vector<std::string> paths(const std::vector<sandbox::DeviceNode>& nodes) {
   return result;
 }
 
-const sandbox::Mount* mount_at(const std::vector<sandbox::Mount>& mounts, const std::string& target) {
+const sandbox::Mount* mount_at(const std::vector<sandbox::Mount>& mounts,
+                               const std::string& target) {
   auto found = std::find_if(mounts.begin(), mounts.end(),
                             [&](const sandbox::Mount& m) { return m.target == target; });
   return found == mounts.end() ? nullptr : &*found;
@@ -32,8 +33,8 @@ class PassthroughTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!tree_.make_driver_nodes()) GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
-    std::string problem = testing::build_ld_cache(tree_.path("ld.so.cache"),
-                                                  testing::fake_driver_dir("current"));
+    std::string problem =
+        testing::build_ld_cache(tree_.path("ld.so.cache"), testing::fake_driver_dir("current"));
     if (!problem.empty()) GTEST_SKIP() << problem;
     discovery_.root = tree_.root();
     discovery_.ld_cache = tree_.path("ld.so.cache");
@@ -58,9 +59,9 @@ class PassthroughTest : public ::testing::Test {
 TEST_F(PassthroughTest, GrantHoldsTheControlNodesAndOnlyTheGrantedGpu) {
   Passthrough passthrough = prepared();
   GpuGrant g = grant(passthrough, {0});  // bus 0000:3b:00.0, /dev/nvidia1
-  EXPECT_EQ(paths(g.devices),
-            (std::vector<std::string>{tree_.path("dev/nvidiactl"), tree_.path("dev/nvidia-uvm"),
-                                      tree_.path("dev/nvidia-uvm-tools"), tree_.path("dev/nvidia1")}));
+  EXPECT_EQ(paths(g.devices), (std::vector<std::string>{
+                                  tree_.path("dev/nvidiactl"), tree_.path("dev/nvidia-uvm"),
+                                  tree_.path("dev/nvidia-uvm-tools"), tree_.path("dev/nvidia1")}));
   EXPECT_EQ(g.devices.back().major, testing::kFakeNvidiaMajor);
   EXPECT_EQ(g.devices.back().minor, 1u);
   EXPECT_EQ(g.env, (std::vector<std::string>{
@@ -76,7 +77,8 @@ TEST_F(PassthroughTest, ProcfsViewShowsOnlyTheGrantedGpu) {
   EXPECT_EQ(tmpfs->type, sandbox::MountType::tmpfs);
   EXPECT_EQ(&g.procfs_mounts.front(), tmpfs);  // first: the files go on top of it
   for (const char* name : {"params", "version", "registry"}) {
-    const sandbox::Mount* file = mount_at(g.procfs_mounts, std::string("/proc/driver/nvidia/") + name);
+    const sandbox::Mount* file =
+        mount_at(g.procfs_mounts, std::string("/proc/driver/nvidia/") + name);
     ASSERT_NE(file, nullptr) << name;
     EXPECT_EQ(file->type, sandbox::MountType::ro_bind);
     EXPECT_EQ(file->source, tree_.path("staging/") + name);
@@ -136,7 +138,8 @@ TEST_F(PassthroughTest, RefusesWithoutUvmOrLibcuda) {
   ASSERT_FALSE(no_uvm);
   EXPECT_NE(no_uvm.error().message.find("/dev/nvidia-uvm is missing"), std::string::npos);
   ASSERT_TRUE(tree_.make_node("nvidia-uvm", testing::kFakeUvmMajor, 0));
-  ASSERT_EQ(testing::build_ld_cache(tree_.path("ld.so.cache"), testing::fake_driver_dir("stale")), "");
+  ASSERT_EQ(testing::build_ld_cache(tree_.path("ld.so.cache"), testing::fake_driver_dir("stale")),
+            "");
   auto no_libcuda = Passthrough::prepare(discover(discovery_), options_);
   ASSERT_FALSE(no_libcuda);
   EXPECT_NE(no_libcuda.error().message.find("lists no libcuda.so.1 of driver 999.12.34"),
@@ -174,7 +177,8 @@ TEST(Passthrough, RefusesWithoutDriver) {
   discovery.nvml_library.clear();
   auto passthrough = Passthrough::prepare(discover(discovery));
   ASSERT_FALSE(passthrough);
-  EXPECT_NE(passthrough.error().message.find("no NVIDIA driver on this machine"), std::string::npos);
+  EXPECT_NE(passthrough.error().message.find("no NVIDIA driver on this machine"),
+            std::string::npos);
 }
 
 TEST_F(PassthroughTest, AddToSpecBindsLibrariesOutsideTheSystemMounts) {
@@ -192,22 +196,25 @@ TEST_F(PassthroughTest, AddToSpecBindsLibrariesOutsideTheSystemMounts) {
     EXPECT_EQ(bind->type, sandbox::MountType::ro_bind);
   }
   // The linker cache bind now points at the cache the libraries came from; no second one.
-  auto caches = std::count_if(spec.mounts.begin(), spec.mounts.end(),
-                              [](const sandbox::Mount& m) { return m.target == "/etc/ld.so.cache"; });
+  auto caches = std::count_if(spec.mounts.begin(), spec.mounts.end(), [](const sandbox::Mount& m) {
+    return m.target == "/etc/ld.so.cache";
+  });
   EXPECT_EQ(caches, 1);
   EXPECT_EQ(mount_at(spec.mounts, "/etc/ld.so.cache")->source, tree_.path("ld.so.cache"));
   EXPECT_EQ(spec.mounts.size(), before + g.libraries.size() + g.procfs_mounts.size() +
                                     (std::filesystem::exists("/etc/ld.so.cache") ? 0 : 1));
   // The procfs view follows /proc.
-  auto proc = std::find_if(spec.mounts.begin(), spec.mounts.end(),
-                           [](const sandbox::Mount& m) { return m.type == sandbox::MountType::proc; });
+  auto proc = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](const sandbox::Mount& m) {
+    return m.type == sandbox::MountType::proc;
+  });
   auto view = std::find_if(spec.mounts.begin(), spec.mounts.end(), [](const sandbox::Mount& m) {
     return m.target == "/proc/driver/nvidia";
   });
   EXPECT_LT(proc, view);
-  EXPECT_EQ(std::count_if(spec.env.begin(), spec.env.end(),
-                          [](const std::string& e) { return e.starts_with("CUDA_VISIBLE_DEVICES="); }),
-            1);
+  EXPECT_EQ(
+      std::count_if(spec.env.begin(), spec.env.end(),
+                    [](const std::string& e) { return e.starts_with("CUDA_VISIBLE_DEVICES="); }),
+      1);
   EXPECT_NE(std::find(spec.env.begin(), spec.env.end(), g.env[0]), spec.env.end());
 }
 

@@ -31,7 +31,8 @@ TEST(DriverVersion, RejectsTextWithoutAVersion) {
 }
 
 constexpr const char* kInformation =
-    "Model: \t\t NVIDIA H200\nIRQ:   \t\t 145\nGPU UUID: \t GPU-8f6a1c2e-1d2b-4c3a-9e8f-0123456789ab\n"
+    "Model: \t\t NVIDIA H200\nIRQ:   \t\t 145\nGPU UUID: \t "
+    "GPU-8f6a1c2e-1d2b-4c3a-9e8f-0123456789ab\n"
     "Bus Location: \t 0000:3b:00.0\nDevice Minor: \t 3\nGPU Excluded:\t No\n";
 
 TEST(GpuInformation, ReadsModelUuidAndMinor) {
@@ -46,7 +47,8 @@ TEST(GpuInformation, ReadsModelUuidAndMinor) {
 TEST(GpuInformation, UnknownUuidIsEmpty) {
   // What the driver prints before the GPU is initialised (spelled out: "??" starts trigraphs).
   std::string unknown = "GPU-" + std::string(8, '?') + "-" + std::string(4, '?') + "-" +
-                        std::string(4, '?') + "-" + std::string(4, '?') + "-" + std::string(12, '?');
+                        std::string(4, '?') + "-" + std::string(4, '?') + "-" +
+                        std::string(12, '?');
   auto gpu = parse_gpu_information(
       "Model: \t\t NVIDIA H200\nGPU UUID: \t " + unknown + "\nDevice Minor: \t 0\n",
       "0000:86:00.0");

@@ -20,8 +20,8 @@ class SandboxIsolationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!tree_.make_driver_nodes()) GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
-    std::string problem = testing::build_ld_cache(tree_.path("ld.so.cache"),
-                                                  testing::fake_driver_dir("current"));
+    std::string problem =
+        testing::build_ld_cache(tree_.path("ld.so.cache"), testing::fake_driver_dir("current"));
     if (!problem.empty()) GTEST_SKIP() << problem;
     auto runner = sandbox::Runner::create();
     if (!runner) GTEST_SKIP() << "no sandbox runner on this machine: " << runner.error().message;
@@ -65,7 +65,8 @@ TEST_F(SandboxIsolationTest, GrantedGpuOneCannotOpenGpuZero) {
   ASSERT_TRUE(grant) << grant.error().message;
   auto opened = open_all(*grant);
   ASSERT_EQ(opened.size(), 5u);
-  for (const char* granted : {"dev/nvidiactl", "dev/nvidia-uvm", "dev/nvidia-uvm-tools", "dev/nvidia0"}) {
+  for (const char* granted :
+       {"dev/nvidiactl", "dev/nvidia-uvm", "dev/nvidia-uvm-tools", "dev/nvidia0"}) {
     EXPECT_EQ(opened[tree_.path(granted)], ENXIO)
         << granted << ": " << std::strerror(opened[tree_.path(granted)])
         << " (EPERM would mean the device cgroup refused it)";

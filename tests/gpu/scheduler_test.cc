@@ -2,17 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <optional>
-#include <stdexcept>
-#include <thread>
-
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
 
 namespace gpu {
 namespace {
@@ -33,7 +32,8 @@ struct Harness {
 
   Slot acquire(LeaseRequest r) {
     auto slot = std::make_shared<std::optional<LeaseResult>>();
-    scheduler.async_acquire(std::move(r), [slot](LeaseResult result) { slot->emplace(std::move(result)); });
+    scheduler.async_acquire(std::move(r),
+                            [slot](LeaseResult result) { slot->emplace(std::move(result)); });
     settle();
     return slot;
   }
@@ -58,9 +58,15 @@ struct Harness {
   Scheduler scheduler;
 };
 
-bool granted(const Slot& slot) { return slot->has_value() && slot->value().ok(); }
-Lease& lease(const Slot& slot) { return slot->value().value(); }
-std::string error(const Slot& slot) { return slot->value().error().message; }
+bool granted(const Slot& slot) {
+  return slot->has_value() && slot->value().ok();
+}
+Lease& lease(const Slot& slot) {
+  return slot->value().value();
+}
+std::string error(const Slot& slot) {
+  return slot->value().error().message;
+}
 
 TEST(Scheduler, ExclusiveLeasesGoInArrivalOrderWithHandovers) {
   Harness h(1);
@@ -82,9 +88,9 @@ TEST(Scheduler, ExclusiveLeasesGoInArrivalOrderWithHandovers) {
   ASSERT_TRUE(granted(c));
 
   using K = LeaseEventKind;
-  EXPECT_EQ(h.kinds(), (std::vector<K>{K::granted, K::wait_started, K::wait_started, K::released,
-                                        K::granted, K::handover, K::released, K::granted,
-                                        K::handover}));
+  EXPECT_EQ(h.kinds(),
+            (std::vector<K>{K::granted, K::wait_started, K::wait_started, K::released, K::granted,
+                            K::handover, K::released, K::granted, K::handover}));
   EXPECT_EQ(h.events[2].queue_position, 1u);  // c waits behind b
   EXPECT_EQ(h.events[5].agent, "agent-b");
   EXPECT_EQ(h.events[5].detail, "tenant/task-a/agent-a");  // handed over by a
@@ -201,7 +207,8 @@ TEST(Scheduler, CancellingAWaitRemovesItFromTheQueue) {
   auto a = h.acquire(request("a"));
   asio::cancellation_signal signal;
   auto cancelled = std::make_shared<std::optional<LeaseResult>>();
-  h.scheduler.async_acquire(request("b"), asio::bind_cancellation_slot(signal.slot(), [cancelled](LeaseResult r) {
+  h.scheduler.async_acquire(request("b"),
+                            asio::bind_cancellation_slot(signal.slot(), [cancelled](LeaseResult r) {
                               cancelled->emplace(std::move(r));
                             }));
   auto c = h.acquire(request("c"));
@@ -232,7 +239,8 @@ TEST(Scheduler, AnExceptionNeverStrandsALease) {
   };
   auto next_agent = [&]() -> asio::awaitable<void> {
     auto held = co_await h.scheduler.async_acquire(request("next"), asio::use_awaitable);
-    order.push_back(held ? "next got " + std::to_string(held->gpus().front()) : held.error().message);
+    order.push_back(held ? "next got " + std::to_string(held->gpus().front())
+                         : held.error().message);
   };
   std::exception_ptr crash;
   asio::co_spawn(h.io, crashing_agent(), [&](std::exception_ptr e) { crash = e; });
@@ -280,7 +288,8 @@ TEST(Scheduler, ShutdownFailsWaitersAndLeavesLeasesInert) {
     auto first = std::make_shared<std::optional<LeaseResult>>();
     waiter = std::make_shared<std::optional<LeaseResult>>();
     scheduler.async_acquire(request("a"), [first](LeaseResult r) { first->emplace(std::move(r)); });
-    scheduler.async_acquire(request("b"), [w = waiter](LeaseResult r) { w->emplace(std::move(r)); });
+    scheduler.async_acquire(request("b"),
+                            [w = waiter](LeaseResult r) { w->emplace(std::move(r)); });
     io.poll();
     io.restart();
     survivor.emplace(std::move(first->value().value()));

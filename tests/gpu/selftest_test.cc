@@ -3,11 +3,11 @@
 #include "gpu/selftest.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <sys/stat.h>
 
 #include "tests/gpu/fake_tree.h"
 
@@ -25,8 +25,8 @@ class SelftestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!tree_.make_driver_nodes()) GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
-    std::string problem = testing::build_ld_cache(tree_.path("ld.so.cache"),
-                                                  testing::fake_driver_dir("current"));
+    std::string problem =
+        testing::build_ld_cache(tree_.path("ld.so.cache"), testing::fake_driver_dir("current"));
     if (!problem.empty()) GTEST_SKIP() << problem;
     auto runner = sandbox::Runner::create();
     if (!runner) GTEST_SKIP() << "no sandbox runner on this machine: " << runner.error().message;
@@ -56,20 +56,27 @@ TEST_F(SelftestTest, ChecksIsolationRunsTheProbeAndCompares) {
   for (const auto& line : report.lines) all += line + "\n";
   // Without a grant nothing exists; with GPU 0 (/dev/nvidia1), the other GPU does not exist.
   EXPECT_TRUE(has_line(report, "PASS sandbox without a GPU grant: " + tree_.path("dev/nvidia1") +
-                                   ": No such file or directory (as it must)")) << all;
+                                   ": No such file or directory (as it must)"))
+      << all;
   EXPECT_TRUE(has_line(report, "PASS sandbox granted GPU 0: " + tree_.path("dev/nvidia0") +
-                                   ": No such file or directory (as it must)")) << all;
+                                   ": No such file or directory (as it must)"))
+      << all;
   // The granted fake nodes reach no driver: on a real GPU these open; here they must fail.
   EXPECT_TRUE(has_line(report, "FAIL sandbox granted GPU 0: " + tree_.path("dev/nvidia1") +
-                                   ": No such device or address (should open)")) << all;
+                                   ": No such device or address (should open)"))
+      << all;
   EXPECT_EQ(report.outcome, SelftestOutcome::failed);
   // The probe ran in the sandbox with the grant's CUDA_VISIBLE_DEVICES, twice, and outside.
-  EXPECT_TRUE(has_line(report, "PASS probe in sandbox: fake GPU-8f6a1c2e-1d2b-4c3a-9e8f-0123456789ab, "
-                               "1 device(s) visible")) << all;
+  EXPECT_TRUE(has_line(report,
+                       "PASS probe in sandbox: fake GPU-8f6a1c2e-1d2b-4c3a-9e8f-0123456789ab, "
+                       "1 device(s) visible"))
+      << all;
   EXPECT_EQ(report.figures["sandbox"].size(), 2u);
   EXPECT_EQ(report.figures["direct"].size(), 2u);
-  EXPECT_TRUE(has_line(report, "PASS d2d_copy: sandbox 4294.90 GB/s, direct 4294.90 GB/s, "
-                               "slowdown in sandbox x1.0000")) << all;
+  EXPECT_TRUE(has_line(report,
+                       "PASS d2d_copy: sandbox 4294.90 GB/s, direct 4294.90 GB/s, "
+                       "slowdown in sandbox x1.0000"))
+      << all;
   EXPECT_TRUE(has_line(report, "INFO launch_sync: sandbox 6.25 us")) << all;
   EXPECT_DOUBLE_EQ(report.figures["comparison"]["d2d_copy"]["slowdown"].get<double>(), 1.0);
 }
@@ -82,11 +89,14 @@ TEST_F(SelftestTest, MissingProbeIsSaidPlainly) {
 }
 
 TEST_F(SelftestTest, AFailingProbeIsAFailure) {
-  tree_.write("broken-probe", "#!/bin/sh\necho '{\"ok\":false,\"error\":\"cudaSetDevice(0): no device\"}'\nexit 1\n");
+  tree_.write(
+      "broken-probe",
+      "#!/bin/sh\necho '{\"ok\":false,\"error\":\"cudaSetDevice(0): no device\"}'\nexit 1\n");
   ASSERT_EQ(::chmod(tree_.path("broken-probe").c_str(), 0755), 0);
   SelftestOptions options{AGENTD_GPU_TOOL, tree_.path("broken-probe"), 0, 1, false};
   SelftestReport report = run_selftest(*passthrough_, *runner_, options);
-  EXPECT_TRUE(has_line(report, "FAIL probe in sandbox: the probe failed: cudaSetDevice(0): no device"));
+  EXPECT_TRUE(
+      has_line(report, "FAIL probe in sandbox: the probe failed: cudaSetDevice(0): no device"));
   EXPECT_EQ(report.outcome, SelftestOutcome::failed);
 }
 
