@@ -101,7 +101,7 @@ struct BestOfNOptions {
 enum class VoteNormalization { exact, text, number, json };
 struct VoteOptions {
   uint32_t n = 5;
-  double quorum = 0.5;  // the winner needs more than this fraction of valid votes
+  double quorum = 0.5;  // the winner needs the votes of at least this fraction of voters
   uint32_t debate_rounds = 0;
   VoteNormalization normalization = VoteNormalization::text;
   bool ties_to_judge = false;  // otherwise a tie is reported (status failed, "tie")

@@ -25,18 +25,21 @@ constexpr size_t kMaxInputFiles = 256;
 constexpr size_t kMaxTests = 256;
 constexpr uint64_t kMaxWorkers = 1024;
 
-#define AGENTD_TRY(target, expr)          \
-  auto target##_result = (expr);          \
-  if (!target##_result) return target##_result.error(); \
-  target = std::move(target##_result.value())
+// Stores a parsed field, or passes its error on.
+template <class T, class U>
+Status assign(T& target, Expected<U> parsed) {
+  if (!parsed) return parsed.error();
+  target = static_cast<T>(std::move(parsed.value()));
+  return Ok{};
+}
 
 #define AGENTD_CHECK(expr) \
   if (auto status_ = (expr); !status_) return status_.error()
 
 Status parse_fan_out(const Fields& f, FanOutOptions& o) {
   AGENTD_CHECK(f.only({"max_subtasks", "max_replans"}));
-  AGENTD_TRY(o.max_subtasks, f.count("max_subtasks", o.max_subtasks, 1, kMaxWorkers));
-  AGENTD_TRY(o.max_replans, f.count("max_replans", o.max_replans, 0, 10));
+  AGENTD_CHECK(assign(o.max_subtasks, f.count("max_subtasks", o.max_subtasks, 1, kMaxWorkers)));
+  AGENTD_CHECK(assign(o.max_replans, f.count("max_replans", o.max_replans, 0, 10)));
   return Ok{};
 }
 
@@ -45,8 +48,8 @@ constexpr std::string_view kDagTools[] = {"agent",     "run_code",   "http_get",
 
 Status parse_dag(const Fields& f, DagOptions& o) {
   AGENTD_CHECK(f.only({"max_steps", "max_replans", "allowed_tools"}));
-  AGENTD_TRY(o.max_steps, f.count("max_steps", o.max_steps, 1, 256));
-  AGENTD_TRY(o.max_replans, f.count("max_replans", o.max_replans, 0, 10));
+  AGENTD_CHECK(assign(o.max_steps, f.count("max_steps", o.max_steps, 1, 256)));
+  AGENTD_CHECK(assign(o.max_replans, f.count("max_replans", o.max_replans, 0, 10)));
   if (const json* tools = f.find("allowed_tools")) {
     if (!tools->is_array()) return f.error("allowed_tools", "a list of tool names");
     for (const json& tool : *tools) {
@@ -63,30 +66,30 @@ Status parse_dag(const Fields& f, DagOptions& o) {
 
 Status parse_best_of_n(const Fields& f, BestOfNOptions& o) {
   AGENTD_CHECK(f.only({"n", "language", "first_pass_wins", "use_judge", "tester_agents"}));
-  AGENTD_TRY(o.n, f.count("n", o.n, 1, 64));
-  AGENTD_TRY(o.language, f.string("language", o.language, 16));
+  AGENTD_CHECK(assign(o.n, f.count("n", o.n, 1, 64)));
+  AGENTD_CHECK(assign(o.language, f.string("language", o.language, 16)));
   if (!policies::parse_language(o.language))
     return f.error("language", "one of python, bash, c, cpp, node");
-  AGENTD_TRY(o.first_pass_wins, f.boolean("first_pass_wins", o.first_pass_wins));
-  AGENTD_TRY(o.use_judge, f.boolean("use_judge", o.use_judge));
-  AGENTD_TRY(o.tester_agents, f.count("tester_agents", o.tester_agents, 0, 16));
+  AGENTD_CHECK(assign(o.first_pass_wins, f.boolean("first_pass_wins", o.first_pass_wins)));
+  AGENTD_CHECK(assign(o.use_judge, f.boolean("use_judge", o.use_judge)));
+  AGENTD_CHECK(assign(o.tester_agents, f.count("tester_agents", o.tester_agents, 0, 16)));
   return Ok{};
 }
 
 Status parse_vote(const Fields& f, VoteOptions& o) {
   AGENTD_CHECK(f.only({"n", "quorum", "debate_rounds", "normalization", "ties"}));
-  AGENTD_TRY(o.n, f.count("n", o.n, 1, 64));
-  AGENTD_TRY(o.quorum, f.number("quorum", o.quorum, 0, 1));
-  AGENTD_TRY(o.debate_rounds, f.count("debate_rounds", o.debate_rounds, 0, 5));
+  AGENTD_CHECK(assign(o.n, f.count("n", o.n, 1, 64)));
+  AGENTD_CHECK(assign(o.quorum, f.number("quorum", o.quorum, 0, 1)));
+  AGENTD_CHECK(assign(o.debate_rounds, f.count("debate_rounds", o.debate_rounds, 0, 5)));
   std::string normalization;
-  AGENTD_TRY(normalization, f.string("normalization", "text", 16));
+  AGENTD_CHECK(assign(normalization, f.string("normalization", "text", 16)));
   if (normalization == "exact") o.normalization = VoteNormalization::exact;
   else if (normalization == "text") o.normalization = VoteNormalization::text;
   else if (normalization == "number") o.normalization = VoteNormalization::number;
   else if (normalization == "json") o.normalization = VoteNormalization::json;
   else return f.error("normalization", "one of exact, text, number, json");
   std::string ties;
-  AGENTD_TRY(ties, f.string("ties", "report", 16));
+  AGENTD_CHECK(assign(ties, f.string("ties", "report", 16)));
   if (ties != "report" && ties != "judge") return f.error("ties", "\"report\" or \"judge\"");
   o.ties_to_judge = ties == "judge";
   return Ok{};
@@ -94,8 +97,8 @@ Status parse_vote(const Fields& f, VoteOptions& o) {
 
 Status parse_moa(const Fields& f, MoaOptions& o) {
   AGENTD_CHECK(f.only({"layers", "proposers"}));
-  AGENTD_TRY(o.layers, f.count("layers", o.layers, 1, 8));
-  AGENTD_TRY(o.proposers, f.count("proposers", o.proposers, 1, 16));
+  AGENTD_CHECK(assign(o.layers, f.count("layers", o.layers, 1, 8)));
+  AGENTD_CHECK(assign(o.proposers, f.count("proposers", o.proposers, 1, 16)));
   return Ok{};
 }
 
@@ -162,9 +165,9 @@ Status parse_roles(const json& root, TaskSpec& spec) {
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"model", "policy", "system_prompt"}));
     RoleSpec role;
-    AGENTD_TRY(role.model, f.string("model", std::nullopt, 256, true));
-    AGENTD_TRY(role.policy, f.string("policy", std::nullopt, 256, true));
-    AGENTD_TRY(role.system_prompt, f.string("system_prompt", "", 256 << 10));
+    AGENTD_CHECK(assign(role.model, f.string("model", std::nullopt, 256, true)));
+    AGENTD_CHECK(assign(role.policy, f.string("policy", std::nullopt, 256, true)));
+    AGENTD_CHECK(assign(role.system_prompt, f.string("system_prompt", "", 256 << 10)));
     spec.roles[name] = std::move(role);
   }
   for (const auto& name : needs.required)
@@ -184,17 +187,17 @@ Status parse_tests(const json& root, TaskSpec& spec) {
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"name", "stdin", "expected_stdout", "language", "code"}));
     TestCase test;
-    AGENTD_TRY(test.name, f.string("name", "test " + std::to_string(i + 1), 256));
+    AGENTD_CHECK(assign(test.name, f.string("name", "test " + std::to_string(i + 1), 256)));
     if (f.has("code")) {
       if (f.has("stdin") || f.has("expected_stdout"))
         return f.error("code", "either {language, code} or {stdin, expected_stdout}, not both");
-      AGENTD_TRY(test.code, f.string("code", std::nullopt, 256 << 10, true));
-      AGENTD_TRY(test.language, f.string("language", std::nullopt, 16));
+      AGENTD_CHECK(assign(test.code, f.string("code", std::nullopt, 256 << 10, true)));
+      AGENTD_CHECK(assign(test.language, f.string("language", std::nullopt, 16)));
       if (!policies::parse_language(test.language))
         return f.error("language", "one of python, bash, c, cpp, node");
     } else {
-      AGENTD_TRY(test.stdin_data, f.string("stdin", "", 1 << 20));
-      AGENTD_TRY(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20));
+      AGENTD_CHECK(assign(test.stdin_data, f.string("stdin", "", 1 << 20)));
+      AGENTD_CHECK(assign(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20)));
     }
     spec.tests.push_back(std::move(test));
   }
@@ -226,12 +229,12 @@ Status parse_input_files(const json& root, TaskSpec& spec) {
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"path", "content", "encoding"}));
     InputFile file;
-    AGENTD_TRY(file.path, f.string("path", std::nullopt, 1024, true));
+    AGENTD_CHECK(assign(file.path, f.string("path", std::nullopt, 1024, true)));
     if (!is_plain_relative_path(file.path) || !seen.insert(file.path).second)
       return f.error("path", "a new relative path without \"..\", \".\" or empty parts");
     std::string encoding, content;
-    AGENTD_TRY(encoding, f.string("encoding", "utf-8", 16));
-    AGENTD_TRY(content, f.string("content", std::nullopt, kMaxInputBytes * 4 / 3 + 4));
+    AGENTD_CHECK(assign(encoding, f.string("encoding", "utf-8", 16)));
+    AGENTD_CHECK(assign(content, f.string("content", std::nullopt, kMaxInputBytes * 4 / 3 + 4)));
     if (encoding == "base64") {
       auto bytes = runtime::base64_decode(content);
       if (!bytes) return f.error("content", "padded base64 (encoding is base64)");
@@ -255,10 +258,10 @@ Status parse_budgets(const json& root, TaskSpec& spec) {
   Fields f(budgets ? *budgets : empty, "/budgets");
   AGENTD_CHECK(f.is_object());
   AGENTD_CHECK(f.only({"tokens", "cost_usd", "wall_time_ms"}));
-  AGENTD_TRY(spec.budgets.tokens, f.count("tokens", 0, 0, uint64_t(1) << 40));
-  AGENTD_TRY(spec.budgets.cost_usd, f.number("cost_usd", 0, 0, 1e6));
+  AGENTD_CHECK(assign(spec.budgets.tokens, f.count("tokens", 0, 0, uint64_t(1) << 40)));
+  AGENTD_CHECK(assign(spec.budgets.cost_usd, f.number("cost_usd", 0, 0, 1e6)));
   uint64_t wall_ms = 0;
-  AGENTD_TRY(wall_ms, f.count("wall_time_ms", 0, 0, 7ull * 24 * 3600 * 1000));
+  AGENTD_CHECK(assign(wall_ms, f.count("wall_time_ms", 0, 0, 7ull * 24 * 3600 * 1000)));
   spec.budgets.wall_time = std::chrono::milliseconds(wall_ms);
   return Ok{};
 }
@@ -270,7 +273,7 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"interval_ms"}));
     uint64_t interval = 0;
-    AGENTD_TRY(interval, f.count("interval_ms", 5000, 100, 3600 * 1000));
+    AGENTD_CHECK(assign(interval, f.count("interval_ms", 5000, 100, 3600 * 1000)));
     spec.monitor = {true, std::chrono::milliseconds(interval)};
   }
   if (const json* shared = top.find("shared_resources")) {
@@ -282,13 +285,13 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
       AGENTD_CHECK(f.is_object());
       AGENTD_CHECK(f.only({"name", "kind"}));
       SharedResourceSpec resource;
-      AGENTD_TRY(resource.name, f.string("name", std::nullopt, 64, true));
+      AGENTD_CHECK(assign(resource.name, f.string("name", std::nullopt, 64, true)));
       const bool plain = resource.name.find_first_not_of(
                              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
                          std::string::npos;
       if (!plain || !names.insert(resource.name).second)
         return f.error("name", "a new name of letters, digits, '_' and '-'");
-      AGENTD_TRY(resource.kind, f.string("kind", "scratch", 16));
+      AGENTD_CHECK(assign(resource.kind, f.string("kind", "scratch", 16)));
       if (resource.kind != "scratch") return f.error("kind", "\"scratch\"");
       spec.shared_resources.push_back(std::move(resource));
     }
@@ -302,12 +305,12 @@ Status parse_into(const json& root, TaskSpec& spec) {
   AGENTD_CHECK(top.only({"pattern", "options", "prompt", "roles", "tests", "output_schema",
                          "budgets", "input_files", "shared_resources", "monitor", "resume"}));
   std::string pattern;
-  AGENTD_TRY(pattern, top.string("pattern", std::nullopt, 32));
+  AGENTD_CHECK(assign(pattern, top.string("pattern", std::nullopt, 32)));
   auto kind = parse_pattern(pattern);
   if (!kind) return top.error("pattern", "one of fan_out, dag, best_of_n, vote, moa");
   spec.pattern = *kind;
-  AGENTD_TRY(spec.prompt, top.string("prompt", std::nullopt, kMaxPromptBytes, true));
-  AGENTD_TRY(spec.resume, top.boolean("resume", false));
+  AGENTD_CHECK(assign(spec.prompt, top.string("prompt", std::nullopt, kMaxPromptBytes, true)));
+  AGENTD_CHECK(assign(spec.resume, top.boolean("resume", false)));
   AGENTD_CHECK(parse_options(root, spec));
   AGENTD_CHECK(parse_monitor_and_shared(root, spec));
   AGENTD_CHECK(parse_roles(root, spec));
@@ -326,7 +329,6 @@ Status parse_into(const json& root, TaskSpec& spec) {
   return parse_input_files(root, spec);
 }
 
-#undef AGENTD_TRY
 #undef AGENTD_CHECK
 
 }  // namespace

@@ -1,0 +1,55 @@
+#include "agents/patterns/parallel.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
+
+#include <boost/asio/this_coro.hpp>
+
+#include "agents/runtime/nursery.h"
+#include "agents/runtime/truncate.h"
+#include "agents/runtime/validation.h"
+
+namespace agents::patterns {
+
+namespace asio = boost::asio;
+using runtime::AgentOutcome;
+using runtime::AgentSpec;
+
+namespace {
+
+asio::awaitable<void> run_into(runtime::TaskContext& task, AgentSpec spec, AgentOutcome& out) {
+  out = co_await runtime::run_agent(task, std::move(spec));
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<AgentOutcome>> run_agents(runtime::TaskContext& task,
+                                                      std::vector<AgentSpec> specs) {
+  std::vector<AgentOutcome> outcomes(specs.size());
+  runtime::Nursery agents(co_await asio::this_coro::executor);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    outcomes[i].role = specs[i].role;
+    outcomes[i].status = AgentOutcome::Status::cancelled;  // until it reports
+    agents.spawn(run_into(task, std::move(specs[i]), outcomes[i]));
+  }
+  co_await agents.join();
+  co_return outcomes;
+}
+
+std::vector<AgentOutcome> keep_valid(runtime::TaskContext& task, std::vector<AgentOutcome> outcomes,
+                                     const std::optional<nlohmann::json>& schema) {
+  std::vector<AgentOutcome> valid;
+  for (AgentOutcome& outcome : outcomes)
+    if (runtime::accept_result(task, outcome, schema)) valid.push_back(std::move(outcome));
+  return valid;
+}
+
+std::string list_answers(const std::vector<AgentOutcome>& outcomes, const std::string& label,
+                         size_t max_chars_each) {
+  std::string text;
+  for (size_t i = 0; i < outcomes.size(); ++i)
+    text += label + " " + std::to_string(i + 1) + " (agent " + outcomes[i].id + "):\n" +
+            runtime::truncate_for_model(outcomes[i].answer_text(), max_chars_each, "answer") +
+            "\n\n";
+  return text;
+}
+
+}  // namespace agents::patterns

@@ -1,0 +1,27 @@
+// Running several agents of a pattern at once, each in its own branch of a Nursery, and
+// collecting their outcomes in order. Cancelling the awaiting coroutine cancels them all.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "agents/runtime/agent.h"
+#include "agents/runtime/task_context.h"
+
+namespace agents::patterns {
+
+boost::asio::awaitable<std::vector<runtime::AgentOutcome>> run_agents(
+    runtime::TaskContext& task, std::vector<runtime::AgentSpec> specs);
+
+// The valid outcomes (runtime::accept_result); the others are dropped on the task.
+std::vector<runtime::AgentOutcome> keep_valid(runtime::TaskContext& task,
+                                              std::vector<runtime::AgentOutcome> outcomes,
+                                              const std::optional<nlohmann::json>& schema = {});
+
+// "<label> 1 (agent worker-1):\n<answer>\n\n..." for prompts that show agents' answers.
+std::string list_answers(const std::vector<runtime::AgentOutcome>& outcomes,
+                         const std::string& label, size_t max_chars_each = 4000);
+
+}  // namespace agents::patterns

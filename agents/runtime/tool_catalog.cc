@@ -1,0 +1,78 @@
+#include "agents/runtime/tool_catalog.h"
+
+namespace agents::runtime {
+
+using nlohmann::json;
+
+bool is_known_tool(std::string_view name) {
+  for (std::string_view tool : kToolNames)
+    if (tool == name) return true;
+  return false;
+}
+
+namespace {
+
+json object_schema(json properties, std::vector<std::string> required) {
+  return {{"type", "object"},
+          {"properties", std::move(properties)},
+          {"required", std::move(required)},
+          {"additionalProperties", false}};
+}
+
+llm::ToolDefinition run_code(const policies::ToolScope& scope, const CatalogOptions& options) {
+  json languages = json::array();
+  for (policies::Language language : scope.run_code.languages)
+    languages.push_back(policies::to_string(language));
+  json properties = {
+      {"language", {{"type", "string"}, {"enum", languages}}},
+      {"code", {{"type", "string"}, {"description", "the program's source"}}},
+      {"stdin", {{"type", "string"}, {"description", "standard input"}}}};
+  if (!options.shared_resources.empty())
+    properties["shared"] = {
+        {"type", "string"},
+        {"enum", options.shared_resources},
+        {"description", "mount this shared directory at /shared/<name>; waits for its token"}};
+  return {"run_code",
+          "Runs a program in a sandbox with your workspace at /workspace (files persist "
+          "between calls). C and C++ are compiled first. Returns status, exit code, stdout, "
+          "stderr.",
+          object_schema(std::move(properties), {"language", "code"})};
+}
+
+llm::ToolDefinition path_tool(std::string name, std::string description, bool with_content) {
+  json properties = {{"path", {{"type", "string"}, {"description", "relative to the workspace"}}}};
+  std::vector<std::string> required = {"path"};
+  if (with_content) {
+    properties["content"] = {{"type", "string"}};
+    required.push_back("content");
+  }
+  return {std::move(name), std::move(description),
+          object_schema(std::move(properties), std::move(required))};
+}
+
+}  // namespace
+
+std::vector<llm::ToolDefinition> tool_catalog(const policies::ToolScope& scope,
+                                              const CatalogOptions& options) {
+  std::vector<llm::ToolDefinition> tools;
+  if (options.tools_enabled) {
+    if (scope.run_code.allowed) tools.push_back(run_code(scope, options));
+    if (options.has_workspace) {
+      if (scope.read_file.allowed)
+        tools.push_back(path_tool("read_file", "Reads a file of your workspace.", false));
+      if (scope.write_file.allowed)
+        tools.push_back(path_tool("write_file", "Writes a file in your workspace.", true));
+      if (scope.list_files.allowed)
+        tools.push_back(path_tool("list_files", "Lists a directory of your workspace "
+                                                "recursively (\".\" for all).", false));
+    }
+    if (scope.http_get.allowed)
+      tools.push_back({"http_get", "Fetches a URL (allowed hosts only).",
+                       object_schema({{"url", {{"type", "string"}}}}, {"url"})});
+  }
+  tools.push_back({"final_answer", "Gives your final answer and ends your work.",
+                   object_schema({{"answer", {{"description", "the answer"}}}}, {"answer"})});
+  return tools;
+}
+
+}  // namespace agents::runtime

@@ -1,0 +1,76 @@
+// One agent's tools: each call is checked against the agent's ToolScope first (a refusal goes
+// back to the model and into the audit, and the call never reaches a sandbox, a file or the
+// network), then executed: run_code in a sandbox on the agent's workspace, the file tools
+// through openat2 beneath it, http_get under the policy's host allowlist. Results come back
+// as text for the model, cut to the runtime's limit. Every call, result and refusal is an
+// event. final_answer is the agent loop's business, not the toolbox's.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agents/llm/chat.h"
+#include "agents/tools/workspace.h"
+#include "policies/compile.h"
+
+namespace agents::runtime {
+
+class TaskContext;
+
+struct ToolCallOutcome {
+  std::string content;  // the tool message's content
+  enum class Kind { ok, failed, refused, invalid } kind = Kind::ok;
+};
+
+// What the agent did with its tools, for validation before aggregation.
+struct ToolAudit {
+  enum class Verdict {
+    allowed,    // checked against the scope and run
+    refused,    // the scope refused it, or the tool does not exist: never ran
+    malformed,  // arguments that are not a JSON object: never ran
+  };
+  std::string tool;
+  Verdict verdict = Verdict::allowed;
+  std::string reason;
+};
+
+class Toolbox {
+ public:
+  Toolbox(TaskContext& task, std::string agent_id,
+          std::shared_ptr<const policies::Compiled> policy, std::filesystem::path workspace);
+
+  // Runs one call whose arguments parsed as a JSON object. Cancellable (sandbox killed,
+  // request aborted): throws operation_aborted then.
+  boost::asio::awaitable<ToolCallOutcome> call(const llm::ToolCall& call,
+                                               const nlohmann::json& arguments);
+
+  // Calls that never ran: an unknown tool (audited as refused), arguments that are not a
+  // JSON object (malformed).
+  ToolCallOutcome unknown_tool(const llm::ToolCall& call);
+  ToolCallOutcome malformed(const llm::ToolCall& call, std::string why);
+
+  const std::vector<ToolAudit>& audit() const { return audit_; }
+
+ private:
+  boost::asio::awaitable<ToolCallOutcome> run_code(const nlohmann::json& arguments);
+  boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
+  ToolCallOutcome file_tool(const std::string& tool, const nlohmann::json& arguments);
+  std::optional<policies::Refusal> check(const std::string& tool, const nlohmann::json& args);
+  ToolCallOutcome refuse(const std::string& tool, std::string reason);
+  ToolCallOutcome finish(const std::string& tool, ToolCallOutcome outcome);
+
+  TaskContext& task_;
+  std::string agent_id_;
+  std::shared_ptr<const policies::Compiled> policy_;
+  std::filesystem::path workspace_dir_;
+  std::optional<tools::Workspace> workspace_;
+  std::vector<ToolAudit> audit_;
+};
+
+}  // namespace agents::runtime
