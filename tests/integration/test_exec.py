@@ -46,13 +46,14 @@ class ExecTest(StackTest):
 
     async def test_refusals(self):
         with self.assertRaises(RpcError) as unknown:
-            await self.client.call("exec.run", {"policy": "nope", "language": "python", "code": ""})
+            await self.client.call("exec.run", {"policy": "nope", "language": "python",
+                                               "code": "print(1)"})
         self.assertIn(unknown.exception.code, (-32602, -32007))
         with self.assertRaises(RpcError) as language:
             await self.run_code("cobol", "DISPLAY 'x'")
         self.assertEqual(language.exception.code, -32602)
         with self.assertRaises(RpcError) as path:
-            await self.run_code("python", "", files=[{"path": "../escape", "content": "x"}])
+            await self.run_code("python", "print(1)", files=[{"path": "../escape", "content": "x"}])
         self.assertEqual(path.exception.code, -32602)
 
     async def test_concurrent_runs_within_the_sandbox_quota(self):
