@@ -182,8 +182,8 @@ class TaskLifecycleTest(StackTest):
         self.assertEqual(feedback.exception.code, -32005)
 
     async def test_feedback_reaches_the_agents_next_turn(self):
-        # Workers first run code (one turn), then answer: feedback sent during the first
-        # turn must appear in their second request to the model.
+        # The worker first lists files (one slow turn), then answers: feedback sent during
+        # the first turn must appear in its second request to the model.
         script = fan_out_script(subtasks=["only part"])
         script["roles"]["worker"] = {"steps": [
             {"latency_ms": 1500, "tool_calls": [
@@ -191,20 +191,30 @@ class TaskLifecycleTest(StackTest):
             final_answer("done")]}
         self.load_script(script)
         task_id = await self.client.submit(fan_out_spec())
-        delivered = 0
-        for _ in range(200):  # until the worker is running
-            result = await self.client.call(
-                "task.feedback", {"task_id": task_id, "message": "please hurry", "agent_id": "*"})
-            delivered = result["delivered_to"]
-            if delivered:
-                break
-            await asyncio.sleep(0.05)
-        self.assertGreaterEqual(delivered, 1)
-        events = await self.client.follow(task_id)
+        await self.client.call("task.subscribe", {"task_id": task_id})
+        events = []
+        while not any(e["type"] == "agent.started" and "worker" in e.get("agent_id", "")
+                      for e in events):
+            events.append(await asyncio.wait_for(self.client.queue(task_id).get(), 30))
+        worker = events[-1]["agent_id"]
+        result = await self.client.call("task.feedback", {
+            "task_id": task_id, "message": "please hurry", "agent_id": worker})
+        self.assertEqual(result["delivered_to"], 1)
+        events += await self.client.drain_events(task_id)
+        check_sequence(self, events, task_id)
         self.assertEqual(events[-1]["data"]["state"], "succeeded")
         worker_requests = [r for r in self.stack.llm.log() if r["role"] == "worker"]
-        texts = [str(r["request"]["messages"]) for r in worker_requests]
-        self.assertTrue(any("please hurry" in t for t in texts), texts)
+        self.assertEqual(len(worker_requests), 2)
+        self.assertNotIn("please hurry", str(worker_requests[0]["request"]["messages"]))
+        self.assertIn("please hurry", str(worker_requests[1]["request"]["messages"]))
+        # Feedback to an agent that does not exist reaches nobody.
+        self.load_script(fan_out_script(worker_latency_ms=60_000))
+        slow = await self.client.submit(fan_out_spec())
+        await self.client.wait_state(slow, {"running"})
+        result = await self.client.call("task.feedback", {
+            "task_id": slow, "message": "x", "agent_id": "no-such-agent"})
+        self.assertEqual(result["delivered_to"], 0)
+        await self.client.call("task.cancel", {"task_id": slow})
 
     async def test_unknown_ids_and_methods(self):
         for method, params in (("task.get", {"task_id": "t_nope"}),
