@@ -23,9 +23,10 @@ std::vector<ProcGpu> read_proc_gpus(const std::string& procfs, std::vector<std::
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(procfs + "/gpus", error)) {
     std::string bus_id = entry.path().filename().string();
-    auto text = read_file(entry.path().string() + "/information");
+    std::string information = entry.path().string() + "/information";
+    auto text = read_file(information);
     if (!text) {
-      notes.push_back(procfs + "/gpus/" + bus_id + "/information: unreadable");
+      notes.push_back(information + ": unreadable");
       continue;
     }
     auto gpu = parse_gpu_information(*text, bus_id);

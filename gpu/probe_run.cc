@@ -68,6 +68,7 @@ sandbox::Expected<nlohmann::json> run_probe_directly(const std::string& probe,
     if (!e.starts_with("CUDA_") && !e.starts_with("NVIDIA_")) env_strings.emplace_back(e);
   }
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string program = probe;

@@ -46,10 +46,13 @@ std::vector<std::string> nvidia_paths(const Inventory& inventory) {
 // Reports each path: it must open exactly when `grant` holds its node.
 void judge_opens(const std::string& who, const GpuGrant& grant,
                  const std::map<std::string, int>& opened, SelftestReport& report) {
-  for (const auto& [path, error] : opened) {
+  for (const auto& answer : opened) {
+    const std::string& path = answer.first;
+    int error = answer.second;
     bool granted = std::any_of(grant.devices.begin(), grant.devices.end(),
                                [&](const sandbox::DeviceNode& d) { return d.path == path; });
-    std::string line = who + ": " + path + ": " + errno_name(error);
+    std::string line = who;
+    line.append(": ").append(path).append(": ").append(errno_name(error));
     if (granted == (error == 0)) {
       pass(report, line + (granted ? "" : " (as it must)"));
     } else {
