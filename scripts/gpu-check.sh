@@ -46,12 +46,24 @@ if [[ -z $build ]]; then
   done
 fi
 build=$(cd "${build:-$repo/build-gpu}" 2>/dev/null && pwd || echo "${build:-$repo/build-gpu}")
-if [[ -n ${OUT:-} && -d ${OUT:-} ]]; then exec > >(tee "$OUT/gpu-check.log") 2>&1; fi
+log_writer=
+if [[ -n ${OUT:-} && -d ${OUT:-} ]]; then
+  exec > >(tee "$OUT/gpu-check.log") 2>&1
+  log_writer=$!
+fi
 
 # Sandboxes run as an unprivileged host uid: whatever they bind must be world-readable.
 work=$(mktemp -d /tmp/agentd-gpu-check-XXXXXX)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+# On exit: remove the scratch folder, and let tee finish the log before the tool collects it.
+finish() {
+  rm -rf "$work"
+  if [[ -n $log_writer ]]; then
+    exec >&- 2>&-
+    wait "$log_writer" 2>/dev/null
+  fi
+}
+trap finish EXIT
 tool=$work/agentd-gpu
 probe=$work/agentd-gpu-probe
 ld_cache_args=()
