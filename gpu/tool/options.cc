@@ -1,9 +1,7 @@
 #include "gpu/tool/options.h"
 
-#include <unistd.h>
 
 #include <charconv>
-#include <climits>
 #include <filesystem>
 #include <string_view>
 
