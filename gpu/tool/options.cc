@@ -1,6 +1,5 @@
 #include "gpu/tool/options.h"
 
-
 #include <charconv>
 #include <filesystem>
 #include <string_view>
