@@ -52,6 +52,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   const std::string_view text = trim(value);
   if (text.empty()) return std::nullopt;
   if (std::isdigit(static_cast<unsigned char>(text.front()))) return parse_seconds(text);
+  if (!std::isalpha(static_cast<unsigned char>(text.front()))) return std::nullopt;
   // An HTTP date (IMF-fixdate, RFC 850 or asctime); libcurl parses all three.
   const std::string date(text);
   const time_t at = curl_getdate(date.c_str(), nullptr);

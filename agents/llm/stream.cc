@@ -1,8 +1,8 @@
 #include "agents/llm/stream.h"
 
-#include "agents/llm/openai.h"
-
 #include <iterator>
+
+#include "agents/llm/openai.h"
 
 namespace agents::llm {
 

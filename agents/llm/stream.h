@@ -29,6 +29,8 @@ class StreamAccumulator {
   // After the transfer ended with a 2xx status: the whole response, or why it is not one.
   sandbox::Expected<ChatResponse> finish();
 
+  // A chunk was malformed (feed returned false); finish() says how.
+  bool broken() const { return !error_.empty(); }
   // Content deltas handed to on_token so far (a retry would repeat them).
   std::size_t deltas_delivered() const { return deltas_delivered_; }
   // The first bytes of the body, for the error message of a non-2xx answer.

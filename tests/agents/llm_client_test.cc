@@ -74,7 +74,7 @@ TEST_F(LlmClientTest, PlainChatReturnsTheScriptedAnswerAndSendsTheRoleAndKey) {
 TEST_F(LlmClientTest, ToolCallsRoundTrip) {
   load(json::parse(R"({"roles": {"coder": {"steps": [
       {"tool_calls": [{"name": "run_code", "id": "call_a",
-                       "arguments": {"language": "python", "code": "print(2+2)"}},
+                       "arguments": {"language": "python", "code": "2 + 2"}},
                       {"name": "read_file", "id": "call_b", "arguments": {"path": "x.txt"}}]},
       {"text": "the answer is 4"}]}}})"));
   auto client = make_client({model()}, quick_retries());
@@ -91,7 +91,7 @@ TEST_F(LlmClientTest, ToolCallsRoundTrip) {
   ASSERT_EQ(first->message.tool_calls.size(), 2u);
   EXPECT_EQ(first->message.tool_calls[0].id, "call_a");
   EXPECT_EQ(first->message.tool_calls[0].name, "run_code");
-  EXPECT_EQ(json::parse(first->message.tool_calls[0].arguments)["code"], "print(2+2)");
+  EXPECT_EQ(json::parse(first->message.tool_calls[0].arguments)["code"], "2 + 2");
   EXPECT_EQ(first->message.tool_calls[1].name, "read_file");
 
   chat.messages.push_back(first->message);
@@ -119,7 +119,7 @@ TEST_F(LlmClientTest, ToolCallsRoundTrip) {
   EXPECT_EQ(sent[2]["tool_calls"][0]["type"], "function");
   EXPECT_EQ(sent[2]["tool_calls"][0]["function"]["name"], "run_code");
   EXPECT_EQ(json::parse(sent[2]["tool_calls"][0]["function"]["arguments"].get<std::string>()),
-            json::parse(R"({"language": "python", "code": "print(2+2)"})"));
+            json::parse(R"({"language": "python", "code": "2 + 2" })"));
   EXPECT_EQ(sent[3], json::parse(R"({"role":"tool","content":"4\n","tool_call_id":"call_a"})"));
   EXPECT_EQ(sent[4]["tool_call_id"], "call_b");
 }

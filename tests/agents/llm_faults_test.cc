@@ -136,7 +136,7 @@ TEST_F(LlmFaultsTest, MalformedBodiesAreErrorValues) {
 TEST_F(LlmFaultsTest, InvalidToolArgumentsAndUnknownToolsReachTheCaller) {
   script(json::parse(R"([
       {"fault": "invalid_tool_args",
-       "tool_calls": [{"name": "run_code", "arguments": {"code": "print(1)"}}]},
+       "tool_calls": [{"name": "run_code", "arguments": {"code": "1 + 1"}}]},
       {"fault": "unknown_tool", "tool_calls": [{"name": "run_code", "arguments": {}}]},
       {"text": "odd", "finish_reason": "something_new"}])"));
   auto client = make_client({model()}, quick_retries());
