@@ -37,7 +37,9 @@ struct ClientOptions {
 
 class Client {
  public:
-  // `http` must outlive this Client; both are used from the same io_context thread.
+  // `http` must outlive this Client; both are used from the same io_context thread. Chats
+  // still in flight must complete (or be cancelled) before the Client is destroyed. The AIMD
+  // limit is kept per configured model (ModelConfig::name), from its max_concurrency.
   Client(http::Client& http, std::vector<ModelConfig> models, ClientOptions options = {});
   ~Client();
   Client(const Client&) = delete;

@@ -50,6 +50,18 @@ bool StreamAccumulator::fail(std::string message) {
   return false;
 }
 
+bool StreamAccumulator::deliver(std::string_view delta) {
+  // on_token runs inside libcurl's write callback, which an exception must not cross.
+  try {
+    on_token_(delta);
+    return true;
+  } catch (const std::exception& error) {
+    return fail(std::string("on_token threw: ") + error.what());
+  } catch (...) {
+    return fail("on_token threw");
+  }
+}
+
 bool StreamAccumulator::take_event(std::string_view data) {
   if (done_) return true;
   if (data == "[DONE]") {
@@ -86,7 +98,7 @@ bool StreamAccumulator::take_chunk(const json& chunk) {
     if (!text->empty()) {
       content_ += *text;
       ++deltas_delivered_;
-      if (on_token_) on_token_(*text);
+      if (on_token_ && !deliver(*text)) return false;
     }
   }
   return take_tool_call_delta(*delta);

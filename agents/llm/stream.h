@@ -41,6 +41,7 @@ class StreamAccumulator {
   bool take_chunk(const nlohmann::json& chunk);
   bool take_tool_call_delta(const nlohmann::json& delta);
   uint64_t delta_index(const nlohmann::json& entry) const;
+  bool deliver(std::string_view delta);
   bool fail(std::string message);
 
   std::function<void(std::string_view)> on_token_;

@@ -14,7 +14,6 @@
 namespace agents::llm {
 namespace {
 
-using agents::testing::ChatResult;
 using agents::testing::EventLog;
 using nlohmann::json;
 
@@ -225,19 +224,6 @@ TEST_F(LlmClientTest, UnknownModelAndMissingKeyAreErrorsWithoutARequest) {
   ASSERT_FALSE(no_key.ok());
   EXPECT_NE(no_key.error().message.find("AGENTD_LLM_TEST_UNSET_KEY"), std::string::npos);
   EXPECT_TRUE(requests().empty());
-}
-
-TEST_F(LlmClientTest, ModelsEndpointListsTheScriptedModels) {
-  load({{"models", {"alpha", "beta"}}});
-  std::optional<http::Response> response;
-  http::Request get;
-  get.url = server_->base_url() + "/models";
-  http_.async_request(get, [&](boost::system::error_code, http::Response r) { response = r; });
-  ASSERT_TRUE(agents::testing::run_until(io_, [&] { return response.has_value(); }));
-  ASSERT_EQ(response->status, 200);
-  const json models = json::parse(response->body);
-  ASSERT_EQ(models["data"].size(), 2u);
-  EXPECT_EQ(models["data"][1]["id"], "beta");
 }
 
 }  // namespace

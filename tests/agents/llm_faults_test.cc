@@ -83,7 +83,7 @@ TEST_F(LlmFaultsTest, RetriesAreBoundedByMaxRetries) {
 TEST_F(LlmFaultsTest, HangTimesOutAndIsRetried) {
   script(json::parse(R"([{"fault": "hang"}, {"text": "answered"}])"));
   ModelConfig config = model();
-  config.timeout = std::chrono::milliseconds(400);
+  config.timeout = std::chrono::milliseconds(1000);
   EventLog events;
   auto client = make_client({config}, quick_retries(&events));
   const auto reply = chat(*client, request("test", "worker", "hi"));
@@ -93,7 +93,7 @@ TEST_F(LlmFaultsTest, HangTimesOutAndIsRetried) {
   const auto retries = events.of_type("llm.retry");
   ASSERT_EQ(retries.size(), 1u);
   EXPECT_EQ(retries[0].data["status"], 0);
-  EXPECT_TRUE(contains(retries[0].data["reason"].get<std::string>(), "400 ms")) << retries[0].data.dump();
+  EXPECT_TRUE(contains(retries[0].data["reason"].get<std::string>(), "1000 ms")) << retries[0].data.dump();
   // The client closed the hung connection when it gave up on it.
   EXPECT_TRUE(agents::testing::run_until(io_, [&] {
     return requests()[0].value("client_closed", false);

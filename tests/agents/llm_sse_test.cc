@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,10 +61,11 @@ TEST(StreamAccumulatorTest, ContentAndToolCallsAreMergedByIndex) {
   const std::string stream =
       chunk(R"({"role":"assistant","content":""})") + chunk(R"({"content":"Hel"})") +
       chunk(R"({"content":"lo"})") +
-      chunk(R"({"tool_calls":[{"index":0,"id":"c0","type":"function",
-                               "function":{"name":"run_code","arguments":""}}]})") +
-      chunk(R"({"tool_calls":[{"index":1,"id":"c1","function":{"name":"read_file",
-                               "arguments":"{\"path\""}}]})") +
+      // (SSE data is one line: the JSON of a chunk must not contain a line break.)
+      chunk(R"({"tool_calls":[{"index":0,"id":"c0","type":"function",)"
+            R"("function":{"name":"run_code","arguments":""}}]})") +
+      chunk(R"({"tool_calls":[{"index":1,"id":"c1","function":{"name":"read_file",)"
+            R"("arguments":"{\"path\""}}]})") +
       chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":"{\"code\":"}}]})") +
       chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":"\"1\"}"}}]})") +
       chunk(R"({"tool_calls":[{"index":1,"function":{"arguments":":\"a\"}"}}]})") +
@@ -121,6 +123,15 @@ TEST(StreamAccumulatorTest, FinishReasonWithoutDoneIsAccepted) {
   const auto response = stream_state.finish();
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(response->finish_reason, "length");
+}
+
+TEST(StreamAccumulatorTest, ThrowingOnTokenBreaksTheStreamInsteadOfEscaping) {
+  StreamAccumulator stream_state([](std::string_view) { throw std::runtime_error("boom"); });
+  EXPECT_FALSE(stream_state.feed(chunk(R"({"content":"x"})")));
+  EXPECT_TRUE(stream_state.broken());
+  const auto response = stream_state.finish();
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().message.find("on_token threw: boom"), std::string::npos);
 }
 
 }  // namespace
