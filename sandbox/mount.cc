@@ -257,7 +257,11 @@ int run_op(const Op& op) noexcept {
     case OpKind::mkdir:
       return ::mkdir(op.target, 0755) == 0 || errno == EEXIST ? 0 : -errno;
     case OpKind::mkfile: {
-      const int fd = ::open(op.target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+      // An existing file (say, inside a read-only bind) is a fine mount point; a symlink is not:
+      // the bind would land wherever it points.
+      struct stat st{};
+      if (::lstat(op.target, &st) == 0) return S_ISLNK(st.st_mode) ? -ELOOP : 0;
+      const int fd = ::open(op.target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
       if (fd < 0) return -errno;
       ::close(fd);
       return 0;

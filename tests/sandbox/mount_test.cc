@@ -92,6 +92,16 @@ TEST_F(MountInSandbox, WritableBindWritesThroughToTheHost) {
   EXPECT_EQ(content, "from-sandbox");
 }
 
+TEST_F(MountInSandbox, AFileCanBeBoundOverAnExistingFileOfAReadOnlyBind) {
+  std::ofstream(host_dir_ + "/other") << "other content";
+  Result r = sh("cat /data/file", [&](Spec& s) {
+    s.mounts.push_back({MountType::ro_bind, host_dir_, "/data", 0});
+    s.mounts.push_back({MountType::ro_bind, host_dir_ + "/other", "/data/file", 0});
+  });
+  ASSERT_EQ(r.status, RunStatus::ok) << r.error << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "other content");
+}
+
 TEST_F(MountInSandbox, RootAndSystemDirectoriesAreReadOnly) {
   Result r = sh("for p in /newfile /usr/newfile /etc/passwd /proc/sys/kernel/hostname; do "
                 "(echo x > $p) 2>/dev/null && echo \"wrote $p\"; done; echo done");
