@@ -58,8 +58,8 @@ AttemptOutcome transport_failure(const http::Response& response,
   AttemptOutcome outcome;
   outcome.kind = retryable_transport(response.curl_code) ? Kind::retryable : Kind::failed;
   outcome.error = response.curl_code == CURLE_OPERATION_TIMEDOUT
-                      ? "no complete answer within " + std::to_string(timeout.count()) +
-                            " ms (" + response.error + ")"
+                      ? "no complete answer within " + std::to_string(timeout.count()) + " ms (" +
+                            response.error + ")"
                       : response.error;
   if (outcome.error.empty()) outcome.error = curl_easy_strerror(response.curl_code);
   return outcome;
@@ -119,8 +119,9 @@ sandbox::Expected<http::Request> http_request(const ModelConfig& model, std::str
   return request;
 }
 
-asio::awaitable<AttemptOutcome> send_attempt(http::Client& client, http::Request request,
-                                             const std::function<void(std::string_view)>& on_token) {
+asio::awaitable<AttemptOutcome> send_attempt(
+    http::Client& client, http::Request request,
+    const std::function<void(std::string_view)>& on_token) {
   std::optional<StreamAccumulator> stream;
   if (on_token) {
     stream.emplace(on_token);
@@ -135,8 +136,8 @@ asio::awaitable<AttemptOutcome> send_attempt(http::Client& client, http::Request
     outcome.kind = Kind::cancelled;
     co_return outcome;
   }
-  const std::string_view body = stream ? std::string_view(stream->body_prefix())
-                                       : std::string_view(response.body);
+  const std::string_view body =
+      stream ? std::string_view(stream->body_prefix()) : std::string_view(response.body);
   if (stream && stream->broken()) {
     // The reader stopped the transfer (libcurl reports a write error): the stream is bad.
     outcome = parsed(stream->finish(), response.status);

@@ -87,8 +87,8 @@ class Client::Impl {
 sandbox::Error Client::Impl::unknown_model(const std::string& name) const {
   std::string known;
   for (const auto& model : models_) known += (known.empty() ? "" : ", ") + model.name;
-  return sandbox::Error{"unknown model \"" + name + "\" (configured: " +
-                        (known.empty() ? std::string("none") : known) + ")"};
+  return sandbox::Error{"unknown model \"" + name +
+                        "\" (configured: " + (known.empty() ? std::string("none") : known) + ")"};
 }
 
 asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::chat(ChatRequest request) {
@@ -122,8 +122,11 @@ asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::attempts(const Ca
                                 {"messages", call.request.messages.size()},
                                 {"tools", call.request.tools.size()}});
       outcome = co_await detail::send_attempt(http_, prepared, call.request.on_token);
-      if (outcome.status == 429) call.endpoint.limiter.on_overload();
-      else if (outcome.kind == AttemptOutcome::Kind::answered) call.endpoint.limiter.on_success();
+      if (outcome.status == 429) {
+        call.endpoint.limiter.on_overload();
+      } else if (outcome.kind == AttemptOutcome::Kind::answered) {
+        call.endpoint.limiter.on_success();
+      }
     }
     switch (outcome.kind) {
       case AttemptOutcome::Kind::answered:
@@ -180,7 +183,9 @@ asio::awaitable<sandbox::Expected<ChatResponse>> Client::chat(ChatRequest reques
   return impl_->chat(std::move(request));
 }
 
-const std::vector<ModelConfig>& Client::models() const { return impl_->models(); }
+const std::vector<ModelConfig>& Client::models() const {
+  return impl_->models();
+}
 
 const ModelConfig* Client::find_model(std::string_view name) const {
   const Endpoint* endpoint = impl_->find(name);
@@ -197,6 +202,8 @@ uint32_t Client::in_flight(std::string_view model) const {
   return endpoint ? endpoint->limiter.in_use() : 0;
 }
 
-UsageLedger& Client::usage() { return impl_->ledger(); }
+UsageLedger& Client::usage() {
+  return impl_->ledger();
+}
 
 }  // namespace agents::llm

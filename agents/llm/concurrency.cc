@@ -50,8 +50,11 @@ asio::awaitable<Permit> AimdLimiter::acquire() {
     std::list<Waiter*>::iterator position;
     bool handed_over = false;
     ~Leave() {
-      if (!waiter.granted) limiter.waiters_.erase(position);
-      else if (!handed_over) limiter.release();
+      if (!waiter.granted) {
+        limiter.waiters_.erase(position);
+      } else if (!handed_over) {
+        limiter.release();
+      }
     }
   } leave{*this, waiter, waiters_.insert(waiters_.end(), &waiter)};
   // A grant cancels the timer; so does cancelling this coroutine. `granted` tells them apart.
@@ -83,6 +86,8 @@ void AimdLimiter::on_success() {
   }
 }
 
-void AimdLimiter::on_overload() { limit_ = std::max<uint32_t>(limit_ / 2, 1); }
+void AimdLimiter::on_overload() {
+  limit_ = std::max<uint32_t>(limit_ / 2, 1);
+}
 
 }  // namespace agents::llm

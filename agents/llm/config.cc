@@ -74,9 +74,10 @@ sandbox::Status read_optional(const std::string& key, const json& value, const s
     return read_price(value, path, model.usd_per_million_output);
   }
   if (key == "timeout") return read_timeout(value, path, model.timeout);
-  return sandbox::Error{path + ": unknown key (expected one of name, base_url, model, "
-                               "api_key_env, max_concurrency, usd_per_million_input, "
-                               "usd_per_million_output, timeout, max_retries)"};
+  return sandbox::Error{path +
+                        ": unknown key (expected one of name, base_url, model, "
+                        "api_key_env, max_concurrency, usd_per_million_input, "
+                        "usd_per_million_output, timeout, max_retries)"};
 }
 
 sandbox::Expected<ModelConfig> parse_model(const json& entry, const std::string& prefix) {

@@ -31,9 +31,9 @@ json message_json(const Message& message) {
 
 json tool_json(const ToolDefinition& tool) {
   json function = {{"name", tool.name}, {"description", tool.description}};
-  function["parameters"] =
-      tool.parameters.is_null() ? json{{"type", "object"}, {"properties", json::object()}}
-                                : tool.parameters;
+  function["parameters"] = tool.parameters.is_null()
+                               ? json{{"type", "object"}, {"properties", json::object()}}
+                               : tool.parameters;
   return {{"type", "function"}, {"function", std::move(function)}};
 }
 
@@ -159,8 +159,8 @@ sandbox::Expected<ChatResponse> parse_response(std::string_view body) {
   if (!message) return sandbox::Error{"malformed response: " + message.error().message};
   ChatResponse response;
   response.message = std::move(*message);
-  if (const auto finish = choice.find("finish_reason"); finish != choice.end() &&
-                                                        finish->is_string()) {
+  if (const auto finish = choice.find("finish_reason");
+      finish != choice.end() && finish->is_string()) {
     response.finish_reason = *finish;
   }
   if (const auto usage = document.find("usage"); usage != document.end()) {
@@ -174,8 +174,9 @@ std::string error_excerpt(std::string_view body) {
   const json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_object() && document.contains("error")) {
     const json& error = document["error"];
-    if (error.is_string()) text = error.get<std::string>();
-    else if (error.is_object() && error.contains("message") && error["message"].is_string()) {
+    if (error.is_string()) {
+      text = error.get<std::string>();
+    } else if (error.is_object() && error.contains("message") && error["message"].is_string()) {
       text = error["message"].get<std::string>();
     }
   }

@@ -37,7 +37,9 @@ sandbox::Expected<ChatResponse> StreamAccumulator::finish() {
   response.message.role = "assistant";
   response.message.content = std::move(content_);
   for (auto& [index, call] : tool_calls_) {
-    if (call.name.empty()) return sandbox::Error{"malformed stream: a tool call has no function name"};
+    if (call.name.empty()) {
+      return sandbox::Error{"malformed stream: a tool call has no function name"};
+    }
     response.message.tool_calls.push_back(std::move(call));
   }
   response.finish_reason = std::move(finish_reason_);
@@ -85,8 +87,8 @@ bool StreamAccumulator::take_chunk(const json& chunk) {
   if (choices->empty()) return true;  // the usage chunk
   const json& choice = choices->front();
   if (!choice.is_object()) return fail("choices[0] is not an object");
-  if (const auto finish = choice.find("finish_reason"); finish != choice.end() &&
-                                                        finish->is_string()) {
+  if (const auto finish = choice.find("finish_reason");
+      finish != choice.end() && finish->is_string()) {
     finish_reason_ = *finish;
   }
   const auto delta = choice.find("delta");

@@ -54,8 +54,8 @@ TEST_F(LlmClientTest, PlainChatReturnsTheScriptedAnswerAndSendsTheRoleAndKey) {
   EXPECT_EQ(reply->usage.prompt_tokens, usage["prompt_tokens"].get<uint64_t>());
   EXPECT_EQ(reply->usage.completion_tokens, usage["completion_tokens"].get<uint64_t>());
   EXPECT_EQ(reply->usage.requests, 1u);
-  EXPECT_DOUBLE_EQ(reply->usage.cost_usd, (reply->usage.prompt_tokens * 2.0 +
-                                           reply->usage.completion_tokens * 8.0) / 1e6);
+  EXPECT_DOUBLE_EQ(reply->usage.cost_usd,
+                   (reply->usage.prompt_tokens * 2.0 + reply->usage.completion_tokens * 8.0) / 1e6);
 
   ASSERT_EQ(events.events.size(), 2u);
   EXPECT_EQ(events.events[0].type, "llm.request");
@@ -205,8 +205,8 @@ TEST_F(LlmClientTest, ScriptMatchesTheLastUserMessageBeforeSteps) {
   }
   const auto other = chat(*client, request("test", "judge", "hi"));
   ASSERT_TRUE(other.ok()) << other.error().message;
-  EXPECT_EQ(answers, (std::vector<std::string>{"first", "Paris", "second", "second",
-                                               "worker default"}));
+  EXPECT_EQ(answers,
+            (std::vector<std::string>{"first", "Paris", "second", "second", "worker default"}));
   EXPECT_EQ(other->message.content, "global default for judge");
 }
 

@@ -176,7 +176,8 @@ TEST_F(LlmConcurrencyTest, CancellationEndsWaitsForASlotAndForABackoff) {
   start_chat(*client, request("test", "limited", "hi"), backing_off, cancel_backoff.slot());
   ASSERT_TRUE(run_until(io_, [&] { return requests().size() == 2 && http_.in_flight() == 0; }));
   cancel_backoff.emit(asio::cancellation_type::terminal);
-  ASSERT_TRUE(run_until(io_, [&] { return backing_off.has_value(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return backing_off.has_value(); }, std::chrono::seconds(10)));
   ASSERT_FALSE(backing_off->ok());
   EXPECT_NE(backing_off->error().message.find("cancelled"), std::string::npos);
 }
@@ -192,12 +193,15 @@ TEST_F(LlmConcurrencyTest, ThreeHundredConcurrentChatsOnOneThread) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     start_chat(*client, request("test", "worker", "question " + std::to_string(i)), results[i]);
   }
-  ASSERT_TRUE(run_until(io_, [&] {
-    for (const auto& result : results) {
-      if (!result) return false;
-    }
-    return true;
-  }, std::chrono::seconds(120)));
+  ASSERT_TRUE(run_until(
+      io_,
+      [&] {
+        for (const auto& result : results) {
+          if (!result) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(120)));
   std::set<std::string> answers;
   for (const auto& result : results) {
     ASSERT_TRUE(result->ok()) << result->error().message;
@@ -228,9 +232,10 @@ TEST_F(LlmConcurrencyTest, UsageTotalsAreExactAcrossConcurrentAgents) {
   for (int task = 0; task < 3; ++task) {
     for (int agent = 0; agent < 10; ++agent) {
       for (int turn = 0; turn < 2; ++turn) {
-        ChatRequest chat = request(agent % 2 ? "cheap" : "strong", "worker",
-                                   "t" + std::to_string(task) + " a" + std::to_string(agent) +
-                                       std::string(static_cast<std::size_t>(agent * 7 + turn), 'x'));
+        ChatRequest chat =
+            request(agent % 2 ? "cheap" : "strong", "worker",
+                    "t" + std::to_string(task) + " a" + std::to_string(agent) +
+                        std::string(static_cast<std::size_t>(agent * 7 + turn), 'x'));
         chat.task_id = "t" + std::to_string(task);
         chat.agent_id = "a" + std::to_string(agent);
         start_chat(*client, chat, results.emplace_back());

@@ -51,13 +51,13 @@ TEST(ModelConfigTest, ErrorsNameTheKey) {
       {R"({"models": [{)" + base + R"(, "max_concurrency": 0}]})",
        "models[0].max_concurrency: expected an integer from 1"},
       {R"({"models": [{)" + base + R"(, "max_concurrency": "8"}]})", "models[0].max_concurrency"},
-      {R"({"models": [{)" + base + R"(, "timeout": -1}]})", "models[0].timeout: expected a positive"},
+      {R"({"models": [{)" + base + R"(, "timeout": -1}]})",
+       "models[0].timeout: expected a positive"},
       {R"({"models": [{)" + base + R"(, "max_retries": 1.5}]})", "models[0].max_retries"},
       {R"({"models": [{)" + base + R"(, "usd_per_million_input": -2}]})",
        "models[0].usd_per_million_input"},
       {R"({"models": [{)" + base + R"(, "api_key_env": 3}]})", "models[0].api_key_env"},
-      {R"({"models": [{)" + base + R"(, "api_key": "sk-x"}]})",
-       "models[0].api_key: unknown key"},
+      {R"({"models": [{)" + base + R"(, "api_key": "sk-x"}]})", "models[0].api_key: unknown key"},
       {R"({"models": [{)" + base + "}, {" + base + "}]}", "models[1].name: duplicate"},
   };
   for (const auto& [text, expected] : cases) {
@@ -78,8 +78,7 @@ TEST(ModelConfigTest, LoadNamesTheFile) {
       "timeout": "soon"}]})";
   const auto bad = load_models(path);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find(std::string(path) + ": models[0].timeout"),
-            std::string::npos)
+  EXPECT_NE(bad.error().message.find(std::string(path) + ": models[0].timeout"), std::string::npos)
       << bad.error().message;
   std::ofstream(path) << R"({"models": []})";
   const auto empty = load_models(path);

@@ -48,7 +48,8 @@ TEST_F(LlmFaultsTest, RateLimitIsRetriedAfterRetryAfter) {
   EXPECT_EQ(events.of_type("llm.request").size(), 2u);
   // The failed attempt is not counted as usage.
   EXPECT_EQ(client->usage().total().requests, 1u);
-  EXPECT_EQ(client->usage().total().prompt_tokens, requests()[1]["usage"]["prompt_tokens"].get<uint64_t>());
+  EXPECT_EQ(client->usage().total().prompt_tokens,
+            requests()[1]["usage"]["prompt_tokens"].get<uint64_t>());
 }
 
 TEST_F(LlmFaultsTest, ServerErrorsAreRetriedThenSucceed) {
@@ -93,11 +94,11 @@ TEST_F(LlmFaultsTest, HangTimesOutAndIsRetried) {
   const auto retries = events.of_type("llm.retry");
   ASSERT_EQ(retries.size(), 1u);
   EXPECT_EQ(retries[0].data["status"], 0);
-  EXPECT_TRUE(contains(retries[0].data["reason"].get<std::string>(), "1000 ms")) << retries[0].data.dump();
+  EXPECT_TRUE(contains(retries[0].data["reason"].get<std::string>(), "1000 ms"))
+      << retries[0].data.dump();
   // The client closed the hung connection when it gave up on it.
-  EXPECT_TRUE(agents::testing::run_until(io_, [&] {
-    return requests()[0].value("client_closed", false);
-  }));
+  EXPECT_TRUE(
+      agents::testing::run_until(io_, [&] { return requests()[0].value("client_closed", false); }));
 }
 
 TEST_F(LlmFaultsTest, DroppedConnectionIsRetried) {
@@ -192,7 +193,8 @@ TEST_F(LlmFaultsTest, StreamCutAfterDeltasIsNotRetried) {
 }
 
 TEST_F(LlmFaultsTest, SlowStreamStillDeliversEveryDelta) {
-  script(json::parse(R"([{"fault": "slow_stream", "stream_delay_ms": 30, "text": "w1 w2 w3 w4"}])"));
+  script(
+      json::parse(R"([{"fault": "slow_stream", "stream_delay_ms": 30, "text": "w1 w2 w3 w4"}])"));
   auto client = make_client({model()}, quick_retries());
   std::vector<std::chrono::steady_clock::time_point> arrivals;
   ChatRequest chat = request("test", "worker", "hi");

@@ -20,8 +20,8 @@ TEST(RetryTest, RetryableStatuses) {
 }
 
 TEST(RetryTest, RetryAfterSecondsAndDates) {
-  const auto now = std::chrono::system_clock::from_time_t(curl_getdate(
-      "Sun, 06 Nov 1994 08:49:37 GMT", nullptr));
+  const auto now = std::chrono::system_clock::from_time_t(
+      curl_getdate("Sun, 06 Nov 1994 08:49:37 GMT", nullptr));
   EXPECT_EQ(parse_retry_after("3", now), milliseconds(3000));
   EXPECT_EQ(parse_retry_after(" 0 ", now), milliseconds(0));
   EXPECT_EQ(parse_retry_after("1.5", now), milliseconds(1500));

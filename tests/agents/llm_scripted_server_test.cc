@@ -1,10 +1,20 @@
 // The scripted LLM server's own behaviour, through plain HTTP: routes, header-driven faults,
-// the role marker, and refusal of bad scripts.
+// the role marker, refusal of bad scripts, and a thousand connections at once.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "sandbox/unique_fd.h"
 #include "tests/fixtures/scripted_llm/chat_fixture.h"
 
 namespace agents::testing {
@@ -61,8 +71,9 @@ TEST_F(ScriptedServerTest, RoleComesFromTheHeaderOrTheSystemMarker) {
   load(json::parse(R"({"roles": {"judge": {"default": {"text": "verdict"}},
                                  "worker": {"default": {"text": "work"}}}})"));
   const json marked = {{"model", "m"},
-                       {"messages", {{{"role", "system"}, {"content", "You judge. [role:judge]"}},
-                                     {{"role", "user"}, {"content", "hi"}}}}};
+                       {"messages",
+                        {{{"role", "system"}, {"content", "You judge. [role:judge]"}},
+                         {{"role", "user"}, {"content", "hi"}}}}};
   const json unmarked = {{"model", "m"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
   const auto content = [](const http::Response& r) {
     return json::parse(r.body)["choices"][0]["message"]["content"].get<std::string>();
@@ -88,6 +99,71 @@ TEST_F(ScriptedServerTest, BadScriptsAndBadRequestsAreRefusedWithTheReason) {
   const http::Response response = exchange(bad);
   EXPECT_EQ(response.status, 400);
   EXPECT_NE(response.body.find("bad chat request"), std::string::npos);
+}
+
+// Makes room for `needed` descriptors; false when the hard limit is too low.
+bool raise_fd_limit(rlim_t needed) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+  if (limit.rlim_cur >= needed) return true;
+  if (limit.rlim_max < needed) return false;
+  limit.rlim_cur = needed;
+  return ::setrlimit(RLIMIT_NOFILE, &limit) == 0;
+}
+
+sandbox::UniqueFd connect_to(int port) {
+  sandbox::UniqueFd socket_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket_fd) return socket_fd;
+  const timeval limit{.tv_sec = 60, .tv_usec = 0};
+  ::setsockopt(socket_fd.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(socket_fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address)) {
+    return sandbox::UniqueFd();
+  }
+  return socket_fd;
+}
+
+std::string read_to_end(int fd) {
+  std::string data;
+  char buffer[4096];
+  ssize_t got = 0;
+  while ((got = ::read(fd, buffer, sizeof buffer)) > 0)
+    data.append(buffer, static_cast<size_t>(got));
+  return data;
+}
+
+TEST_F(ScriptedServerTest, ServesAThousandConcurrentConnections) {
+  constexpr int kConnections = 1000;
+  if (!raise_fd_limit(kConnections + 200)) {
+    GTEST_SKIP() << "RLIMIT_NOFILE's hard limit is below " << kConnections + 200;
+  }
+  // A long latency keeps every connection open at the server while the others arrive.
+  load({{"latency_ms", 2000}, {"default", {{"text", "x"}}}});
+  const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
+  const std::string request =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::vector<sandbox::UniqueFd> sockets;
+  for (int i = 0; i < kConnections; ++i) {
+    sockets.push_back(connect_to(server_->port()));
+    ASSERT_TRUE(sockets.back()) << "connection " << i << ": " << std::strerror(errno);
+    ASSERT_EQ(::send(sockets.back().get(), request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+  }
+  int answered = 0;
+  for (const auto& socket_fd : sockets) {
+    answered += read_to_end(socket_fd.get()).starts_with("HTTP/1.1 200") ? 1 : 0;
+  }
+  EXPECT_EQ(answered, kConnections);
+  const auto stats = server_->stats();
+  ASSERT_TRUE(stats.ok()) << stats.error().message;
+  EXPECT_GE((*stats)["connections_peak"].get<int>(), kConnections);
+  EXPECT_GE((*stats)["requests_in_flight_peak"].get<int>(), kConnections / 2);
+  EXPECT_EQ((*stats)["requests_total"].get<int>(), kConnections);
 }
 
 }  // namespace

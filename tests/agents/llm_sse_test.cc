@@ -53,8 +53,8 @@ TEST(SseParserTest, OversizedEventStopsTheParser) {
 }
 
 std::string chunk(const std::string& delta, const std::string& finish = "null") {
-  return "data: {\"choices\":[{\"index\":0,\"delta\":" + delta +
-         ",\"finish_reason\":" + finish + "}]}\n\n";
+  return "data: {\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"finish_reason\":" + finish +
+         "}]}\n\n";
 }
 
 TEST(StreamAccumulatorTest, ContentAndToolCallsAreMergedByIndex) {

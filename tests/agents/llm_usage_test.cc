@@ -10,10 +10,18 @@ namespace agents::llm {
 namespace {
 
 TEST(UsageTest, AddsEveryField) {
-  Usage a{.prompt_tokens = 1, .completion_tokens = 2, .cached_tokens = 3, .reasoning_tokens = 4,
-          .cost_usd = 0.5, .requests = 1};
-  a += Usage{.prompt_tokens = 10, .completion_tokens = 20, .cached_tokens = 30,
-             .reasoning_tokens = 40, .cost_usd = 0.25, .requests = 2};
+  Usage a{.prompt_tokens = 1,
+          .completion_tokens = 2,
+          .cached_tokens = 3,
+          .reasoning_tokens = 4,
+          .cost_usd = 0.5,
+          .requests = 1};
+  a += Usage{.prompt_tokens = 10,
+             .completion_tokens = 20,
+             .cached_tokens = 30,
+             .reasoning_tokens = 40,
+             .cost_usd = 0.25,
+             .requests = 2};
   EXPECT_EQ(a.prompt_tokens, 11u);
   EXPECT_EQ(a.completion_tokens, 22u);
   EXPECT_EQ(a.cached_tokens, 33u);
