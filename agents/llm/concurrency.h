@@ -44,7 +44,6 @@ class AimdLimiter {
   void on_overload();  // multiplicative decrease
 
   uint32_t limit() const { return limit_; }
-  uint32_t max_limit() const { return max_limit_; }
   uint32_t in_use() const { return in_use_; }
   std::size_t waiting() const { return waiters_.size(); }
 
