@@ -15,6 +15,9 @@ struct Error {
 template <class T>
 class [[nodiscard]] Expected {
  public:
+  // Holds an error until assigned: Asio's co_spawn and parallel_group need to make a result
+  // before they have one.
+  Expected() : state_(std::in_place_index<1>, Error{"no result"}) {}
   Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Expected(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
