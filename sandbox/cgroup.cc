@@ -71,9 +71,6 @@ std::string unescape_octal(std::string_view text) {
 
 }  // namespace
 
-std::string errno_text(int error) {
-  return std::string(std::strerror(error)) + " (errno " + std::to_string(error) + ")";
-}
 
 int write_file_errno(const std::string& path, std::string_view value) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/errno_text.h"
 #include "sandbox/expected.h"
 #include "sandbox/spec.h"
 #include "sandbox/unique_fd.h"
@@ -44,7 +45,7 @@ namespace detail {
 
 // --- files (cgroup.cc) ---
 // "No such file or directory (errno 2)": for error messages.
-std::string errno_text(int error);
+using sandbox::errno_text;
 Status write_file(const std::string& path, std::string_view value);
 // The same, for callers that act on the errno: 0 on success.
 int write_file_errno(const std::string& path, std::string_view value);

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <set>
 
+#include "sandbox/errno_text.h"
 #include "sandbox/user.h"
 
 namespace sandbox::mount {
@@ -31,10 +32,6 @@ constexpr const char* kProcMaskedFiles[] = {"kcore", "keys", "timer_list", "sche
                                             "latency_stats", "kallsyms", "kmsg"};
 // (/proc/driver stays: the GPU module mounts /proc/driver/nvidia into it.)
 constexpr const char* kProcMaskedDirs[] = {"acpi", "asound", "scsi"};
-
-std::string errno_text(int err) {
-  return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")";
-}
 
 // "/a//b/" -> "/a/b"; refuses relative paths, "." and ".." components and "/" itself.
 Expected<std::string> normalize_target(const std::string& path) {

@@ -14,14 +14,11 @@
 #include <cstring>
 #include <sstream>
 
+#include "sandbox/errno_text.h"
 #include "sandbox/user.h"
 
 namespace sandbox {
 namespace {
-
-std::string errno_text(int err) {
-  return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")";
-}
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 

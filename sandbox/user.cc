@@ -10,11 +10,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/errno_text.h"
+
 namespace sandbox::user {
 namespace {
-
-std::string errno_text(int err) { return std::string(std::strerror(err)) + " (errno " +
-                                         std::to_string(err) + ")"; }
 
 Status make_dirs(const std::string& path) {
   for (size_t slash = 1; slash != std::string::npos; slash = path.find('/', slash + 1)) {
