@@ -1,0 +1,43 @@
+#include "daemon/agents_task_runner.h"
+
+namespace agentd {
+
+namespace {
+
+class NoEvents final : public agents::EventSink {
+ public:
+  void emit(agents::Event) override {}
+};
+
+}  // namespace
+
+AgentsTaskRunner::AgentsTaskRunner(boost::asio::any_io_executor executor,
+                                   agents::llm::Client& llm, sandbox::Runner& sandboxes,
+                                   agents::http::Client& http, std::filesystem::path workspace_root)
+    : executor_(std::move(executor)),
+      llm_(llm),
+      sandboxes_(sandboxes),
+      http_(http),
+      workspace_root_(std::move(workspace_root)) {}
+
+sandbox::Status AgentsTaskRunner::check(const agents::TaskSpec& spec,
+                                        const agents::PolicyLookup& policies) {
+  for (const auto& [role, role_spec] : spec.roles)
+    if (!llm_.find_model(role_spec.model))
+      return sandbox::Error{"/roles/" + role + "/model: no configured model is named \"" +
+                            role_spec.model.substr(0, 100) + "\""};
+  NoEvents no_events;
+  agents::TaskEnvironment env{executor_, llm_, sandboxes_, http_, policies, no_events,
+                              workspace_root_, {}};
+  return agents::check_task_spec(spec, env);
+}
+
+boost::asio::awaitable<agents::TaskResult> AgentsTaskRunner::run(
+    agents::TaskSpec spec, std::string task_id, std::shared_ptr<agents::TaskControl> control,
+    agents::PolicyLookup policies, agents::EventSink& events) {
+  agents::TaskEnvironment env{executor_, llm_,   sandboxes_, http_, std::move(policies),
+                              events,    workspace_root_, {}};
+  co_return co_await agents::run_task(env, std::move(spec), std::move(task_id), std::move(control));
+}
+
+}  // namespace agentd

@@ -1,0 +1,36 @@
+// The daemon's TaskRunner: agents::run_task with the daemon's LLM client, sandbox runner,
+// HTTP client and workspace root.
+#pragma once
+
+#include <filesystem>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "agents/http/curl_multi.h"
+#include "agents/llm/client.h"
+#include "daemon/task_runner.h"
+#include "sandbox/runner.h"
+
+namespace agentd {
+
+class AgentsTaskRunner final : public TaskRunner {
+ public:
+  AgentsTaskRunner(boost::asio::any_io_executor executor, agents::llm::Client& llm,
+                   sandbox::Runner& sandboxes, agents::http::Client& http,
+                   std::filesystem::path workspace_root);
+
+  sandbox::Status check(const agents::TaskSpec& spec, const agents::PolicyLookup& policies) override;
+  boost::asio::awaitable<agents::TaskResult> run(agents::TaskSpec spec, std::string task_id,
+                                                 std::shared_ptr<agents::TaskControl> control,
+                                                 agents::PolicyLookup policies,
+                                                 agents::EventSink& events) override;
+
+ private:
+  boost::asio::any_io_executor executor_;
+  agents::llm::Client& llm_;
+  sandbox::Runner& sandboxes_;
+  agents::http::Client& http_;
+  std::filesystem::path workspace_root_;
+};
+
+}  // namespace agentd

@@ -1,0 +1,190 @@
+#include "daemon/exec_service.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "agents/runtime/gcc_coroutine_workaround.h"
+#include "agents/runtime/run_code.h"
+#include "agents/tools/workspace.h"
+#include "agents/tools/workspace_path.h"
+#include "daemon/params.h"
+#include "policies/compile.h"
+#include "sandbox/runner.h"
+
+namespace agentd {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxFiles = 64;
+constexpr size_t kMaxFileBytes = 8 << 20;  // all files together
+constexpr size_t kMaxStdinBytes = 8 << 20;
+
+struct ExecRequest {
+  std::string policy;
+  policies::Language language = policies::Language::python;
+  std::string code;
+  std::string stdin_data;
+  std::vector<std::pair<std::string, std::string>> files;
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+std::optional<rpc::Failure> read_files(Params& p, ExecRequest& request) {
+  const json* files = p.find("files");
+  if (!files) return std::nullopt;
+  if (!files->is_array() || files->size() > kMaxFiles)
+    return rpc::invalid_params_at("/files", "an array of at most 64 {path, content}");
+  size_t total = 0;
+  for (size_t i = 0; i < files->size(); ++i) {
+    const json& file = (*files)[i];
+    const std::string at = "/files/" + std::to_string(i);
+    Params f(file, {"path", "content"});
+    std::string path = f.string("path", 4096);
+    const json* content = f.find("content");
+    if (!content || !content->is_string()) f.fail("content", "a string");
+    if (!f.failure())
+      if (auto parts = agents::tools::split_workspace_path(path); !parts || parts->empty())
+        f.fail("path", "a relative path inside the workspace" +
+                           (parts ? std::string() : " (" + parts.error().message + ")"));
+    if (f.failure())
+      return rpc::invalid_params_at(at + f.failure()->data.value("path", ""),
+                                    f.failure()->data.value("expected", ""));
+    total += content->get_ref<const std::string&>().size();
+    if (total > kMaxFileBytes)
+      return rpc::invalid_params_at(at + "/content", "files of at most 8 MiB together");
+    request.files.emplace_back(std::move(path), content->get<std::string>());
+  }
+  return std::nullopt;
+}
+
+std::variant<ExecRequest, rpc::Failure> read_request(const json& params) {
+  Params p(params, {"policy", "language", "code", "stdin", "files", "timeout"});
+  ExecRequest request;
+  request.policy = p.string("policy", 256);
+  const std::string language = p.string("language", 16);
+  request.code = p.string("code", agents::runtime::kMaxCodeBytes);
+  request.stdin_data = p.optional_string("stdin", kMaxStdinBytes).value_or("");
+  const double timeout = p.number("timeout", 0, 0.001, 86400);
+  if (auto parsed = policies::parse_language(language)) request.language = *parsed;
+  else if (!p.failure()) p.fail("language", "one of python, bash, c, cpp, node");
+  if (p.failure()) return *p.failure();
+  if (timeout > 0) request.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
+  if (auto failure = read_files(p, request)) return *failure;
+  return request;
+}
+
+std::string random_name() {
+  unsigned char bytes[12];
+  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) return {};
+  std::string name = "x-";
+  for (unsigned char byte : bytes) name += "0123456789abcdef"[byte >> 4], name += "0123456789abcdef"[byte & 15];
+  return name;
+}
+
+// workspace_root/exec/<random>, world-writable because the sandbox's host uid is only known
+// at spawn; its parent is 0711, so no other local user can list or guess it.
+sandbox::Expected<std::string> make_workspace(const std::string& root,
+                                              const std::vector<std::pair<std::string, std::string>>& files) {
+  const std::string parent = root + "/exec";
+  const std::string name = random_name();
+  if (name.empty()) return sandbox::Error{"getrandom failed: " + std::string(std::strerror(errno))};
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  if (error) return sandbox::Error{"create " + parent + ": " + error.message()};
+  ::chmod(parent.c_str(), 0711);
+  const std::string dir = parent + "/" + name;
+  if (::mkdir(dir.c_str(), 0700) != 0 || ::chmod(dir.c_str(), 0777) != 0)
+    return sandbox::Error{"mkdir " + dir + ": " + std::strerror(errno)};
+  auto workspace = agents::tools::Workspace::open(dir);
+  if (!workspace) return workspace.error();
+  for (const auto& [path, content] : files)
+    if (auto written = workspace->write_file(path, content); !written) {
+      std::filesystem::remove_all(dir, error);
+      return written.error();
+    }
+  return dir;
+}
+
+}  // namespace
+
+ExecService::ExecService(asio::any_io_executor loop, asio::any_io_executor blocking,
+                         std::shared_ptr<sandbox::Runner> runner, std::string workspace_root,
+                         std::function<agents::PolicyLookup(const Tenant&)> policies,
+                         TenantUsage& usage, DaemonMetrics& metrics)
+    : loop_(std::move(loop)),
+      blocking_(std::move(blocking)),
+      runner_(std::move(runner)),
+      workspace_root_(std::move(workspace_root)),
+      policies_(std::move(policies)),
+      usage_(usage),
+      metrics_(metrics) {}
+
+asio::awaitable<Reply> ExecService::run(const Tenant& tenant, const json& params) {
+  auto read = read_request(params);
+  if (auto* failure = std::get_if<rpc::Failure>(&read)) co_return Reply::error(*failure);
+  ExecRequest request = std::move(std::get<ExecRequest>(read));
+  auto compiled = tenant.allows_policy(request.policy) ? policies_(tenant)(request.policy) : nullptr;
+  if (!compiled)
+    co_return Reply::error(rpc::policy_not_allowed,
+                           "policy \"" + request.policy + "\" is not allowed for this tenant",
+                           json{{"policy", request.policy}});
+  if (auto refusal = compiled->scope.check_run_code(policies::to_string(request.language)))
+    co_return Reply::error(rpc::policy_not_allowed, refusal->reason,
+                           json{{"policy", request.policy}, {"reason", refusal->reason}});
+  if (!runner_) co_return Reply::error(rpc::internal_error, "internal error: sandboxes are unavailable");
+  if (auto refused = usage_.admit_sandbox(tenant)) co_return Reply::error(*refused);
+
+  const std::string tenant_name = tenant.name;
+  usage_.sandbox_started(tenant_name);
+  metrics_.sandboxes_running.add(1);
+  std::optional<std::string> workspace;
+  std::optional<sandbox::Result> result;
+  std::string error;     // the client's: the program cannot be run as given
+  std::string internal;  // the server's: logged, never shown
+  if (!request.files.empty()) {
+    co_await asio::post(blocking_, asio::use_awaitable);
+    auto made = make_workspace(workspace_root_, request.files);
+    co_await asio::post(loop_, asio::use_awaitable);
+    if (made) workspace = *made;
+    else internal = "exec.run workspace: " + made.error().message;
+  }
+  if (internal.empty()) {
+    agents::runtime::RunCodeRequest code{request.language, request.code, request.stdin_data,
+                                         workspace.value_or(""), {}};
+    auto spec = agents::runtime::run_code_spec(*compiled, code);
+    if (!spec) {
+      error = spec.error().message;
+    } else {
+      if (request.timeout) spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
+      result = co_await runner_->async_run(loop_, std::move(*spec), asio::use_awaitable);
+    }
+  }
+  if (workspace) {
+    co_await asio::post(blocking_, asio::use_awaitable);
+    std::error_code ignored;
+    std::filesystem::remove_all(*workspace, ignored);
+    co_await asio::post(loop_, asio::use_awaitable);
+  }
+  usage_.sandbox_ended(tenant_name);
+  metrics_.sandboxes_running.add(-1);
+  if (!internal.empty()) {
+    std::cerr << "agentd: " << internal << "\n";
+    co_return Reply::error(rpc::internal_error, "internal error");
+  }
+  if (!result) co_return Reply::error(rpc::invalid_params_at("/code", error));
+  metrics_.sandbox_finished(std::string(sandbox::to_string(result->status)),
+                            static_cast<double>(result->wall_ms) / 1000.0, "exec");
+  co_return Reply::ok(sandbox::to_json(*result));
+}
+
+}  // namespace agentd

@@ -1,0 +1,133 @@
+// The journal's writer: one SQLite database (WAL mode) owned by one dedicated thread, never
+// touched by the event loop. Operations are queued in order and run in batched transactions:
+// an operation someone waits for (a task submission that must be durable before it is
+// answered, a read) is committed at once, other writes (events) may wait up to `batch` to
+// share a commit. Completions are posted to the loop's executor after the commit, so what a
+// caller sees is on disk. Reads run on the same queue, so they see every write queued before.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/sqlite.h"
+#include "sandbox/expected.h"
+
+namespace agentd {
+
+struct JournalOptions {
+  std::string path;
+  std::chrono::milliseconds batch{5};
+};
+
+class Journal {
+ public:
+  // Opens or creates the database, switches it to WAL, creates the schema, starts the writer.
+  static sandbox::Expected<std::unique_ptr<Journal>> open(JournalOptions options,
+                                                          boost::asio::any_io_executor loop);
+  // Runs what is queued, commits, stops the writer.
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // A write nobody waits for (events, state changes); failures are logged.
+  void write(std::function<void(sqlite::Database&)> operation);
+
+  // Runs `operation` on the writer thread and completes on the loop after the commit.
+  template <class T>
+  boost::asio::awaitable<sandbox::Expected<T>> call(std::function<T(sqlite::Database&)> operation) {
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                       void(sandbox::Expected<T>)>(
+        [this, operation = std::move(operation)](auto handler) mutable {
+          using Handler = decltype(handler);
+          auto loop = boost::asio::get_associated_executor(handler, loop_);
+          auto shared_handler = std::make_shared<Handler>(std::move(handler));
+          auto result = std::make_shared<std::optional<T>>();
+          enqueue(Job{[operation, result](sqlite::Database& db) { result->emplace(operation(db)); },
+                      [shared_handler, result, loop](const sandbox::Status& status) {
+                        boost::asio::post(loop, [shared_handler, result, status]() mutable {
+                          if (status.ok()) (*shared_handler)(sandbox::Expected<T>(std::move(**result)));
+                          else (*shared_handler)(sandbox::Expected<T>(status.error()));
+                        });
+                      },
+                      true});
+        },
+        boost::asio::use_awaitable);
+  }
+
+  // The same, blocking the calling thread (startup and shutdown, before or after the loop).
+  template <class T>
+  sandbox::Expected<T> call_sync(std::function<T(sqlite::Database&)> operation) {
+    auto promise = std::make_shared<std::promise<sandbox::Expected<T>>>();
+    auto result = std::make_shared<std::optional<T>>();
+    enqueue(Job{[operation = std::move(operation), result](sqlite::Database& db) {
+                  result->emplace(operation(db));
+                },
+                [promise, result](const sandbox::Status& status) {
+                  if (status.ok()) promise->set_value(sandbox::Expected<T>(std::move(**result)));
+                  else promise->set_value(sandbox::Expected<T>(status.error()));
+                },
+                true});
+    return promise->get_future().get();
+  }
+
+  // Resolves when everything queued before it is committed.
+  boost::asio::awaitable<sandbox::Status> flush();
+  sandbox::Status flush_sync();
+
+  // Operations waiting for the writer; and what the writer measured, for the metrics.
+  size_t queued() const { return queued_.load(); }
+  struct Stats {
+    uint64_t operations = 0;
+    uint64_t commits = 0;
+    uint64_t failures = 0;
+  };
+  Stats stats() const;
+  // Called on the loop after each commit with the number of operations and its duration.
+  void on_commit(std::function<void(size_t operations, double seconds)> callback);
+
+ private:
+  struct Job {
+    std::function<void(sqlite::Database&)> run;
+    std::function<void(const sandbox::Status&)> done;
+    bool urgent = false;
+  };
+  Journal(JournalOptions options, boost::asio::any_io_executor loop,
+          std::unique_ptr<sqlite::Database> db);
+  void enqueue(Job job);
+  void writer_loop();
+  void run_batch(std::deque<Job>& jobs);
+
+  JournalOptions options_;
+  boost::asio::any_io_executor loop_;
+  std::unique_ptr<sqlite::Database> db_;  // the writer thread's alone once it runs
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  size_t urgent_queued_ = 0;
+  std::chrono::steady_clock::time_point oldest_;
+  bool stopping_ = false;
+  std::atomic<size_t> queued_{0};
+  std::atomic<uint64_t> operations_{0};
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> failures_{0};
+  std::function<void(size_t, double)> commit_callback_;  // set before use, read by the writer
+  std::thread writer_;
+};
+
+}  // namespace agentd

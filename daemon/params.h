@@ -1,0 +1,37 @@
+// Reading a method's params (hostile input) with the first mistake reported as -32602, its
+// data naming the JSON pointer and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/rpc.h"
+
+namespace agentd {
+
+class Params {
+ public:
+  // `params` must outlive this. Not an object, or a key not in `known`, is a failure.
+  Params(const nlohmann::json& params, std::initializer_list<std::string_view> known);
+
+  const nlohmann::json* find(std::string_view key) const;
+  // Required strings are non-empty; at most `max_bytes`.
+  std::string string(std::string_view key, size_t max_bytes = 256);
+  std::optional<std::string> optional_string(std::string_view key, size_t max_bytes = 256);
+  uint64_t count(std::string_view key, uint64_t fallback, uint64_t min, uint64_t max);
+  double number(std::string_view key, double fallback, double min, double max);
+
+  void fail(std::string_view key, std::string expected);
+  const std::optional<rpc::Failure>& failure() const { return failure_; }
+
+ private:
+  const nlohmann::json& params_;
+  std::optional<rpc::Failure> failure_;
+};
+
+}  // namespace agentd

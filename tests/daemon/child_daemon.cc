@@ -1,0 +1,88 @@
+#include "tests/daemon/child_daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/server.h"
+#include "sandbox/unique_fd.h"
+#include "tests/daemon/scripted_runner.h"
+
+namespace agentd::testing {
+
+namespace {
+
+[[noreturn]] void run_child(const std::string& config_file, int port_pipe) {
+  auto config = load_config(config_file);
+  if (!config) _exit(70);
+  boost::asio::io_context io;
+  ScriptedRunner runner;
+  Server server(io, std::move(*config), runner, nullptr, ServerOptions{true, false});
+  if (!server.start()) _exit(71);
+  const uint16_t port = server.tcp_port();
+  if (::write(port_pipe, &port, sizeof port) != sizeof port) _exit(72);
+  ::close(port_pipe);
+  io.run();
+  _exit(server.stopped() ? 0 : 1);
+}
+
+}  // namespace
+
+std::string write_config(const std::string& dir, const nlohmann::json& config) {
+  const std::string file = dir + "/agentd.json";
+  std::ofstream(file) << config.dump(2);
+  return file;
+}
+
+sandbox::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(
+    const std::string& config_file, std::function<void()> child_setup) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sandbox::Error{"pipe2 failed"};
+  sandbox::UniqueFd read_end(fds[0]);
+  const pid_t pid = ::fork();
+  if (pid < 0) return sandbox::Error{"fork failed"};
+  if (pid == 0) {
+    read_end.reset();
+    if (child_setup) child_setup();
+    run_child(config_file, fds[1]);
+  }
+  ::close(fds[1]);
+  std::unique_ptr<ChildDaemon> child(new ChildDaemon(pid, 0));
+  pollfd ready{read_end.get(), POLLIN, 0};
+  uint16_t port = 0;
+  if (::poll(&ready, 1, 60'000) != 1 || ::read(read_end.get(), &port, sizeof port) != sizeof port)
+    return sandbox::Error{"the child daemon did not start (exit " +
+                          std::to_string(child->wait(std::chrono::seconds(5)).value_or(-1)) + ")"};
+  child->port_ = port;
+  return child;
+}
+
+ChildDaemon::~ChildDaemon() {
+  if (reaped_) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+void ChildDaemon::signal(int signal) const { ::kill(pid_, signal); }
+
+std::optional<int> ChildDaemon::wait(std::chrono::seconds limit) {
+  if (reaped_) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      reaped_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
+}  // namespace agentd::testing

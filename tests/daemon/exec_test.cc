@@ -1,0 +1,67 @@
+// exec.run against real sandboxes (needs root, namespaces and cgroups; skipped otherwise).
+#include <gtest/gtest.h>
+
+#include "sandbox/runner.h"
+#include "tests/daemon/test_daemon.h"
+
+namespace agentd {
+namespace {
+
+using nlohmann::json;
+
+class ExecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sandbox::RunnerOptions options;
+    options.id_lock_dir = dir.path() + "/ids";
+    auto runner = sandbox::Runner::create(options);
+    if (!runner) GTEST_SKIP() << "sandboxes are unavailable here: " << runner.error().message;
+    daemon = std::make_unique<testing::TestDaemon>(dir.path(), nullptr, *runner);
+    ASSERT_TRUE(daemon->started()) << daemon->started().error().message;
+    client = daemon->connect();
+  }
+  json exec(json params) { return client->call("exec.run", std::move(params), std::chrono::seconds(60)); }
+
+  testing::TempDir dir;
+  std::unique_ptr<testing::TestDaemon> daemon;
+  std::unique_ptr<testing::WsClient> client;
+};
+
+TEST_F(ExecTest, RunsCodeUnderAPolicyAndReturnsTheSandboxResult) {
+  json reply = exec({{"policy", "coder"}, {"language", "python"}, {"code", "print(6*7)"}});
+  ASSERT_TRUE(reply.contains("result")) << reply.dump();
+  EXPECT_EQ(reply["result"]["status"], "ok");
+  EXPECT_EQ(reply["result"]["exit_code"], 0);
+  EXPECT_EQ(reply["result"]["stdout"], "42\n");
+  EXPECT_TRUE(reply["result"].contains("wall_ms"));
+  EXPECT_EQ(daemon->metric("agentd_sandbox_runs_total", "{source=\"exec\",status=\"ok\"}"), 1);
+}
+
+TEST_F(ExecTest, StdinFilesAndTimeout) {
+  json reply = exec({{"policy", "coder"}, {"language", "bash"},
+                     {"code", "cat data/in.txt; read line; echo \"$line\""},
+                     {"stdin", "from stdin\n"},
+                     {"files", {{{"path", "data/in.txt"}, {"content", "from a file\n"}}}}});
+  ASSERT_TRUE(reply.contains("result")) << reply.dump();
+  EXPECT_EQ(reply["result"]["stdout"], "from a file\nfrom stdin\n");
+  json slow = exec({{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 30"}, {"timeout", 0.5}});
+  EXPECT_EQ(slow["result"]["status"], "timeout") << slow.dump();
+  // The workspace directories are gone afterwards.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/workspaces/exec"));
+}
+
+TEST_F(ExecTest, RefusesWhatThePolicyOrTheTenantDoesNotAllow) {
+  json node = exec({{"policy", "coder"}, {"language", "node"}, {"code", "1"}});
+  EXPECT_EQ(node["error"]["code"], -32007) << node.dump();
+  json foreign = exec({{"policy", "gpu-coder"}, {"language", "python"}, {"code", "1"}});
+  EXPECT_EQ(foreign["error"]["code"], -32007) << foreign.dump();
+  json escape = exec({{"policy", "coder"}, {"language", "python"}, {"code", "1"},
+                      {"files", {{{"path", "../../etc/passwd"}, {"content", "x"}}}}});
+  EXPECT_EQ(escape["error"]["code"], -32602) << escape.dump();
+  EXPECT_EQ(escape["error"]["data"]["path"], "/files/0/path");
+  json language = exec({{"policy", "coder"}, {"language", "cobol"}, {"code", "1"}});
+  EXPECT_EQ(language["error"]["data"]["path"], "/language");
+}
+
+}  // namespace
+}  // namespace agentd
