@@ -31,8 +31,10 @@ PYTHON = "/usr/bin/python3"
 FINAL_STATES = {"succeeded", "failed", "cancelled", "interrupted", "budget_exhausted"}
 TENANTS = {
     # name: (token, policies, quotas)
-    "alpha": ("alpha-token-0123456789", ["*"], {"concurrent_tasks": 64, "sandboxes": 8}),
-    "beta": ("beta-token-9876543210", ["coder"], {"concurrent_tasks": 4, "sandboxes": 2}),
+    "alpha": ("alpha-token-0123456789", ["*"],
+              {"concurrent_tasks": 64, "agents": 100_000, "sandboxes": 8}),
+    "beta": ("beta-token-9876543210", ["coder"],
+             {"concurrent_tasks": 4, "agents": 1000, "sandboxes": 2}),
     "solo": ("solo-token-1111111111", ["coder"], {"concurrent_tasks": 1, "sandboxes": 1}),
 }
 
@@ -111,6 +113,9 @@ class Stack:
 
     def __init__(self, limits=None, drain_seconds=10, latency_ms=0, extra_config=None):
         self.dir = tempfile.mkdtemp(prefix="agentd-it-")
+        # Sandboxes run as unprivileged host ids and bind their workspace from below this
+        # directory: they must be able to traverse it (not list it), as with /var/lib/agentd.
+        os.chmod(self.dir, 0o711)
         self.llm = ScriptedLlm(latency_ms)
         self.port = free_port()
         self.unix_path = os.path.join(self.dir, "agentd.sock")
@@ -124,7 +129,8 @@ class Stack:
 
     def _config(self, limits, drain_seconds, extra):
         os.makedirs(os.path.join(self.dir, "ids"), exist_ok=True)
-        os.makedirs(os.path.join(self.dir, "workspaces"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "workspaces"), mode=0o711, exist_ok=True)
+        os.chmod(os.path.join(self.dir, "workspaces"), 0o711)
         config = {
             "listen": {"address": "127.0.0.1", "port": self.port, "unix": self.unix_path},
             "journal": {"path": os.path.join(self.dir, "journal.db"), "retention_days": 30},

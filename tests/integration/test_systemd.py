@@ -105,7 +105,7 @@ class UsersAndDirectoriesTest(unittest.TestCase):
             done = run("systemd-tmpfiles", "--create", f"--root={root}",
                        os.path.join(SYSTEMD_DIR, "agentd.tmpfiles"))
             self.assertEqual(done.returncode, 0, done.stderr)
-            expected = {"var/lib/agentd": (0o700, uid), "var/lib/agentd/workspaces": (0o700, uid),
+            expected = {"var/lib/agentd": (0o711, uid), "var/lib/agentd/workspaces": (0o711, uid),
                         "run/agentd": (0o750, uid), "etc/agentd": (0o750, 0)}
             for path, (mode, owner) in expected.items():
                 st = os.stat(os.path.join(root, path))
