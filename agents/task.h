@@ -172,6 +172,7 @@ using PolicyLookup =
 struct RuntimeOptions {
   size_t max_tool_result_chars = 8'000;  // longer results are cut and say so
   std::vector<std::string> http_resolve;  // http_get RESOLVE pins (tests stand in for DNS)
+  bool stream_tokens = false;  // stream model answers; each delta becomes an llm.delta event
 };
 
 // What a task runs on. The daemon owns all of it and outlives every task.

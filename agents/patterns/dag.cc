@@ -7,6 +7,7 @@
 #include "agents/patterns/pattern.h"
 #include "agents/runtime/gcc_coroutine_workaround.h"
 
+#include <cctype>
 #include <map>
 
 #include <boost/asio/this_coro.hpp>
@@ -122,6 +123,7 @@ class DagRun {
     if (ok && state.step.tool == "run_code") {  // later steps want the program's output
       json parsed = json::parse(text, nullptr, false);
       if (parsed.is_object() && parsed.contains("stdout")) text = parsed["stdout"];
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     }
     finish(state, ok, std::move(text));
   }

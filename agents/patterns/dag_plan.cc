@@ -85,7 +85,7 @@ class Checker {
     if (auto a = answer.find("answer"); a != answer.end() && a->is_string()) {
       check.plan.answer = a->get<std::string>();
       if (!ids.count(check.plan.answer) && !rules_.kept_ids.count(check.plan.answer))
-        error("answer: \"" + runtime::shown(*a, 40) + "\" is not a step");
+        error("answer: " + runtime::shown(*a, 40) + " is not a step");
     }
     check.errors = std::move(errors_);
     return check;

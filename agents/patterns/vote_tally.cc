@@ -111,10 +111,13 @@ VoteDecision decide_vote(const std::vector<std::string>& votes, size_t voters, d
     return decision;
   }
   decision.tied.clear();
+  const double needed = quorum * static_cast<double>(std::max(voters, votes.size()));
+  if (static_cast<double>(top) < needed) {
+    decision.kind = VoteDecision::Kind::no_quorum;
+    return decision;
+  }
+  decision.kind = VoteDecision::Kind::winner;
   decision.winner = decision.counts[0].first;
-  decision.kind = static_cast<double>(top) >= quorum * static_cast<double>(std::max(voters, votes.size()))
-                      ? VoteDecision::Kind::winner
-                      : VoteDecision::Kind::no_quorum;
   return decision;
 }
 

@@ -91,11 +91,17 @@ class AgentLoop {
     tools_ = tool_catalog(scope, catalog_options);
     messages_.push_back({"system", system_prompt(role_, spec_), {}, {}});
     messages_.push_back({"user", spec_.prompt, {}, {}});
-    while (!done_) {
-      if (co_await stopped()) co_return;
-      if (!within_agent_budget(scope.budget)) co_return;
-      deliver_feedback();
-      co_await turn();
+    try {
+      while (!done_) {
+        if (co_await stopped()) co_return;
+        if (!within_agent_budget(scope.budget)) co_return;
+        deliver_feedback();
+        co_await turn();
+      }
+    } catch (const boost::system::system_error& e) {
+      // A cancelled wait (model, sandbox, token) may throw rather than return.
+      if (e.code() != asio::error::operation_aborted) throw;
+      end_stopped();
     }
   }
 
@@ -103,11 +109,19 @@ class AgentLoop {
 
  private:
   asio::awaitable<bool> stopped() {
-    if (!task_.cancel_requested() && !(co_await is_cancelled())) co_return false;
+    // No co_await inside && : g++ 12 miscompiles a co_await in a short-circuit operand.
+    bool cancelled = task_.cancel_requested();
+    if (!cancelled) cancelled = co_await is_cancelled();
+    if (!cancelled) co_return false;
+    end_stopped();
+    co_return true;
+  }
+
+  // Ended from outside: the task's budget, or a cancellation.
+  void end_stopped() {
     const bool budget = !task_.budget().exhausted().empty();
     end(budget ? Status::budget_exhausted : Status::cancelled,
         budget ? "task budget exhausted: " + task_.budget().exhausted() : "cancelled");
-    co_return true;
   }
 
   bool within_agent_budget(const policies::LlmBudget& budget) {
@@ -146,6 +160,10 @@ class AgentLoop {
     request.agent_id = out_.id;
     request.role = out_.role;
     request.events = &task_.sink();
+    if (task_.env.options.stream_tokens)
+      request.on_token = [&task = task_, id = out_.id](std::string_view delta) {
+        task.emit("llm.delta", id, {{"text", valid_utf8(delta)}});
+      };
     ++out_.turns;
     auto response = co_await task_.env.llm.chat(std::move(request));
     if (co_await stopped()) co_return;
@@ -216,19 +234,16 @@ class AgentLoop {
                                 const std::vector<json>& arguments,
                                 const std::vector<size_t>& runnable,
                                 std::vector<ToolCallOutcome>& results) {
-    try {
-      if (runnable.size() == 1) {
-        results[runnable[0]] = co_await toolbox_.call(calls[runnable[0]], arguments[runnable[0]]);
-      } else if (!runnable.empty()) {
-        Nursery calls_in_flight(co_await asio::this_coro::executor);
-        for (size_t i : runnable)
-          calls_in_flight.spawn(call_into(calls[i], arguments[i], results[i]));
-        co_await calls_in_flight.join();
-      }
-    } catch (const boost::system::system_error& e) {
-      if (e.code() != asio::error::operation_aborted) throw;
+    if (runnable.size() == 1) {
+      results[runnable[0]] = co_await toolbox_.call(calls[runnable[0]], arguments[runnable[0]]);
+    } else if (!runnable.empty()) {
+      Nursery calls_in_flight(co_await asio::this_coro::executor);
+      for (size_t i : runnable)
+        calls_in_flight.spawn(call_into(calls[i], arguments[i], results[i]));
+      co_await calls_in_flight.join();
     }
-    co_return !(co_await stopped());
+    const bool ended = co_await stopped();
+    co_return !ended;
   }
 
   // A coroutine function, not a lambda: its frame keeps the references, which outlive it.

@@ -155,7 +155,7 @@ class Validator {
       return;  // the other keywords would only repeat the mismatch
     }
     check_enum_and_const(value, schema, pointer);
-    if (value.is_number()) check_range(value.get<double>(), schema, pointer);
+    if (value.is_number()) check_range(value, schema, pointer);
     if (value.is_string()) check_length(value.get_ref<const std::string&>(), schema, pointer);
     if (value.is_array()) check_array(value, schema, pointer);
     if (value.is_object()) check_object(value, schema, pointer);
@@ -192,11 +192,12 @@ class Validator {
       add(pointer, "expected " + shown(*c) + ", got " + shown(value));
   }
 
-  void check_range(double number, const json& schema, const std::string& pointer) {
+  void check_range(const json& value, const json& schema, const std::string& pointer) {
+    const double number = value.get<double>();
     if (auto m = schema.find("minimum"); m != schema.end() && number < m->get<double>())
-      add(pointer, "expected at least " + shown(*m) + ", got " + shown(json(number)));
+      add(pointer, "expected at least " + shown(*m) + ", got " + shown(value));
     if (auto m = schema.find("maximum"); m != schema.end() && number > m->get<double>())
-      add(pointer, "expected at most " + shown(*m) + ", got " + shown(json(number)));
+      add(pointer, "expected at most " + shown(*m) + ", got " + shown(value));
   }
 
   void check_length(const std::string& text, const json& schema, const std::string& pointer) {

@@ -1,0 +1,144 @@
+// best_of_n end to end with real sandboxes: candidates are tested in parallel against stdin
+// tests and script tests; selection by tests passed, then output agreement, then the judge;
+// first_pass_wins cancels the rest; tester agents write the tests when the task has none.
+#include <gtest/gtest.h>
+
+#include "agents/patterns/candidate_tests.h"
+#include "tests/agents/runtime_fixture.h"
+
+namespace agents::testing {
+namespace {
+
+using nlohmann::json;
+
+const char* kAdder = "a, b = map(int, input().split())\nprint(a + b)\n";
+const char* kAdderToo = "import sys\nx = [int(v) for v in sys.stdin.read().split()]\nprint(sum(x))\n";
+const char* kWrong = "print(0)\n";
+
+json answer(const std::string& code, int latency_ms = 0) {
+  json step = {{"text", "```python\n" + code + "```"}};
+  if (latency_ms) step["latency_ms"] = latency_ms;
+  return step;
+}
+
+class BestOfNTest : public TaskTest {
+ protected:
+  json spec(json options, json tests = json()) const {
+    json s = {{"pattern", "best_of_n"},
+              {"prompt", "Read two integers and print their sum."},
+              {"options", std::move(options)},
+              {"roles", {{"coder", role("cheap", "coder")}}}};
+    s["tests"] = tests.is_null() ? json::array({{{"stdin", "1 2"}, {"expected_stdout", "3"}},
+                                                {{"stdin", "10 -4\n"}, {"expected_stdout", "6\n"}}})
+                                 : tests;
+    return s;
+  }
+  std::vector<std::string> finished_with(const std::string& status) const {
+    std::vector<std::string> agents;
+    for (const Event& e : events_.events)
+      if (e.type == "agent.finished" && e.data["status"] == status) agents.push_back(e.agent_id);
+    return agents;
+  }
+};
+
+TEST_F(BestOfNTest, TheCandidatePassingMostTestsWins) {
+  load({{"roles", {{"coder", {{"steps", {answer(kWrong), answer(kAdder), answer(kWrong)}}}}}}});
+  TaskResult result = run(spec({{"n", 3}}));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.answer, kAdder);
+  EXPECT_EQ(result.details["selected_by"], "tests_then_agreement");
+  auto tested = events("candidate.tested");
+  ASSERT_EQ(tested.size(), 3u);
+  size_t passing = 0;
+  for (const Event& e : tested) passing += e.data["passed"] == 2;
+  EXPECT_EQ(passing, 1u);
+  EXPECT_EQ(events("sandbox.result").size(), 0u);  // tests are not tool calls
+}
+
+TEST_F(BestOfNTest, ScriptTestsImportTheCandidate) {
+  const json tests = json::array(
+      {{{"name", "import"}, {"language", "python"},
+        {"code", "import subprocess, sys\n"
+                 "out = subprocess.run([sys.executable, 'solution.py'], input='2 3',"
+                 " capture_output=True, text=True).stdout\n"
+                 "assert out.strip() == '5', out\n"}}});
+  load({{"roles", {{"coder", {{"steps", {answer(kWrong), answer(kAdderToo)}}}}}}});
+  TaskResult result = run(spec({{"n", 2}}, tests));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.answer, kAdderToo);
+}
+
+TEST_F(BestOfNTest, AgreementAmongPassersThenTheJudgeBreakTies) {
+  // Test 1 wants 3, test 2 wants 6. Two candidates pass only test 1 and agree on test 2
+  // ("x"); one passes only test 2. The agreeing pair wins without a judge.
+  const char* only_first = "a, b = map(int, input().split())\nprint(3 if a == 1 else 'x')\n";
+  const char* only_first_too = "a, b = map(int, input().split())\nprint('x' if a != 1 else a + b)\n";
+  const char* only_second = "a, b = map(int, input().split())\nprint(6 if a == 10 else 'y')\n";
+  load({{"roles", {{"coder", {{"steps", {answer(only_second), answer(only_first),
+                                         answer(only_first_too)}}}}}}});
+  TaskResult agreed = run(spec({{"n", 3}}));
+  ASSERT_EQ(agreed.status, TaskStatus::succeeded) << agreed.error;
+  EXPECT_TRUE(agreed.answer == only_first || agreed.answer == only_first_too) << agreed.answer;
+  EXPECT_EQ(agreed.details["selected_by"], "tests_then_agreement");
+
+  // One of each: the groups tie, and the judge picks the second finalist.
+  load({{"roles", {{"coder", {{"steps", {answer(only_first), answer(only_second)}}}},
+                   {"judge", {{"default", {{"json", {{"choice", 2}}}}}}}}}});
+  json judged = spec({{"n", 2}, {"use_judge", true}});
+  judged["roles"]["judge"] = role("strong", "reviewer");
+  TaskResult result = run(judged);
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.details["selected_by"], "judge");
+  EXPECT_EQ(result.details["tied_groups"], 2);
+  ASSERT_EQ(requests_of("judge").size(), 1u);
+  // Finalists are ordered by the groups' outputs; the judge's choice maps back to one.
+  const std::string prompt = requests_of("judge")[0]["last_user"];
+  const std::string second_listed = prompt.substr(prompt.find("Program 2:"));
+  EXPECT_NE(second_listed.find(result.answer.get<std::string>()), std::string::npos);
+}
+
+TEST_F(BestOfNTest, FirstPassWinsCancelsTheOthers) {
+  load({{"roles", {{"coder", {{"steps", {answer(kAdder), answer(kAdder, 30000),
+                                         answer(kAdder, 30000)}}}}}}});
+  const auto started = std::chrono::steady_clock::now();
+  TaskResult result = run(spec({{"n", 3}, {"first_pass_wins", true}}));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.details["selected_by"], "first_pass");
+  EXPECT_EQ(finished_with("cancelled").size(), 2u);
+  EXPECT_EQ(result.dropped.size(), 2u);
+  std::printf("first pass wins: %.0f ms (the other candidates were 30 s away)\n",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count());
+}
+
+TEST_F(BestOfNTest, TesterAgentsWriteTestsWhenTheTaskHasNone) {
+  load({{"roles",
+         {{"tester", {{"default", {{"json", {{"tests", {{{"stdin", "4 5"}, {"expected_stdout", "9"}},
+                                                       {{"stdin", "0 0"}, {"expected_stdout", "0"}}}}}}}}}},
+          {"coder", {{"steps", {answer(kWrong), answer(kAdder)}}}}}}});
+  json s = spec({{"n", 2}, {"tester_agents", 2}}, json::array());
+  s.erase("tests");
+  s["roles"]["tester"] = role("strong", "tester");
+  TaskResult result = run(s);
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.answer, kAdder);
+  EXPECT_EQ(result.details["tests"], 2);  // the two testers' identical tests, deduplicated
+  ASSERT_EQ(events("tests.written").size(), 1u);
+}
+
+TEST_F(BestOfNTest, NoPassingCandidateFailsTheTask) {
+  load({{"roles", {{"coder", {{"default", answer(kWrong)}}}}}});
+  TaskResult result = run(spec({{"n", 2}}));
+  EXPECT_EQ(result.status, TaskStatus::failed);
+  EXPECT_EQ(result.error, "no candidate passed any test");
+}
+
+TEST(CandidateTests, NormalisesOutputAndExtractsCode) {
+  EXPECT_EQ(patterns::normalize_output("a  \nb\t\r\n\n\n"), "a\nb");
+  EXPECT_EQ(patterns::normalize_output(""), "");
+  EXPECT_EQ(patterns::extract_code("Here:\n```python\nprint(1)\n```\nDone"), "print(1)\n");
+  EXPECT_EQ(patterns::extract_code("print(2)"), "print(2)");
+}
+
+}  // namespace
+}  // namespace agents::testing

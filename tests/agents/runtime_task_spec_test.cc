@@ -1,0 +1,155 @@
+// parse_task_spec: what a client may send, what it gets back when the spec is wrong (the JSON
+// path and what was expected), and that to_json reads back to the same spec.
+#include <gtest/gtest.h>
+
+#include "agents/runtime/base64.h"
+#include "agents/task.h"
+
+namespace agents {
+namespace {
+
+using nlohmann::json;
+
+json minimal() {
+  return json::parse(R"({
+    "pattern": "fan_out", "prompt": "Summarise three books.",
+    "roles": {"planner": {"model": "strong", "policy": "reviewer"},
+              "worker": {"model": "cheap", "policy": "coder"},
+              "reducer": {"model": "strong", "policy": "reviewer"}}})");
+}
+
+std::string error_of(const json& spec) {
+  auto parsed = parse_task_spec(spec);
+  return parsed ? "accepted" : parsed.error().message;
+}
+
+TEST(TaskSpec, MinimalFanOutHasDefaults) {
+  auto spec = parse_task_spec(minimal());
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_EQ(spec->pattern, PatternKind::fan_out);
+  EXPECT_EQ(spec->fan_out.max_subtasks, 16u);
+  EXPECT_EQ(spec->roles.at("worker").model, "cheap");
+  EXPECT_EQ(spec->budgets.tokens, 0u);
+  EXPECT_FALSE(spec->monitor.enabled);
+  EXPECT_FALSE(spec->resume);
+}
+
+TEST(TaskSpec, ErrorsNameThePathAndWhatWasExpected) {
+  json spec = minimal();
+  spec["roles"]["worker"]["model"] = 5;
+  EXPECT_EQ(error_of(spec), "/roles/worker/model: expected a non-empty string of at most 256 "
+                            "bytes, got 5");
+  spec = minimal();
+  spec["pattern"] = "swarm";
+  EXPECT_EQ(error_of(spec), "/pattern: expected one of fan_out, dag, best_of_n, vote, moa, got "
+                            "\"swarm\"");
+  spec = minimal();
+  spec["options"] = {{"max_subtasks", 0}};
+  EXPECT_EQ(error_of(spec), "/options/max_subtasks: expected an integer from 1 to 1024, got 0");
+  spec = minimal();
+  spec["options"] = {{"n", 3}};
+  EXPECT_EQ(error_of(spec).substr(0, 33), "/options/\"n\": unknown field; expe");
+  spec = minimal();
+  spec["roles"].erase("reducer");
+  EXPECT_EQ(error_of(spec), "/roles/reducer: expected an object {model, policy}: fan_out needs "
+                            "this role");
+  spec = minimal();
+  spec["roles"]["judge"] = {{"model", "m"}, {"policy", "p"}};
+  EXPECT_EQ(error_of(spec), "/roles/\"judge\": not a role of fan_out; its roles: planner, "
+                            "worker, reducer");
+  spec = minimal();
+  spec["budgets"] = {{"wall_time_ms", -5}};
+  EXPECT_EQ(error_of(spec).substr(0, 44), "/budgets/wall_time_ms: expected an integer f");
+  spec = minimal();
+  spec["output_schema"] = {{"type", "object"}, {"patternProperties", json::object()}};
+  EXPECT_EQ(error_of(spec).substr(0, 49), "/output_schema/patternProperties: unsupported key");
+  spec = minimal();
+  spec["output_schema"] = 5;
+  EXPECT_EQ(error_of(spec), "/output_schema: expected a schema object, got 5");
+  EXPECT_EQ(error_of(json::array()), "/: expected an object, got []");
+  spec = minimal();
+  spec["prompt"] = "";
+  EXPECT_EQ(error_of(spec).substr(0, 30), "/prompt: expected a non-empty ");
+}
+
+TEST(TaskSpec, InputFilesAreRelativeBoundedAndDecoded) {
+  json spec = minimal();
+  spec["input_files"] = {{{"path", "data/a.txt"}, {"content", "hello"}},
+                         {{"path", "b.bin"}, {"content", "AAEC/w=="}, {"encoding", "base64"}}};
+  auto parsed = parse_task_spec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->input_files[1].content, std::string("\x00\x01\x02\xff", 4));
+  for (const char* bad : {"../x", "/etc/passwd", "a//b", "a/./b", ""}) {
+    spec["input_files"] = {{{"path", bad}, {"content", "x"}}};
+    EXPECT_EQ(error_of(spec).substr(0, 22), "/input_files/0/path: e") << bad;
+  }
+  spec["input_files"] = {{{"path", "a"}, {"content", "x"}}, {{"path", "a"}, {"content", "y"}}};
+  EXPECT_EQ(error_of(spec).substr(0, 20), "/input_files/1/path:");
+  spec["input_files"] = {{{"path", "a"}, {"content", "AAE"}, {"encoding", "base64"}}};
+  EXPECT_EQ(error_of(spec), "/input_files/0/content: expected padded base64 (encoding is "
+                            "base64), got \"AAE\"");
+}
+
+TEST(TaskSpec, PatternSpecificChecks) {
+  json spec = minimal();
+  spec["pattern"] = "best_of_n";
+  spec["roles"] = {{"coder", {{"model", "m"}, {"policy", "coder"}}}};
+  EXPECT_EQ(error_of(spec).substr(0, 35), "/tests: expected at least one test ");
+  spec["tests"] = {{{"stdin", "1 2"}, {"expected_stdout", "3"}},
+                   {{"name", "script"}, {"language", "python"}, {"code", "import solution"}}};
+  auto parsed = parse_task_spec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->tests[0].name, "test 1");
+  EXPECT_EQ(parsed->tests[1].language, "python");
+  spec["tests"] = {{{"language", "cobol"}, {"code", "x"}}};
+  EXPECT_EQ(error_of(spec).substr(0, 26), "/tests/0/language: expecte");
+  spec["tests"] = {{{"stdin", "1"}, {"code", "x"}, {"language", "python"}}};
+  EXPECT_EQ(error_of(spec).substr(0, 23), "/tests/0/code: expected");
+
+  spec = minimal();
+  spec["pattern"] = "vote";
+  spec["roles"] = {{"voter", {{"model", "m"}, {"policy", "reviewer"}}}};
+  spec["options"] = {{"ties", "judge"}};
+  EXPECT_EQ(error_of(spec).substr(0, 15), "/roles/judge: e");
+  spec["options"] = {{"normalization", "fuzzy"}};
+  EXPECT_EQ(error_of(spec).substr(0, 31), "/options/normalization: expecte");
+  spec["options"] = {{"quorum", 1.5}};
+  EXPECT_EQ(error_of(spec).substr(0, 24), "/options/quorum: expecte");
+  spec["options"] = json::object();
+  spec["monitor"] = {{"interval_ms", 1000}};
+  EXPECT_EQ(error_of(spec).substr(0, 17), "/roles/monitor: e");
+}
+
+TEST(TaskSpec, ToJsonReadsBackToTheSameSpec) {
+  json spec = minimal();
+  spec["pattern"] = "dag";
+  spec["roles"].erase("reducer");
+  spec["options"] = {{"max_steps", 7}, {"allowed_tools", {"agent", "run_code"}}};
+  spec["output_schema"] = {{"type", "object"}};
+  spec["budgets"] = {{"tokens", 1000}, {"cost_usd", 0.5}, {"wall_time_ms", 60000}};
+  spec["input_files"] = {{{"path", "x.bin"}, {"content", "AP8="}, {"encoding", "base64"}}};
+  spec["shared_resources"] = {{{"name", "scratch"}}};
+  spec["resume"] = true;
+  auto first = parse_task_spec(spec);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const json written = to_json(*first);
+  auto second = parse_task_spec(written);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(to_json(*second), written);
+  EXPECT_EQ(second->dag.allowed_tools, (std::vector<std::string>{"agent", "run_code"}));
+  EXPECT_EQ(second->input_files[0].content, std::string("\x00\xff", 2));
+  EXPECT_EQ(second->budgets.wall_time, std::chrono::milliseconds(60000));
+  EXPECT_TRUE(second->resume);
+}
+
+TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
+  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"),
+                            std::string("foo"), std::string("foob"), std::string("\0\xff\x10", 3)})
+    EXPECT_EQ(runtime::base64_decode(runtime::base64_encode(bytes)), bytes);
+  EXPECT_EQ(runtime::base64_encode("foobar"), "Zm9vYmFy");
+  for (const char* bad : {"Zm9", "Zm9v!A==", "Z===", "Zm=v", "Zm9v\n"})
+    EXPECT_EQ(runtime::base64_decode(bad), std::nullopt) << bad;
+}
+
+}  // namespace
+}  // namespace agents
