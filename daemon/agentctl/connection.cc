@@ -28,13 +28,20 @@ constexpr auto kConnectTimeout = 10s;
 constexpr auto kIdleTimeout = 75s;  // the daemon pings every 30 s
 constexpr size_t kMaxMessageBytes = 64 << 20;
 
-// Runs one asynchronous operation to completion on `io` and returns its error code.
+// Runs `io` until one asynchronous operation completes and returns its error code. Not
+// io.run(): Beast's websocket timer stays armed between operations, so the context never
+// runs out of work while the connection is open.
 template <class Start>
 beast::error_code run_one(asio::io_context& io, Start start) {
   beast::error_code result = asio::error::would_block;
-  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  bool done = false;
+  start([&result, &done](beast::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
   io.restart();
-  io.run();
+  while (!done && io.run_one() > 0) {
+  }
   return result;
 }
 

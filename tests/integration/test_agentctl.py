@@ -198,20 +198,27 @@ class AgentctlTest(StackTest):
         proxy = Proxy(self.stack.port)
         await proxy.start()
         try:
-            self.load_script(fan_out_script(subtasks=[f"part {i}" for i in range(8)],
-                                            worker_latency_ms=400))
+            script = fan_out_script(subtasks=[f"part {i}" for i in range(8)],
+                                    worker_latency_ms=400)
+            # The reducer is slow: the task is still running after the last cut.
+            script["roles"]["reducer"]["default"]["latency_ms"] = 1500
+            self.load_script(script)
             process = await asyncio.create_subprocess_exec(
                 AGENTCTL, "submit", self.write("t.json", fan_out_spec()), "--follow", "--json",
                 env=dict(os.environ, AGENTD_SERVER=f"ws://127.0.0.1:{proxy.port}/v1/ws",
                          AGENTD_TOKEN=self.stack.token()),
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             lines = []
-            drops = 0
+            drops, next_drop, connections_cut = 0, 3, 0
             while line := await asyncio.wait_for(process.stdout.readline(), 120):
                 lines.append(json.loads(line))
-                if len(lines) in (3, 6, 9):  # cut the connection three times mid-stream
+                # Cut the connection mid-stream, three times, each time once agentctl has
+                # connected again and printed a few more events.
+                if drops < 3 and len(lines) >= next_drop and proxy.connections > connections_cut:
+                    connections_cut = proxy.connections
                     proxy.drop()
                     drops += 1
+                    next_drop = len(lines) + 2
             status = await process.wait()
             err = (await process.stderr.read()).decode()
         finally:
