@@ -25,7 +25,9 @@ import re
 import signal
 
 VOLATILE = {"at", "created_at", "started_at", "finished_at", "wall_ms", "cpu_ms",
-            "peak_memory_bytes", "retry_after_ms", "version", "uptime_seconds", "id_lease"}
+            "peak_memory_bytes", "retry_after_ms", "version",
+            "cgroup_version", "gpus",  # facts of the host the test runs on
+            "chars"}  # the length of a tool result that holds timings
 ID_KEYS = {"task_id", "next", "before"}
 ELLIPSIS = "..."
 

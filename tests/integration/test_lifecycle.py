@@ -123,7 +123,8 @@ class LifecycleTest(unittest.IsolatedAsyncioTestCase):
         with self.assertRaises(websockets.InvalidStatusCode):
             await websockets.connect(stack.url,
                                      extra_headers={"Authorization": "Bearer gamma-token"})
-        config = json.load(open(stack.config_path))
+        with open(stack.config_path) as f:
+            config = json.load(f)
         config["tenants"].append({"name": "gamma", "token_sha256": sha256_hex("gamma-token"),
                                   "policies": ["coder"]})
         # alpha's token is rotated out: its open connection stays, new ones are refused.
@@ -150,7 +151,8 @@ class LifecycleTest(unittest.IsolatedAsyncioTestCase):
 
     def test_check_config_names_the_bad_key(self):
         stack = self.start()
-        config = json.load(open(stack.config_path))
+        with open(stack.config_path) as f:
+            config = json.load(f)
         ok = subprocess.run([AGENTD, "--check-config", "--config", stack.config_path],
                             capture_output=True, text=True, timeout=60)
         self.assertEqual(ok.returncode, 0, ok.stderr)
