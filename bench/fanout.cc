@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,10 +24,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "agents/http/curl_multi.h"
 #include "agents/llm/client.h"
@@ -80,9 +79,10 @@ json script(int workers, int latency_ms) {
   json subtasks = json::array();
   for (int i = 0; i < workers; ++i) subtasks.push_back("subtask " + std::to_string(i + 1));
   return {{"latency_ms", latency_ms},
-          {"roles", {{"planner", {{"default", {{"json", {{"subtasks", subtasks}}}}}}},
-                     {"worker", {{"default", {{"text", "done {{n}}"}}}}},
-                     {"reducer", {{"default", {{"text", "merged"}}}}}}}};
+          {"roles",
+           {{"planner", {{"default", {{"json", {{"subtasks", subtasks}}}}}}},
+            {"worker", {{"default", {{"text", "done {{n}}"}}}}},
+            {"reducer", {{"default", {{"text", "merged"}}}}}}}};
 }
 
 json task_spec(int workers) {
@@ -95,7 +95,8 @@ json task_spec(int workers) {
 
 class AgentdBench {
  public:
-  AgentdBench(const agents::testing::ScriptedLlmServer& server, std::shared_ptr<sandbox::Runner> runner,
+  AgentdBench(const agents::testing::ScriptedLlmServer& server,
+              std::shared_ptr<sandbox::Runner> runner,
               std::shared_ptr<const policies::Compiled> policy)
       : server_(server), runner_(std::move(runner)), policy_(std::move(policy)) {
     agents::llm::ModelConfig model;
@@ -118,19 +119,28 @@ class AgentdBench {
       std::fprintf(stderr, "fanout: %s\n", spec.error().message.c_str());
       return std::nullopt;
     }
-    agents::TaskEnvironment env{io_.get_executor(), *llm_, *runner_, http_,
-                                [this](std::string_view) { return policy_; }, sink_, {}, {}};
+    agents::TaskEnvironment env{io_.get_executor(),
+                                *llm_,
+                                *runner_,
+                                http_,
+                                [this](std::string_view) { return policy_; },
+                                sink_,
+                                {},
+                                {}};
     std::optional<agents::TaskResult> result;
     const double cpu_before = cpu_ms_now();
     const auto started = Clock::now();
-    asio::co_spawn(io_, agents::run_task(env, std::move(*spec), "bench-" + std::to_string(++tasks_)),
+    asio::co_spawn(io_,
+                   agents::run_task(env, std::move(*spec), "bench-" + std::to_string(++tasks_)),
                    [&](std::exception_ptr, agents::TaskResult r) { result = std::move(r); });
     while (!result) io_.run_one();
-    Figures figures{workers, std::chrono::duration<double, std::milli>(Clock::now() - started).count(),
+    Figures figures{workers,
+                    std::chrono::duration<double, std::milli>(Clock::now() - started).count(),
                     cpu_ms_now() - cpu_before, workers + 2, max_rss_mb()};
     if (result->status != agents::TaskStatus::succeeded ||
         result->details.value("valid_results", 0) != workers) {
-      std::fprintf(stderr, "fanout: %d workers: %s\n", workers, agents::to_json(*result).dump().c_str());
+      std::fprintf(stderr, "fanout: %d workers: %s\n", workers,
+                   agents::to_json(*result).dump().c_str());
       return std::nullopt;
     }
     return figures;
@@ -147,13 +157,16 @@ class AgentdBench {
   int tasks_ = 0;
 };
 
-std::string langgraph_dir() { return std::string(AGENTD_SOURCE_DIR) + "/bench/langgraph"; }
+std::string langgraph_dir() {
+  return std::string(AGENTD_SOURCE_DIR) + "/bench/langgraph";
+}
 
 // Installs LangGraph.js into bench/langgraph/node_modules when it is not there yet.
 bool ensure_langgraph() {
   if (std::filesystem::exists(langgraph_dir() + "/node_modules/@langchain/langgraph")) return true;
   std::printf("installing LangGraph.js (npm install in bench/langgraph)...\n");
-  const std::string command = "cd '" + langgraph_dir() + "' && npm install --no-audit --no-fund "
+  const std::string command = "cd '" + langgraph_dir() +
+                              "' && npm install --no-audit --no-fund "
                               "--loglevel=error >&2";
   return std::system(command.c_str()) == 0;
 }
@@ -187,7 +200,8 @@ Options parse_options(int argc, char** argv) {
     if (arg == "--workers" && has_value) {
       options.workers.clear();
       std::stringstream list(argv[++i]);
-      for (std::string item; std::getline(list, item, ',');) options.workers.push_back(std::stoi(item));
+      for (std::string item; std::getline(list, item, ',');)
+        options.workers.push_back(std::stoi(item));
     } else if (arg == "--latency-ms" && has_value) {
       options.latency_ms = std::stoi(argv[++i]);
     } else if (arg == "--runs" && has_value) {
@@ -195,8 +209,9 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--no-langgraph") {
       options.langgraph = false;
     } else {
-      std::fprintf(stderr, "usage: fanout [--workers 1,8,64,512] [--latency-ms 200] [--runs 3] "
-                           "[--no-langgraph]\n");
+      std::fprintf(stderr,
+                   "usage: fanout [--workers 1,8,64,512] [--latency-ms 200] [--runs 3] "
+                   "[--no-langgraph]\n");
       std::exit(2);
     }
   }
@@ -224,7 +239,8 @@ int main(int argc, char** argv) {
   // Workers that only answer: no tools, so no workspace; what is measured is orchestration.
   auto policy = policies::load_policy_text(R"({"description": "answers only", "tools": {}})",
                                            "answer-only.json");
-  if (!policy.ok()) return std::fprintf(stderr, "fanout: %s\n", policies::format(policy.errors).c_str()), 1;
+  if (!policy.ok())
+    return std::fprintf(stderr, "fanout: %s\n", policies::format(policy.errors).c_str()), 1;
   auto compiled = std::make_shared<const policies::Compiled>(
       policies::compile(*policy.value, policies::default_caps()));
 
@@ -257,17 +273,19 @@ int main(int argc, char** argv) {
     if (theirs.size() == ours.size()) print_table("LangGraph.js (Send API, node fetch)", theirs);
   }
 
-  std::printf("\ntargets: 64 workers <= 1.1x, 512 <= 1.5x of one worker's time; <= 0.3 ms CPU per turn\n");
+  std::printf(
+      "\ntargets: 64 workers <= 1.1x, 512 <= 1.5x of one worker's time; <= 0.3 ms CPU per turn\n");
   for (size_t i = 0; i < ours.size(); ++i) {
     const double ratio = ours[i].wall_ms / ours.front().wall_ms;
     std::printf("%4d workers: agentd %.3fx, %.3f ms CPU/turn", ours[i].workers, ratio,
                 ours[i].cpu_per_turn_ms());
     if (i < theirs.size()) {
       const double their_ratio = theirs[i].wall_ms / theirs.front().wall_ms;
-      std::printf(" | LangGraph.js %.3fx, %.3f ms CPU/turn | wall ratio LangGraph/agentd %.2f, "
-                  "CPU/turn ratio %.1f",
-                  their_ratio, theirs[i].cpu_per_turn_ms(), theirs[i].wall_ms / ours[i].wall_ms,
-                  theirs[i].cpu_per_turn_ms() / ours[i].cpu_per_turn_ms());
+      std::printf(
+          " | LangGraph.js %.3fx, %.3f ms CPU/turn | wall ratio LangGraph/agentd %.2f, "
+          "CPU/turn ratio %.1f",
+          their_ratio, theirs[i].cpu_per_turn_ms(), theirs[i].wall_ms / ours[i].wall_ms,
+          theirs[i].cpu_per_turn_ms() / ours[i].cpu_per_turn_ms());
     }
     std::printf("\n");
   }

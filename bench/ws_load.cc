@@ -6,7 +6,11 @@
 // arrived once and in order.
 //
 //   ws_load --agentd build/daemon/agentd [--clients 1000] [--tasks 2] [--subtasks 2]
-//           [--latency-ms 20] [--llm tests/fixtures/scripted_llm/server.py]
+//           [--latency-ms 20] [--llm tests/fixtures/scripted_llm/server.py] [--dir /tmp]
+//
+// --dir is where the daemon's journal goes: its fsyncs (synchronous=FULL) are part of what a
+// subscriber waits for when it subscribes from sequence 0, so a tmpfs (/dev/shm) shows the
+// daemon without the disk.
 //
 // Targets (issue 5): p99 event latency under 10 ms at 1,000 clients, daemon memory under
 // 200 MB. The exit status is 1 when an event was lost or out of order, or a client failed.
@@ -36,7 +40,7 @@ struct Options {
 
 const char* kUsage =
     "usage: ws_load --agentd PATH [--llm server.py] [--clients N] [--tasks N] [--subtasks N] "
-    "[--latency-ms N]\n";
+    "[--latency-ms N] [--dir DIR]\n";
 
 bool parse(int argc, char** argv, Options& options) {
   std::map<std::string, std::string> values;
@@ -49,6 +53,7 @@ bool parse(int argc, char** argv, Options& options) {
     else if (key == "--tasks") options.tasks = std::stoul(value);
     else if (key == "--subtasks") options.stack.subtasks = std::stoul(value);
     else if (key == "--latency-ms") options.stack.llm_latency_ms = std::stoul(value);
+    else if (key == "--dir") options.stack.parent_dir = value;
     else return false;
   }
   return !options.stack.agentd.empty() && options.stack.clients > 0 && options.tasks > 0;
@@ -79,9 +84,10 @@ void report(const Options& options, ws_load::Results& results, double wall_s, do
   const double max = results.latencies_ms.empty() ? 0 : results.latencies_ms.back();
   const uint64_t tasks = results.tasks_succeeded + results.tasks_other;
   const double peak_mb = static_cast<double>(peak_bytes) / (1 << 20);
-  std::printf("ws_load: %u clients x %u fan_out tasks (%u workers each), scripted LLM latency %u ms\n",
+  std::printf("ws_load: %u clients x %u fan_out tasks (%u workers each), scripted LLM latency %u ms, "
+              "journal in %s\n",
               options.stack.clients, options.tasks, options.stack.subtasks,
-              options.stack.llm_latency_ms);
+              options.stack.llm_latency_ms, options.stack.parent_dir.c_str());
   std::printf("  tasks finished       %llu (%llu succeeded) in %.2f s: %.1f tasks/s\n",
               static_cast<unsigned long long>(tasks),
               static_cast<unsigned long long>(results.tasks_succeeded), wall_s,

@@ -170,8 +170,8 @@ void Child::stop() {
 
 Expected<Stack> Stack::start(const StackOptions& options) {
   Stack stack;
-  char pattern[] = "/tmp/ws_load.XXXXXX";
-  if (!::mkdtemp(pattern)) return Error{errno_text("mkdtemp")};
+  std::string pattern = options.parent_dir + "/ws_load.XXXXXX";
+  if (!::mkdtemp(pattern.data())) return Error{errno_text("mkdtemp in " + options.parent_dir)};
   stack.dir_ = pattern;
   std::filesystem::create_directories(stack.dir_ + "/ids");
   std::filesystem::create_directories(stack.dir_ + "/workspaces");

@@ -34,6 +34,7 @@ struct StackOptions {
   uint32_t llm_latency_ms = 20;
   uint32_t subtasks = 2;     // workers per fan_out task
   uint32_t clients = 1000;   // sizes the daemon's limits
+  std::string parent_dir = "/tmp";  // where the daemon's journal and workspaces go
 };
 
 class Stack {
