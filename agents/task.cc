@@ -3,13 +3,13 @@
 // cancellation all end it by cancelling that root, which reaches every agent, LLM request
 // and sandbox of the task at once. The monitor, when asked for, runs beside it.
 #include "agents/task.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "agents/llm/client.h"
 #include "agents/patterns/pattern.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/monitor.h"
 #include "agents/runtime/task_context.h"
 
@@ -61,7 +61,8 @@ namespace {
 
 bool is_plain_id(const std::string& id) {
   return !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
-         id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+         id.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
              std::string::npos;
 }
 
@@ -128,7 +129,8 @@ asio::awaitable<TaskResult> run_task(TaskEnvironment& env, TaskSpec spec, std::s
   runtime::Nursery beside(env.executor);  // the monitor
   task.set_root(&root);
   Attachment attachment(control, task);
-  task.emit("task.started", {}, {{"pattern", to_string(spec.pattern)}, {"roles", spec.roles.size()}});
+  task.emit("task.started", {},
+            {{"pattern", to_string(spec.pattern)}, {"roles", spec.roles.size()}});
 
   patterns::PatternResult pattern;
   root.spawn(pattern_into(task, pattern));
@@ -146,8 +148,10 @@ asio::awaitable<TaskResult> run_task(TaskEnvironment& env, TaskSpec spec, std::s
   try {
     co_await root.join();
   } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::operation_aborted) internal_error = e.what();
-    else caller_cancelled = true;
+    if (e.code() != asio::error::operation_aborted)
+      internal_error = e.what();
+    else
+      caller_cancelled = true;
   } catch (const std::exception& e) {
     internal_error = e.what();
   }
@@ -163,9 +167,12 @@ asio::awaitable<TaskResult> run_task(TaskEnvironment& env, TaskSpec spec, std::s
 
   TaskResult result = conclude(task, std::move(pattern), caller_cancelled, internal_error);
   task.emit("task.finished", {},
-            {{"status", to_string(result.status)}, {"ended_by", result.ended_by},
-             {"error", result.error}, {"dropped", result.dropped.size()},
-             {"tokens", result.usage.total_tokens()}, {"cost_usd", result.usage.cost_usd}});
+            {{"status", to_string(result.status)},
+             {"ended_by", result.ended_by},
+             {"error", result.error},
+             {"dropped", result.dropped.size()},
+             {"tokens", result.usage.total_tokens()},
+             {"cost_usd", result.usage.cost_usd}});
   co_return result;
 }
 

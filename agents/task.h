@@ -4,22 +4,44 @@
 // coroutine on the environment's executor and returns a TaskResult. Every step is an Event
 // through the environment's EventSink. A TaskControl cancels the task or sends it human
 // feedback while it runs.
+//
+// A task spec as JSON (parse_task_spec; every field but pattern, prompt and roles optional):
+//   {"pattern": "fan_out",            // fan_out | dag | best_of_n | vote | moa
+//    "options": {"max_subtasks": 8},  // the pattern's options, below
+//    "prompt": "...",
+//    "roles": {"planner": {"model": "strong", "policy": "reviewer", "system_prompt": "..."},
+//              "worker": {"model": "cheap", "policy": "coder"},
+//              "reducer": {"model": "strong", "policy": "reviewer"}},
+//    "tests": [{"name": "t1", "stdin": "1 2", "expected_stdout": "3"},
+//              {"name": "t2", "language": "python", "code": "import solution ..."}],
+//    "output_schema": {"type": "object", ...},  // the subset in runtime/json_schema.h
+//    "budgets": {"tokens": 100000, "cost_usd": 2.5, "wall_time_ms": 600000},
+//    "input_files": [{"path": "data/in.csv", "content": "...", "encoding": "utf-8"}],
+//    "shared_resources": [{"name": "scratch", "kind": "scratch"}],
+//    "monitor": {"interval_ms": 5000},  // present: a monitor runs (needs role "monitor")
+//    "resume": false}
+// Roles per pattern: fan_out planner, worker, reducer; dag planner, worker (reducer
+// optional); best_of_n coder (tester with tester_agents, judge with use_judge); vote voter
+// (judge with "ties": "judge"); moa proposer, aggregator; monitor when "monitor" is given.
+// Options: fan_out {max_subtasks, max_replans}; dag {max_steps, max_replans, allowed_tools};
+// best_of_n {n, language, first_pass_wins, use_judge, tester_agents}; vote {n, quorum,
+// debate_rounds, normalization: exact|text|number|json, ties: report|judge}; moa {layers,
+// proposers}. Unknown fields are errors.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <nlohmann/json.hpp>
 
 #include "agents/events.h"
 #include "agents/llm/chat.h"
@@ -48,8 +70,8 @@ std::optional<PatternKind> parse_pattern(std::string_view name);
 // One role of a task: planner, worker, reducer, judge, proposer, aggregator, coder, tester,
 // voter, monitor. Each may use a different model and policy.
 struct RoleSpec {
-  std::string model;   // a configured model name (llm::ModelConfig::name)
-  std::string policy;  // a policy name the environment's lookup knows ("coder")
+  std::string model;          // a configured model name (llm::ModelConfig::name)
+  std::string policy;         // a policy name the environment's lookup knows ("coder")
   std::string system_prompt;  // empty: the pattern's default for the role
 };
 
@@ -155,11 +177,11 @@ struct DroppedResult {
 
 struct TaskResult {
   TaskStatus status = TaskStatus::failed;
-  nlohmann::json answer;      // a string, or the JSON value when an output schema is given
-  std::string error;          // failed: what went wrong
-  std::string ended_by;       // budget_exhausted: "tokens", "cost" or "wall_time"
+  nlohmann::json answer;  // a string, or the JSON value when an output schema is given
+  std::string error;      // failed: what went wrong
+  std::string ended_by;   // budget_exhausted: "tokens", "cost" or "wall_time"
   std::vector<DroppedResult> dropped;
-  llm::Usage usage;           // every request of the task, counted once
+  llm::Usage usage;                                   // every request of the task, counted once
   nlohmann::json details = nlohmann::json::object();  // pattern specifics (votes, tests passed)
 };
 nlohmann::json to_json(const TaskResult& result);
@@ -170,7 +192,7 @@ using PolicyLookup =
 
 // Limits of the runtime itself (not of a policy).
 struct RuntimeOptions {
-  size_t max_tool_result_chars = 8'000;  // longer results are cut and say so
+  size_t max_tool_result_chars = 8'000;   // longer results are cut and say so
   std::vector<std::string> http_resolve;  // http_get RESOLVE pins (tests stand in for DNS)
   bool stream_tokens = false;  // stream model answers; each delta becomes an llm.delta event
 };

@@ -4,16 +4,14 @@
 // a judge among the groups that tie. With first_pass_wins, the first candidate that passes
 // every test wins and the other coders and tests are cancelled. When the task gives no tests
 // and asks for tester agents, they write stdin/expected-stdout tests first.
-#include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
-
+#include <boost/asio/this_coro.hpp>
 #include <map>
 #include <set>
 
-#include <boost/asio/this_coro.hpp>
-
 #include "agents/patterns/candidate_tests.h"
 #include "agents/patterns/parallel.h"
+#include "agents/patterns/pattern.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {
@@ -31,8 +29,8 @@ struct Candidate {
   std::vector<TestOutcome> tests;
   bool valid = false;
   size_t passed() const {
-    return static_cast<size_t>(std::count_if(tests.begin(), tests.end(),
-                                              [](const TestOutcome& t) { return t.passed; }));
+    return static_cast<size_t>(
+        std::count_if(tests.begin(), tests.end(), [](const TestOutcome& t) { return t.passed; }));
   }
   std::string signature() const {
     std::string text;
@@ -43,13 +41,14 @@ struct Candidate {
 
 json tests_schema() {
   json test = {{"type", "object"},
-               {"properties", {{"name", {{"type", "string"}}},
-                               {"stdin", {{"type", "string"}}},
-                               {"expected_stdout", {{"type", "string"}}}}},
+               {"properties",
+                {{"name", {{"type", "string"}}},
+                 {"stdin", {{"type", "string"}}},
+                 {"expected_stdout", {{"type", "string"}}}}},
                {"required", {"stdin", "expected_stdout"}}};
   return {{"type", "object"},
-          {"properties", {{"tests", {{"type", "array"}, {"items", test}, {"minItems", 1},
-                                     {"maxItems", 32}}}}},
+          {"properties",
+           {{"tests", {{"type", "array"}, {"items", test}, {"minItems", 1}, {"maxItems", 32}}}}},
           {"required", {"tests"}}};
 }
 
@@ -85,9 +84,10 @@ class BestOfN {
     for (AgentSpec& tester : testers) {
       tester.role = "tester";
       tester.default_system_prompt = "You write tests for programs: inputs and exact outputs.";
-      tester.prompt = "Write tests for a program that solves this task. Each test gives the "
-                      "program's standard input and its exact expected standard output.\n\n" +
-                      task_.spec.prompt;
+      tester.prompt =
+          "Write tests for a program that solves this task. Each test gives the "
+          "program's standard input and its exact expected standard output.\n\n" +
+          task_.spec.prompt;
       tester.answer_schema = tests_schema();
     }
     std::vector<AgentOutcome> outcomes = co_await run_agents(task_, std::move(testers));
@@ -167,10 +167,11 @@ class BestOfN {
     for (size_t i = 0; i < finalists.size(); ++i)
       judge.prompt += "Program " + std::to_string(i + 1) + ":\n" + finalists[i]->run.code + "\n\n";
     judge.prompt += "Answer with {\"choice\": <number of the best program>}.";
-    judge.answer_schema = json{{"type", "object"},
-                               {"properties", {{"choice", {{"type", "integer"}, {"minimum", 1},
-                                                           {"maximum", finalists.size()}}}}},
-                               {"required", {"choice"}}};
+    judge.answer_schema =
+        json{{"type", "object"},
+             {"properties",
+              {{"choice", {{"type", "integer"}, {"minimum", 1}, {"maximum", finalists.size()}}}}},
+             {"required", {"choice"}}};
     judge.tools_enabled = false;
     const json schema = *judge.answer_schema;
     AgentOutcome outcome = co_await runtime::run_agent(task_, std::move(judge));
@@ -191,7 +192,9 @@ class BestOfN {
     json list = json::array();
     for (const Candidate& c : candidates_) {
       if (c.agent.id.empty()) continue;
-      list.push_back({{"agent", c.agent.id}, {"valid", c.valid}, {"passed", c.passed()},
+      list.push_back({{"agent", c.agent.id},
+                      {"valid", c.valid},
+                      {"passed", c.passed()},
                       {"tested", c.tests.size() == tests_.size() && c.valid}});
     }
     return {{"tests", tests_.size()}, {"candidates", std::move(list)}};

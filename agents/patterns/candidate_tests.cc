@@ -1,9 +1,9 @@
 #include "agents/patterns/candidate_tests.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/run_code.h"
 #include "agents/runtime/task_context.h"
@@ -42,11 +42,16 @@ std::string extract_code(const std::string& answer) {
 
 std::string_view source_extension(policies::Language language) {
   switch (language) {
-    case policies::Language::python: return "py";
-    case policies::Language::bash: return "sh";
-    case policies::Language::c: return "c";
-    case policies::Language::cpp: return "cc";
-    case policies::Language::node: return "js";
+    case policies::Language::python:
+      return "py";
+    case policies::Language::bash:
+      return "sh";
+    case policies::Language::c:
+      return "c";
+    case policies::Language::cpp:
+      return "cc";
+    case policies::Language::node:
+      return "js";
   }
   return "txt";
 }

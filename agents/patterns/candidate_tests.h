@@ -4,12 +4,11 @@
 // test runs with the candidate in the workspace as solution.<ext> and passes when it exits 0.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "agents/task.h"
 #include "policies/compile.h"

@@ -4,16 +4,14 @@
 // planner with the reasons; a failed step triggers a re-plan that keeps completed results,
 // while the steps still running go on. Re-plans of both kinds together are bounded. The
 // answer is the reducer's (when the task has one) or the answer step's result.
-#include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
-
+#include <boost/asio/this_coro.hpp>
 #include <cctype>
 #include <map>
 
-#include <boost/asio/this_coro.hpp>
-
 #include "agents/patterns/dag_plan.h"
 #include "agents/patterns/parallel.h"
+#include "agents/patterns/pattern.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/json_schema.h"
 #include "agents/runtime/toolbox.h"
 #include "agents/runtime/truncate.h"
@@ -39,8 +37,7 @@ struct StepState {
 
 class DagRun {
  public:
-  explicit DagRun(runtime::TaskContext& task)
-      : task_(task), options_(task.spec.dag) {}
+  explicit DagRun(runtime::TaskContext& task) : task_(task), options_(task.spec.dag) {}
 
   asio::awaitable<PatternResult> run() {
     PatternResult result;
@@ -123,7 +120,8 @@ class DagRun {
     if (ok && state.step.tool == "run_code") {  // later steps want the program's output
       json parsed = json::parse(text, nullptr, false);
       if (parsed.is_object() && parsed.contains("stdout")) text = parsed["stdout"];
-      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.pop_back();
     }
     finish(state, ok, std::move(text));
   }
@@ -132,7 +130,8 @@ class DagRun {
     state.status = ok ? StepState::Status::done : StepState::Status::failed;
     state.result = runtime::truncate_for_model(text, kMaxResultChars);
     task_.emit("step.finished", {},
-               {{"step", state.step.id}, {"status", ok ? "done" : "failed"},
+               {{"step", state.step.id},
+                {"status", ok ? "done" : "failed"},
                 {"error", ok ? "" : runtime::truncate_for_model(text, 500)}});
   }
 
@@ -161,8 +160,9 @@ class DagRun {
   std::string replan_prompt(const std::string& reason, const std::vector<std::string>& errors) {
     std::string prompt = "Task:\n" + task_.spec.prompt + "\n\nTools a step may use: ";
     for (const auto& tool : tools_) prompt += tool + " ";
-    prompt += "\n(agent: a worker agent given input.prompt; the others take the tool's own "
-              "arguments as input.) Refer to a step's result as ${id}.";
+    prompt +=
+        "\n(agent: a worker agent given input.prompt; the others take the tool's own "
+        "arguments as input.) Refer to a step's result as ${id}.";
     if (!reason.empty()) prompt += "\n\n" + reason;
     for (const auto& [id, state] : steps_) {
       if (state.status == StepState::Status::done)
@@ -186,8 +186,8 @@ class DagRun {
       const bool first = steps_.empty() && errors.empty() && reason.empty();
       if (!first) {
         if (replans_ >= options_.max_replans) {
-          failure_ = "re-plans exhausted (" + std::to_string(options_.max_replans) + "): " +
-                     (errors.empty() ? reason : errors.front());
+          failure_ = "re-plans exhausted (" + std::to_string(options_.max_replans) +
+                     "): " + (errors.empty() ? reason : errors.front());
           co_return false;
         }
         ++replans_;
@@ -196,8 +196,9 @@ class DagRun {
       }
       AgentSpec planner;
       planner.role = "planner";
-      planner.default_system_prompt = "You plan a task as a graph of steps that run in "
-                                      "parallel where their dependencies allow.";
+      planner.default_system_prompt =
+          "You plan a task as a graph of steps that run in "
+          "parallel where their dependencies allow.";
       planner.prompt = replan_prompt(reason, errors);
       planner.answer_schema = dag_plan_schema(options_.max_steps);
       planner.tools_enabled = false;
@@ -238,7 +239,8 @@ class DagRun {
       steps_[step.id].step = std::move(step);
     }
     answer_step_ = plan.answer.empty() ? order_.back() : plan.answer;
-    task_.emit("plan.created", planner_id, {{"steps", plan.steps.size()}, {"answer", answer_step_}});
+    task_.emit("plan.created", planner_id,
+               {{"steps", plan.steps.size()}, {"answer", answer_step_}});
   }
 
   asio::awaitable<PatternResult> answer(PatternResult result) {

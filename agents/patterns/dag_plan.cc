@@ -40,7 +40,8 @@ bool for_each_reference(const std::string& text, F&& on_ref) {
 
 template <class F>
 void for_each_string(const json& value, F&& on_string) {
-  if (value.is_string()) on_string(value.get_ref<const std::string&>());
+  if (value.is_string())
+    on_string(value.get_ref<const std::string&>());
   else if (value.is_array() || value.is_object())
     for (const json& item : value) for_each_string(item, on_string);
 }
@@ -125,9 +126,9 @@ class Checker {
         add_dependency(step, dep.is_string() ? dep.get<std::string>() : "");
     bool terminated = true;
     for_each_string(step.input, [&](const std::string& text) {
-      terminated = for_each_reference(text, [&](const std::string& ref) {
-                     add_dependency(step, ref);
-                   }) && terminated;
+      terminated =
+          for_each_reference(text, [&](const std::string& ref) { add_dependency(step, ref); }) &&
+          terminated;
     });
     if (!terminated) error(where + ": \"${\" without a closing \"}\" (write $${ for a literal ${)");
     return step;
@@ -142,7 +143,8 @@ class Checker {
     for (const DagStep& step : plan.steps)
       for (const std::string& dep : step.depends_on)
         if (!ids.count(dep) && !rules_.kept_ids.count(dep))
-          error("step \"" + step.id + "\": refers to unknown step " + runtime::shown(json(dep), 40));
+          error("step \"" + step.id + "\": refers to unknown step " +
+                runtime::shown(json(dep), 40));
     // Kahn's algorithm over the new steps; kept steps depend on nothing new.
     std::map<std::string, size_t> waiting;
     for (const DagStep& step : plan.steps) {
@@ -185,12 +187,12 @@ json dag_plan_schema(uint32_t max_steps) {
                  {"input", {{"type", "object"}}},
                  {"depends_on", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
                {"required", {"id", "tool", "input"}}};
-  return {{"type", "object"},
-          {"properties",
-           {{"steps", {{"type", "array"}, {"items", step}, {"minItems", 1},
-                       {"maxItems", max_steps}}},
-            {"answer", {{"type", "string"}}}}},
-          {"required", {"steps"}}};
+  return {
+      {"type", "object"},
+      {"properties",
+       {{"steps", {{"type", "array"}, {"items", step}, {"minItems", 1}, {"maxItems", max_steps}}},
+        {"answer", {{"type", "string"}}}}},
+      {"required", {"steps"}}};
 }
 
 std::vector<std::string> permitted_tools(const std::vector<std::string>& allowed,
@@ -230,7 +232,8 @@ json substitute_references(const json& input, const std::map<std::string, std::s
       continue;
     }
     const size_t end = text.compare(i, 2, "${") == 0 ? text.find('}', i + 2) : std::string::npos;
-    auto result = end == std::string::npos ? results.end() : results.find(text.substr(i + 2, end - i - 2));
+    auto result =
+        end == std::string::npos ? results.end() : results.find(text.substr(i + 2, end - i - 2));
     if (result == results.end()) {
       out += text[i];
       continue;

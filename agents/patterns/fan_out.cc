@@ -2,10 +2,9 @@
 // a schema; an invalid plan is sent back to the planner, and a planner that ends without one
 // is replaced, up to max_replans times), workers solve them in parallel, and a reducer merges
 // the valid results into the answer (validated against the task's output schema).
+#include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
 #include "agents/runtime/gcc_coroutine_workaround.h"
-
-#include "agents/patterns/parallel.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {

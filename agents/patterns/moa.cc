@@ -1,9 +1,8 @@
 // moa (mixture of agents): layers of proposers, each proposer of a layer seeing the valid
 // answers of the layer before; an aggregator then writes the answer from the last layer's.
+#include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
 #include "agents/runtime/gcc_coroutine_workaround.h"
-
-#include "agents/patterns/parallel.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {
@@ -30,7 +29,8 @@ asio::awaitable<PatternResult> moa(runtime::TaskContext& task) {
       proposers[i].prompt = prompt;
     }
     task.emit("moa.layer", {}, {{"layer", layer}, {"proposers", proposers.size()}});
-    std::vector<AgentOutcome> valid = keep_valid(task, co_await run_agents(task, std::move(proposers)));
+    std::vector<AgentOutcome> valid =
+        keep_valid(task, co_await run_agents(task, std::move(proposers)));
     layers.push_back({{"layer", layer}, {"valid", valid.size()}});
     // A layer without a valid answer leaves the previous layer's answers standing.
     if (!valid.empty()) previous = std::move(valid);
@@ -43,8 +43,8 @@ asio::awaitable<PatternResult> moa(runtime::TaskContext& task) {
   AgentSpec aggregator;
   aggregator.role = "aggregator";
   aggregator.default_system_prompt = "You synthesise several answers into one better answer.";
-  aggregator.prompt = task.spec.prompt + "\n\nAnswers to synthesise:\n\n" +
-                      list_answers(previous, "Answer");
+  aggregator.prompt =
+      task.spec.prompt + "\n\nAnswers to synthesise:\n\n" + list_answers(previous, "Answer");
   aggregator.answer_schema = task.spec.output_schema;
   aggregator.tools_enabled = false;
   AgentOutcome merged = co_await runtime::run_agent(task, std::move(aggregator));

@@ -1,8 +1,8 @@
 #include "agents/patterns/parallel.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 
 #include <boost/asio/this_coro.hpp>
 
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"

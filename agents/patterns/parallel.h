@@ -2,10 +2,9 @@
 // collecting their outcomes in order. Cancelling the awaiting coroutine cancels them all.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "agents/runtime/agent.h"
 #include "agents/runtime/task_context.h"

@@ -3,10 +3,9 @@
 // take precedence over what the pattern says).
 #pragma once
 
-#include <string>
-
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agents/runtime/task_context.h"
 

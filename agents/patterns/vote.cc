@@ -2,13 +2,12 @@
 // optional debate round every voter sees its peers' answers and may revise its own; then the
 // valid answers are normalised and counted (vote_tally.h). A tie goes to the judge when the
 // task asks for one, otherwise it is reported as a tie.
-#include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
-
 #include <map>
 
 #include "agents/patterns/parallel.h"
+#include "agents/patterns/pattern.h"
 #include "agents/patterns/vote_tally.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"
 
@@ -50,7 +49,8 @@ asio::awaitable<std::optional<std::string>> judge_tie(runtime::TaskContext& task
   judge.default_system_prompt = "You settle a tie between answers.";
   judge.prompt = "Question:\n" + task.spec.prompt + "\n\nThe votes tie between these answers:\n";
   for (size_t i = 0; i < tied.size(); ++i)
-    judge.prompt += std::to_string(i + 1) + ". " + runtime::truncate_for_model(tied[i], 2000) + "\n";
+    judge.prompt +=
+        std::to_string(i + 1) + ". " + runtime::truncate_for_model(tied[i], 2000) + "\n";
   judge.prompt += "\nAnswer with {\"choice\": <number of the best answer>}.";
   judge.answer_schema = json{
       {"type", "object"},
@@ -87,9 +87,10 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
     if (!runtime::accept_result(task, outcome, task.spec.output_schema)) continue;
     auto normalized = normalize_vote(outcome.answer, options.normalization);
     if (!normalized) {
-      task.drop(outcome.id, "vote: the answer cannot be normalised as " +
-                                std::string(options.normalization == VoteNormalization::number
-                                                ? "a number" : "JSON"));
+      task.drop(outcome.id,
+                "vote: the answer cannot be normalised as " +
+                    std::string(options.normalization == VoteNormalization::number ? "a number"
+                                                                                   : "JSON"));
       continue;
     }
     task.emit("vote.cast", outcome.id, {{"vote", runtime::truncate_for_model(*normalized, 200)}});
@@ -100,8 +101,8 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
   json counts = json::array();
   for (const auto& [answer, count] : decision.counts)
     counts.push_back({{"answer", runtime::truncate_for_model(answer, 200)}, {"votes", count}});
-  result.details = {{"voters", options.n}, {"valid_votes", decision.valid_votes},
-                    {"counts", counts}};
+  result.details = {
+      {"voters", options.n}, {"valid_votes", decision.valid_votes}, {"counts", counts}};
   using Kind = VoteDecision::Kind;
   std::string winner = decision.winner;
   if (decision.kind == Kind::tie && options.ties_to_judge) {
@@ -114,7 +115,9 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
                                                                              : "no_votes")
                                        : "winner";
   task.emit("vote.result", {},
-            {{"outcome", outcome}, {"votes", decision.winner_votes}, {"valid", decision.valid_votes},
+            {{"outcome", outcome},
+             {"votes", decision.winner_votes},
+             {"valid", decision.valid_votes},
              {"voters", options.n}});
   result.details["outcome"] = outcome;
   if (winner.empty()) {

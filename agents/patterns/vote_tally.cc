@@ -53,11 +53,16 @@ std::optional<std::string> normalize_number(const std::string& raw) {
   for (; i < raw.size(); ++i) {
     const char c = raw[i];
     const bool digit = std::isdigit(static_cast<unsigned char>(c));
-    const bool next_digit = i + 1 < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i + 1]));
-    if (digit) digits += c;
-    else if (c == ',' && next_digit) continue;  // thousands separator
-    else if (c == '.' && next_digit && digits.find('.') == std::string::npos) digits += c;
-    else break;
+    const bool next_digit =
+        i + 1 < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i + 1]));
+    if (digit)
+      digits += c;
+    else if (c == ',' && next_digit)
+      continue;  // thousands separator
+    else if (c == '.' && next_digit && digits.find('.') == std::string::npos)
+      digits += c;
+    else
+      break;
   }
   const double value = std::strtod(digits.c_str(), nullptr);
   if (!std::isfinite(value)) return std::nullopt;
@@ -73,13 +78,15 @@ std::optional<std::string> normalize_number(const std::string& raw) {
 
 std::optional<std::string> normalize_vote(const json& answer, VoteNormalization mode) {
   switch (mode) {
-    case VoteNormalization::exact: return text_of(answer);
+    case VoteNormalization::exact:
+      return text_of(answer);
     case VoteNormalization::text: {
       std::string text = normalize_text(text_of(answer));
       if (text.empty()) return std::nullopt;
       return text;
     }
-    case VoteNormalization::number: return normalize_number(text_of(answer));
+    case VoteNormalization::number:
+      return normalize_number(text_of(answer));
     case VoteNormalization::json: {
       json value = answer;
       if (answer.is_string()) value = json::parse(answer.get<std::string>(), nullptr, false);
@@ -96,8 +103,10 @@ VoteDecision decide_vote(const std::vector<std::string>& votes, size_t voters, d
   for (const std::string& vote : votes) {
     auto it = std::find_if(decision.counts.begin(), decision.counts.end(),
                            [&](const auto& entry) { return entry.first == vote; });
-    if (it == decision.counts.end()) decision.counts.emplace_back(vote, 1);
-    else ++it->second;
+    if (it == decision.counts.end())
+      decision.counts.emplace_back(vote, 1);
+    else
+      ++it->second;
   }
   std::stable_sort(decision.counts.begin(), decision.counts.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });

@@ -9,11 +9,10 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/task.h"
 
@@ -23,8 +22,8 @@ std::optional<std::string> normalize_vote(const nlohmann::json& answer, VoteNorm
 
 struct VoteDecision {
   enum class Kind { winner, tie, no_quorum, no_votes } kind = Kind::no_votes;
-  std::string winner;               // the normalised answer that won
-  std::vector<std::string> tied;    // tie: the answers sharing the top count
+  std::string winner;             // the normalised answer that won
+  std::vector<std::string> tied;  // tie: the answers sharing the top count
   size_t winner_votes = 0;
   size_t valid_votes = 0;
   std::vector<std::pair<std::string, size_t>> counts;  // most votes first, then first cast

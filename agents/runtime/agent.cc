@@ -1,9 +1,11 @@
 #include "agents/runtime/agent.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
+
+#include <algorithm>
 
 #include <boost/asio/this_coro.hpp>
 
 #include "agents/llm/client.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/json_schema.h"
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/task_context.h"
@@ -18,10 +20,14 @@ using Status = AgentOutcome::Status;
 
 std::string_view to_string(Status status) {
   switch (status) {
-    case Status::answered: return "answered";
-    case Status::failed: return "failed";
-    case Status::budget_exhausted: return "budget_exhausted";
-    case Status::cancelled: return "cancelled";
+    case Status::answered:
+      return "answered";
+    case Status::failed:
+      return "failed";
+    case Status::budget_exhausted:
+      return "budget_exhausted";
+    case Status::cancelled:
+      return "cancelled";
   }
   return "failed";
 }
@@ -35,6 +41,7 @@ namespace {
 
 // A model that fails twice in a row (after the client's own retries) ends the agent.
 constexpr uint32_t kMaxConsecutiveModelErrors = 2;
+constexpr size_t kMaxParallelToolCalls = 8;
 
 asio::awaitable<bool> is_cancelled() {
   asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
@@ -78,7 +85,11 @@ class AgentLoop {
  public:
   AgentLoop(TaskContext& task, AgentSpec spec, const RoleSpec& role,
             std::shared_ptr<const policies::Compiled> policy, AgentOutcome& out)
-      : task_(task), spec_(std::move(spec)), role_(role), policy_(std::move(policy)), out_(out),
+      : task_(task),
+        spec_(std::move(spec)),
+        role_(role),
+        policy_(std::move(policy)),
+        out_(out),
         toolbox_(task, out.id, policy_, out.workspace) {}
 
   asio::awaitable<void> run() {
@@ -121,7 +132,7 @@ class AgentLoop {
   void end_stopped() {
     const bool budget = !task_.budget().exhausted().empty();
     end(budget ? Status::budget_exhausted : Status::cancelled,
-        budget ? "task budget exhausted: " + task_.budget().exhausted() : "cancelled");
+        budget ? "task budget exhausted: " + task_.budget().exhausted() : "");
   }
 
   bool within_agent_budget(const policies::LlmBudget& budget) {
@@ -190,8 +201,11 @@ class AgentLoop {
     json answer;
     if (auto why = accept_answer(json(content), spec_.answer_schema, answer)) {
       task_.emit("answer.rejected", out_.id, {{"reason", *why}});
-      messages_.push_back({"user", "Your answer was not accepted: " + *why +
-                                       "\nCall final_answer with a corrected answer.", {}, {}});
+      messages_.push_back(
+          {"user",
+           "Your answer was not accepted: " + *why + "\nCall final_answer with a corrected answer.",
+           {},
+           {}});
       return;
     }
     out_.answer = std::move(answer);
@@ -209,8 +223,9 @@ class AgentLoop {
       if (!is_known_tool(call.name)) {
         results[i] = toolbox_.unknown_tool(call);
       } else if (!arguments[i].is_object()) {
-        results[i] = toolbox_.malformed(call, "the arguments are not a JSON object: " +
-                                                  valid_utf8(truncate_for_model(call.arguments, 200)));
+        results[i] =
+            toolbox_.malformed(call, "the arguments are not a JSON object: " +
+                                         valid_utf8(truncate_for_model(call.arguments, 200)));
       } else if (call.name == "final_answer") {
         final_call = i;
       } else if (out_.tool_calls >= policy_->scope.budget.max_tool_calls) {
@@ -229,18 +244,25 @@ class AgentLoop {
       messages_.push_back({"tool", std::move(results[i].content), {}, calls[i].id});
   }
 
-  // Independent calls of one turn run in parallel; false when the agent was cancelled.
+  // Independent calls of one turn run in parallel, kMaxParallelToolCalls at a time (a model
+  // asking for a hundred sandboxes at once gets them in waves); false when the agent was
+  // cancelled.
   asio::awaitable<bool> execute(const std::vector<llm::ToolCall>& calls,
                                 const std::vector<json>& arguments,
                                 const std::vector<size_t>& runnable,
                                 std::vector<ToolCallOutcome>& results) {
     if (runnable.size() == 1) {
       results[runnable[0]] = co_await toolbox_.call(calls[runnable[0]], arguments[runnable[0]]);
-    } else if (!runnable.empty()) {
-      Nursery calls_in_flight(co_await asio::this_coro::executor);
-      for (size_t i : runnable)
-        calls_in_flight.spawn(call_into(calls[i], arguments[i], results[i]));
-      co_await calls_in_flight.join();
+    } else {
+      for (size_t first = 0; first < runnable.size(); first += kMaxParallelToolCalls) {
+        Nursery wave(co_await asio::this_coro::executor);
+        const size_t end = std::min(runnable.size(), first + kMaxParallelToolCalls);
+        for (size_t k = first; k < end; ++k) {
+          const size_t i = runnable[k];
+          wave.spawn(call_into(calls[i], arguments[i], results[i]));
+        }
+        co_await wave.join();
+      }
     }
     const bool ended = co_await stopped();
     co_return !ended;
@@ -260,10 +282,13 @@ class AgentLoop {
                          : accept_answer(*raw, spec_.answer_schema, answer);
     if (why) {
       task_.emit("answer.rejected", out_.id, {{"reason", *why}});
-      return {"final answer rejected: " + *why + "\nCall final_answer again with a corrected "
-              "answer.", ToolCallOutcome::Kind::invalid};
+      return {"final answer rejected: " + *why +
+                  "\nCall final_answer again with a corrected "
+                  "answer.",
+              ToolCallOutcome::Kind::invalid};
     }
-    if (done_) return {"final answer not taken: the agent's budget ended", ToolCallOutcome::Kind::failed};
+    if (done_)
+      return {"final answer not taken: the agent's budget ended", ToolCallOutcome::Kind::failed};
     out_.answer = std::move(answer);
     end(Status::answered);
     return {"accepted", ToolCallOutcome::Kind::ok};
@@ -295,14 +320,16 @@ asio::awaitable<AgentOutcome> run_agent(TaskContext& task, AgentSpec spec) {
   const RoleSpec* role = task.role(spec.role);
   auto policy = task.policy_for_role(spec.role);
   task.emit("agent.started", out.id,
-            {{"role", spec.role}, {"model", role ? role->model : ""},
+            {{"role", spec.role},
+             {"model", role ? role->model : ""},
              {"policy", role ? role->policy : ""}});
   if (!role || !policy) {
-    out.error = "role \"" + spec.role + "\": " + (role ? "unknown policy " + role->policy
-                                                       : std::string("not in the task spec"));
-  } else if (auto workspace = spec.tools_enabled && needs_workspace(policy->scope)
-                                  ? task.make_workspace(out.id)
-                                  : sandbox::Expected<std::filesystem::path>(std::filesystem::path());
+    out.error = "role \"" + spec.role + "\": " +
+                (role ? "unknown policy " + role->policy : std::string("not in the task spec"));
+  } else if (auto workspace =
+                 spec.tools_enabled && needs_workspace(policy->scope)
+                     ? task.make_workspace(out.id)
+                     : sandbox::Expected<std::filesystem::path>(std::filesystem::path());
              !workspace) {
     out.error = "workspace: " + workspace.error().message;
   } else {
@@ -314,8 +341,10 @@ asio::awaitable<AgentOutcome> run_agent(TaskContext& task, AgentSpec spec) {
     task.feedback().agent_finished(out.id);
   }
   task.emit("agent.finished", out.id,
-            {{"status", to_string(out.status)}, {"turns", out.turns},
-             {"tool_calls", out.tool_calls}, {"tokens", out.usage.total_tokens()},
+            {{"status", to_string(out.status)},
+             {"turns", out.turns},
+             {"tool_calls", out.tool_calls},
+             {"tokens", out.usage.total_tokens()},
              {"error", out.error}});
   co_return out;
 }

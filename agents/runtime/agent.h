@@ -6,14 +6,13 @@
 // from; an answer that does not validate against the expected schema is sent back too.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <nlohmann/json.hpp>
 
 #include "agents/llm/chat.h"
 #include "agents/runtime/toolbox.h"

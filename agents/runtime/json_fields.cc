@@ -33,7 +33,9 @@ sandbox::Status Fields::only(std::initializer_list<std::string_view> known) cons
   return sandbox::Ok{};
 }
 
-bool Fields::has(std::string_view key) const { return find(key) != nullptr; }
+bool Fields::has(std::string_view key) const {
+  return find(key) != nullptr;
+}
 
 const json* Fields::find(std::string_view key) const {
   if (!object_.is_object()) return nullptr;
@@ -48,8 +50,8 @@ sandbox::Error Fields::error(std::string_view key, const std::string& expected) 
 }
 
 sandbox::Expected<std::string> Fields::string(std::string_view key,
-                                              std::optional<std::string> fallback,
-                                              size_t max_bytes, bool non_empty) const {
+                                              std::optional<std::string> fallback, size_t max_bytes,
+                                              bool non_empty) const {
   const std::string expected = std::string(non_empty ? "a non-empty string" : "a string") +
                                " of at most " + std::to_string(max_bytes) + " bytes";
   const json* value = find(key);

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <string_view>
 
+#include "agents/runtime/json_fields.h"
+
 namespace agents::runtime {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 7> kTypeNames = {"object", "array",   "string", "number",
+constexpr std::array<std::string_view, 7> kTypeNames = {"object",  "array",   "string", "number",
                                                         "integer", "boolean", "null"};
 constexpr std::array<std::string_view, 6> kAnnotations = {"title",    "description", "default",
                                                           "examples", "$schema",     "$id"};
@@ -25,21 +27,18 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
 std::string escape_token(std::string_view token) {
   std::string out;
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
 
 std::string child(const std::string& pointer, std::string_view token) {
   return pointer + "/" + escape_token(token);
-}
-
-std::string shown(const json& value) {
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
-  return text;
 }
 
 sandbox::Status fail(const std::string& pointer, const std::string& what) {
@@ -53,8 +52,10 @@ bool is_count(const json& value) {
 sandbox::Status check_type_keyword(const json& type, const std::string& pointer) {
   auto check_name = [&](const json& name, const std::string& at) -> sandbox::Status {
     if (!name.is_string() || !contains(kTypeNames, name.get_ref<const std::string&>()))
-      return fail(at, "expected one of object, array, string, number, integer, boolean, null, "
-                      "got " + shown(name));
+      return fail(at,
+                  "expected one of object, array, string, number, integer, boolean, null, "
+                  "got " +
+                      shown(name));
     return sandbox::Ok{};
   };
   if (!type.is_array()) return check_name(type, pointer);
@@ -66,8 +67,8 @@ sandbox::Status check_type_keyword(const json& type, const std::string& pointer)
 
 sandbox::Status check_at(const json& schema, const std::string& pointer, int depth);
 
-sandbox::Status check_keyword(const std::string& key, const json& value,
-                              const std::string& pointer, int depth) {
+sandbox::Status check_keyword(const std::string& key, const json& value, const std::string& pointer,
+                              int depth) {
   const std::string at = child(pointer, key);
   if (key == "type") return check_type_keyword(value, at);
   if (key == "properties") {
@@ -101,9 +102,10 @@ sandbox::Status check_keyword(const std::string& key, const json& value,
     return sandbox::Ok{};
   }
   if (contains(kAnnotations, key)) return sandbox::Ok{};
-  return fail(at, "unsupported keyword; supported: type, properties, required, "
-                  "additionalProperties, items, enum, const, minimum, maximum, minLength, "
-                  "maxLength, minItems, maxItems");
+  return fail(at,
+              "unsupported keyword; supported: type, properties, required, "
+              "additionalProperties, items, enum, const, minimum, maximum, minLength, "
+              "maxLength, minItems, maxItems");
 }
 
 sandbox::Status check_at(const json& schema, const std::string& pointer, int depth) {
@@ -210,7 +212,8 @@ class Validator {
 
   void check_array(const json& value, const json& schema, const std::string& pointer) {
     if (auto m = schema.find("minItems"); m != schema.end() && value.size() < m->get<uint64_t>())
-      add(pointer, "expected at least " + shown(*m) + " items, got " + std::to_string(value.size()));
+      add(pointer,
+          "expected at least " + shown(*m) + " items, got " + std::to_string(value.size()));
     if (auto m = schema.find("maxItems"); m != schema.end() && value.size() > m->get<uint64_t>())
       add(pointer, "expected at most " + shown(*m) + " items, got " + std::to_string(value.size()));
     if (auto items = schema.find("items"); items != schema.end())
@@ -244,7 +247,9 @@ class Validator {
 
 }  // namespace
 
-sandbox::Status check_schema(const json& schema) { return check_at(schema, "", 0); }
+sandbox::Status check_schema(const json& schema) {
+  return check_at(schema, "", 0);
+}
 
 std::vector<std::string> validate(const json& value, const json& schema, size_t max_errors) {
   Validator validator(max_errors == 0 ? 1 : max_errors);

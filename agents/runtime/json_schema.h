@@ -8,10 +8,9 @@
 // that is silently not checked. Nesting is limited to kMaxSchemaDepth levels.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sandbox/expected.h"
 

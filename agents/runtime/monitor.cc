@@ -1,11 +1,11 @@
 #include "agents/runtime/monitor.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agents/llm/client.h"
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/task_context.h"
 #include "agents/runtime/truncate.h"
 
@@ -42,12 +42,18 @@ asio::awaitable<void> run_monitor(TaskContext& task) {
     llm::ChatRequest request;
     request.model = role->model;
     request.messages = {
-        {"system", role->system_prompt.empty()
-                       ? "You tell a user how a multi-agent task is progressing, in one or two "
-                         "short sentences."
-                       : role->system_prompt, {}, {}},
-        {"user", "Task: " + truncate_for_model(task.spec.prompt, 500) +
-                     "\n\nEvents since the last summary:\n" + events, {}, {}}};
+        {"system",
+         role->system_prompt.empty()
+             ? "You tell a user how a multi-agent task is progressing, in one or two "
+               "short sentences."
+             : role->system_prompt,
+         {},
+         {}},
+        {"user",
+         "Task: " + truncate_for_model(task.spec.prompt, 500) +
+             "\n\nEvents since the last summary:\n" + events,
+         {},
+         {}}};
     request.task_id = task.task_id;
     request.agent_id = kMonitorId;
     request.role = "monitor";

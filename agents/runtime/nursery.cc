@@ -1,9 +1,5 @@
 #include "agents/runtime/nursery.h"
 
-#include <chrono>
-#include <optional>
-#include <vector>
-
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <vector>
 
 namespace agents::runtime {
 
@@ -28,10 +27,10 @@ struct Nursery::State {
   std::list<Child> children;
   uint64_t next_number = 0;
   size_t running = 0;
-  uint64_t finished = 0;       // children that have completed
-  uint64_t reported = 0;       // of those, reported by next()
+  uint64_t finished = 0;  // children that have completed
+  uint64_t reported = 0;  // of those, reported by next()
   bool cancelled = false;
-  std::exception_ptr error;    // the first non-cancellation exception of a child
+  std::exception_ptr error;  // the first non-cancellation exception of a child
   std::vector<asio::steady_timer*> waiters;
 
   void wake_waiters() {
@@ -56,7 +55,9 @@ bool is_cancellation(std::exception_ptr error) {
 Nursery::Nursery(asio::any_io_executor executor)
     : state_(std::make_shared<State>(std::move(executor))) {}
 
-Nursery::~Nursery() { cancel(); }
+Nursery::~Nursery() {
+  cancel();
+}
 
 uint64_t Nursery::spawn(asio::awaitable<void> child) {
   auto state = state_;
@@ -95,9 +96,15 @@ void Nursery::cancel(uint64_t number) {
   }
 }
 
-bool Nursery::cancelled() const { return state_->cancelled; }
-size_t Nursery::running() const { return state_->running; }
-asio::any_io_executor Nursery::get_executor() const { return state_->executor; }
+bool Nursery::cancelled() const {
+  return state_->cancelled;
+}
+size_t Nursery::running() const {
+  return state_->running;
+}
+asio::any_io_executor Nursery::get_executor() const {
+  return state_->executor;
+}
 
 asio::awaitable<void> Nursery::wait_until_changed(bool all) {
   auto state = state_;
@@ -126,7 +133,11 @@ asio::awaitable<void> Nursery::wait_until_changed(bool all) {
   if (all && state->error) std::rethrow_exception(std::exchange(state->error, nullptr));
 }
 
-asio::awaitable<void> Nursery::join() { return wait_until_changed(true); }
-asio::awaitable<void> Nursery::next() { return wait_until_changed(false); }
+asio::awaitable<void> Nursery::join() {
+  return wait_until_changed(true);
+}
+asio::awaitable<void> Nursery::next() {
+  return wait_until_changed(false);
+}
 
 }  // namespace agents::runtime

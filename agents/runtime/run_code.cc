@@ -8,9 +8,12 @@ namespace {
 // "$1" is the source; the sandbox's /tmp is a private tmpfs.
 std::string prologue(policies::Language language) {
   switch (language) {
-    case policies::Language::python: return "umask 000; exec python3 -c \"$1\"";
-    case policies::Language::bash: return "umask 000; exec bash -c \"$1\" bash";
-    case policies::Language::node: return "umask 000; exec node -e \"$1\"";
+    case policies::Language::python:
+      return "umask 000; exec python3 -c \"$1\"";
+    case policies::Language::bash:
+      return "umask 000; exec bash -c \"$1\" bash";
+    case policies::Language::node:
+      return "umask 000; exec node -e \"$1\"";
     case policies::Language::c:
       return "umask 000; printf '%s' \"$1\" > /tmp/main.c && "
              "gcc -O2 -o /tmp/main /tmp/main.c -lm && exec /tmp/main";

@@ -6,10 +6,9 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "policies/compile.h"
 #include "sandbox/expected.h"
@@ -25,7 +24,7 @@ struct RunCodeRequest {
   policies::Language language = policies::Language::python;
   std::string code;
   std::string stdin_data;
-  std::filesystem::path workspace;  // host directory; empty: the template's tmpfs
+  std::filesystem::path workspace;           // host directory; empty: the template's tmpfs
   std::vector<sandbox::Mount> extra_mounts;  // shared directories held by token
 };
 

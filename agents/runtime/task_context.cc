@@ -50,7 +50,8 @@ std::vector<std::string> TaskContext::digest_since(uint64_t& cursor) const {
 void TaskContext::charge(const llm::Usage& usage) {
   if (budget_.charge(usage)) {
     emit("budget.exhausted", {},
-         {{"budget", budget_.exhausted()}, {"tokens", budget_.used().total_tokens()},
+         {{"budget", budget_.exhausted()},
+          {"tokens", budget_.used().total_tokens()},
           {"cost_usd", budget_.used().cost_usd}});
     cancel_all();
   }
@@ -95,7 +96,7 @@ namespace {
 sandbox::Status make_directory(const fs::path& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
     return sandbox::Error{"mkdir " + path.string() + ": " + std::strerror(errno)};
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return sandbox::Error{"workspace " + path.string() + ": expected a directory"};
   // chmod, because the process umask may have narrowed the mode.

@@ -9,10 +9,9 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/runtime/budget.h"
 #include "agents/runtime/feedback.h"

@@ -19,10 +19,14 @@ constexpr std::pair<PatternKind, std::string_view> kPatternNames[] = {
 
 std::string_view to_string(VoteNormalization normalization) {
   switch (normalization) {
-    case VoteNormalization::exact: return "exact";
-    case VoteNormalization::text: return "text";
-    case VoteNormalization::number: return "number";
-    case VoteNormalization::json: return "json";
+    case VoteNormalization::exact:
+      return "exact";
+    case VoteNormalization::text:
+      return "text";
+    case VoteNormalization::number:
+      return "number";
+    case VoteNormalization::json:
+      return "json";
   }
   return "text";
 }
@@ -86,10 +90,14 @@ std::optional<PatternKind> parse_pattern(std::string_view name) {
 
 std::string_view to_string(TaskStatus status) {
   switch (status) {
-    case TaskStatus::succeeded: return "succeeded";
-    case TaskStatus::failed: return "failed";
-    case TaskStatus::cancelled: return "cancelled";
-    case TaskStatus::budget_exhausted: return "budget_exhausted";
+    case TaskStatus::succeeded:
+      return "succeeded";
+    case TaskStatus::failed:
+      return "failed";
+    case TaskStatus::cancelled:
+      return "cancelled";
+    case TaskStatus::budget_exhausted:
+      return "budget_exhausted";
   }
   return "failed";
 }
@@ -97,8 +105,8 @@ std::string_view to_string(TaskStatus status) {
 json to_json(const TaskSpec& spec) {
   json roles = json::object();
   for (const auto& [name, role] : spec.roles)
-    roles[name] = {{"model", role.model}, {"policy", role.policy},
-                   {"system_prompt", role.system_prompt}};
+    roles[name] = {
+        {"model", role.model}, {"policy", role.policy}, {"system_prompt", role.system_prompt}};
   json files = json::array();
   for (const InputFile& file : spec.input_files)
     files.push_back({{"path", file.path},

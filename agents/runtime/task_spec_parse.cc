@@ -53,11 +53,13 @@ Status parse_dag(const Fields& f, DagOptions& o) {
   if (const json* tools = f.find("allowed_tools")) {
     if (!tools->is_array()) return f.error("allowed_tools", "a list of tool names");
     for (const json& tool : *tools) {
-      const bool known = tool.is_string() && std::find(std::begin(kDagTools), std::end(kDagTools),
-                                                       tool.get<std::string>()) != std::end(kDagTools);
+      const bool known =
+          tool.is_string() && std::find(std::begin(kDagTools), std::end(kDagTools),
+                                        tool.get<std::string>()) != std::end(kDagTools);
       if (!known)
-        return f.error("allowed_tools", "tool names among agent, run_code, http_get, read_file, "
-                                        "write_file, list_files");
+        return f.error("allowed_tools",
+                       "tool names among agent, run_code, http_get, read_file, "
+                       "write_file, list_files");
       o.allowed_tools.push_back(tool.get<std::string>());
     }
   }
@@ -83,11 +85,16 @@ Status parse_vote(const Fields& f, VoteOptions& o) {
   AGENTD_CHECK(assign(o.debate_rounds, f.count("debate_rounds", o.debate_rounds, 0, 5)));
   std::string normalization;
   AGENTD_CHECK(assign(normalization, f.string("normalization", "text", 16)));
-  if (normalization == "exact") o.normalization = VoteNormalization::exact;
-  else if (normalization == "text") o.normalization = VoteNormalization::text;
-  else if (normalization == "number") o.normalization = VoteNormalization::number;
-  else if (normalization == "json") o.normalization = VoteNormalization::json;
-  else return f.error("normalization", "one of exact, text, number, json");
+  if (normalization == "exact")
+    o.normalization = VoteNormalization::exact;
+  else if (normalization == "text")
+    o.normalization = VoteNormalization::text;
+  else if (normalization == "number")
+    o.normalization = VoteNormalization::number;
+  else if (normalization == "json")
+    o.normalization = VoteNormalization::json;
+  else
+    return f.error("normalization", "one of exact, text, number, json");
   std::string ties;
   AGENTD_CHECK(assign(ties, f.string("ties", "report", 16)));
   if (ties != "report" && ties != "judge") return f.error("ties", "\"report\" or \"judge\"");
@@ -108,11 +115,16 @@ Status parse_options(const json& root, TaskSpec& spec) {
   Fields f(*options, "/options");
   AGENTD_CHECK(f.is_object());
   switch (spec.pattern) {
-    case PatternKind::fan_out: return parse_fan_out(f, spec.fan_out);
-    case PatternKind::dag: return parse_dag(f, spec.dag);
-    case PatternKind::best_of_n: return parse_best_of_n(f, spec.best_of_n);
-    case PatternKind::vote: return parse_vote(f, spec.vote);
-    case PatternKind::moa: return parse_moa(f, spec.moa);
+    case PatternKind::fan_out:
+      return parse_fan_out(f, spec.fan_out);
+    case PatternKind::dag:
+      return parse_dag(f, spec.dag);
+    case PatternKind::best_of_n:
+      return parse_best_of_n(f, spec.best_of_n);
+    case PatternKind::vote:
+      return parse_vote(f, spec.vote);
+    case PatternKind::moa:
+      return parse_moa(f, spec.moa);
   }
   return Ok{};
 }
@@ -126,7 +138,9 @@ struct RoleNeeds {
 RoleNeeds role_needs(const TaskSpec& spec) {
   RoleNeeds needs;
   switch (spec.pattern) {
-    case PatternKind::fan_out: needs.required = {"planner", "worker", "reducer"}; break;
+    case PatternKind::fan_out:
+      needs.required = {"planner", "worker", "reducer"};
+      break;
     case PatternKind::dag:
       needs.required = {"planner", "worker"};
       needs.optional = {"reducer"};
@@ -140,7 +154,9 @@ RoleNeeds role_needs(const TaskSpec& spec) {
       needs.required = {"voter"};
       if (spec.vote.ties_to_judge) needs.required.push_back("judge");
       break;
-    case PatternKind::moa: needs.required = {"proposer", "aggregator"}; break;
+    case PatternKind::moa:
+      needs.required = {"proposer", "aggregator"};
+      break;
   }
   if (spec.monitor.enabled) needs.required.push_back("monitor");
   return needs;
@@ -149,7 +165,8 @@ RoleNeeds role_needs(const TaskSpec& spec) {
 Status parse_roles(const json& root, TaskSpec& spec) {
   Fields top(root, "");
   const json* roles = top.find("roles");
-  if (!roles || !roles->is_object()) return top.error("roles", "an object of role → {model, policy}");
+  if (!roles || !roles->is_object())
+    return top.error("roles", "an object of role → {model, policy}");
   const RoleNeeds needs = role_needs(spec);
   for (const auto& [name, value] : roles->items()) {
     const bool known = std::count(needs.required.begin(), needs.required.end(), name) +
@@ -181,7 +198,8 @@ Status parse_tests(const json& root, TaskSpec& spec) {
   const json* tests = Fields(root, "").find("tests");
   if (!tests) return Ok{};
   if (!tests->is_array() || tests->size() > kMaxTests)
-    return Fields(root, "").error("tests", "a list of at most " + std::to_string(kMaxTests) + " tests");
+    return Fields(root, "").error("tests",
+                                  "a list of at most " + std::to_string(kMaxTests) + " tests");
   for (size_t i = 0; i < tests->size(); ++i) {
     Fields f((*tests)[i], "/tests/" + std::to_string(i));
     AGENTD_CHECK(f.is_object());
@@ -197,7 +215,8 @@ Status parse_tests(const json& root, TaskSpec& spec) {
         return f.error("language", "one of python, bash, c, cpp, node");
     } else {
       AGENTD_CHECK(assign(test.stdin_data, f.string("stdin", "", 1 << 20)));
-      AGENTD_CHECK(assign(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20)));
+      AGENTD_CHECK(
+          assign(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20)));
     }
     spec.tests.push_back(std::move(test));
   }
@@ -245,8 +264,7 @@ Status parse_input_files(const json& root, TaskSpec& spec) {
       return f.error("encoding", "\"utf-8\" or \"base64\"");
     }
     total += file.content.size();
-    if (total > kMaxInputBytes)
-      return f.error("content", "input files of at most 16 MiB together");
+    if (total > kMaxInputBytes) return f.error("content", "input files of at most 16 MiB together");
     spec.input_files.push_back(std::move(file));
   }
   return Ok{};

@@ -32,7 +32,9 @@ TokenQueue::Hold& TokenQueue::Hold::operator=(Hold&& other) noexcept {
   return *this;
 }
 
-TokenQueue::Hold::~Hold() { release(); }
+TokenQueue::Hold::~Hold() {
+  release();
+}
 
 void TokenQueue::Hold::release() {
   if (auto* queue = std::exchange(queue_, nullptr)) queue->release(agent_id_);

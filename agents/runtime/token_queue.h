@@ -4,14 +4,13 @@
 // leaves the queue; a token handed to it meanwhile goes on to the next.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <string>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace agents::runtime {
 

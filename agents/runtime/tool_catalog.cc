@@ -23,10 +23,9 @@ llm::ToolDefinition run_code(const policies::ToolScope& scope, const CatalogOpti
   json languages = json::array();
   for (policies::Language language : scope.run_code.languages)
     languages.push_back(policies::to_string(language));
-  json properties = {
-      {"language", {{"type", "string"}, {"enum", languages}}},
-      {"code", {{"type", "string"}, {"description", "the program's source"}}},
-      {"stdin", {{"type", "string"}, {"description", "standard input"}}}};
+  json properties = {{"language", {{"type", "string"}, {"enum", languages}}},
+                     {"code", {{"type", "string"}, {"description", "the program's source"}}},
+                     {"stdin", {{"type", "string"}, {"description", "standard input"}}}};
   if (!options.shared_resources.empty())
     properties["shared"] = {
         {"type", "string"},
@@ -63,8 +62,10 @@ std::vector<llm::ToolDefinition> tool_catalog(const policies::ToolScope& scope,
       if (scope.write_file.allowed)
         tools.push_back(path_tool("write_file", "Writes a file in your workspace.", true));
       if (scope.list_files.allowed)
-        tools.push_back(path_tool("list_files", "Lists a directory of your workspace "
-                                                "recursively (\".\" for all).", false));
+        tools.push_back(path_tool("list_files",
+                                  "Lists a directory of your workspace "
+                                  "recursively (\".\" for all).",
+                                  false));
     }
     if (scope.http_get.allowed)
       tools.push_back({"http_get", "Fetches a URL (allowed hosts only).",

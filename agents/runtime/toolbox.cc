@@ -1,8 +1,8 @@
 #include "agents/runtime/toolbox.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/run_code.h"
 #include "agents/runtime/task_context.h"
 #include "agents/runtime/truncate.h"
@@ -29,10 +29,14 @@ std::string dump(const json& value) {
 
 std::string kind_name(ToolCallOutcome::Kind kind) {
   switch (kind) {
-    case ToolCallOutcome::Kind::ok: return "ok";
-    case ToolCallOutcome::Kind::failed: return "failed";
-    case ToolCallOutcome::Kind::refused: return "refused";
-    case ToolCallOutcome::Kind::invalid: return "invalid";
+    case ToolCallOutcome::Kind::ok:
+      return "ok";
+    case ToolCallOutcome::Kind::failed:
+      return "failed";
+    case ToolCallOutcome::Kind::refused:
+      return "refused";
+    case ToolCallOutcome::Kind::invalid:
+      return "invalid";
   }
   return "failed";
 }
@@ -67,9 +71,9 @@ ToolCallOutcome Toolbox::refuse(const std::string& tool, std::string reason) {
 
 ToolCallOutcome Toolbox::finish(const std::string& tool, ToolCallOutcome outcome) {
   outcome.content = truncate_for_model(outcome.content, task_.env.options.max_tool_result_chars);
-  task_.emit("tool.result", agent_id_,
-             {{"tool", tool}, {"outcome", kind_name(outcome.kind)},
-              {"chars", outcome.content.size()}});
+  task_.emit(
+      "tool.result", agent_id_,
+      {{"tool", tool}, {"outcome", kind_name(outcome.kind)}, {"chars", outcome.content.size()}});
   return outcome;
 }
 
@@ -91,9 +95,12 @@ asio::awaitable<ToolCallOutcome> Toolbox::call(const llm::ToolCall& call, const 
   if (auto refusal = check(call.name, args)) co_return refuse(call.name, refusal->reason);
   audit_.push_back({call.name, ToolAudit::Verdict::allowed, ""});
   ToolCallOutcome outcome;
-  if (call.name == "run_code") outcome = co_await run_code(args);
-  else if (call.name == "http_get") outcome = co_await http_get(args);
-  else outcome = file_tool(call.name, args);
+  if (call.name == "run_code")
+    outcome = co_await run_code(args);
+  else if (call.name == "http_get")
+    outcome = co_await http_get(args);
+  else
+    outcome = file_tool(call.name, args);
   co_return finish(call.name, std::move(outcome));
 }
 
@@ -101,7 +108,8 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
   RunCodeRequest request;
   request.language = *policies::parse_language(string_arg(args, "language").value_or(""));
   auto code = string_arg(args, "code");
-  if (!code) co_return ToolCallOutcome{"run_code: \"code\" must be a string", ToolCallOutcome::Kind::failed};
+  if (!code)
+    co_return ToolCallOutcome{"run_code: \"code\" must be a string", ToolCallOutcome::Kind::failed};
   request.code = std::move(*code);
   request.stdin_data = string_arg(args, "stdin").value_or("");
   request.workspace = workspace_dir_;
@@ -119,13 +127,16 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
   }
   auto spec = run_code_spec(*policy_, request);
   if (!spec) co_return ToolCallOutcome{spec.error().message, ToolCallOutcome::Kind::failed};
-  sandbox::Result result =
-      co_await task_.env.runner.async_run(task_.env.executor, std::move(*spec), asio::use_awaitable);
+  sandbox::Result result = co_await task_.env.runner.async_run(task_.env.executor, std::move(*spec),
+                                                               asio::use_awaitable);
   hold.release();
   task_.emit("sandbox.result", agent_id_,
-             {{"tool", "run_code"}, {"status", sandbox::to_string(result.status)},
-              {"exit_code", result.exit_code}, {"wall_ms", result.wall_ms},
-              {"cpu_ms", result.cpu_ms}, {"peak_memory_bytes", result.peak_memory_bytes}});
+             {{"tool", "run_code"},
+              {"status", sandbox::to_string(result.status)},
+              {"exit_code", result.exit_code},
+              {"wall_ms", result.wall_ms},
+              {"cpu_ms", result.cpu_ms},
+              {"peak_memory_bytes", result.peak_memory_bytes}});
   const bool ran = result.status == sandbox::RunStatus::ok;
   co_return ToolCallOutcome{
       dump(run_result_for_model(result, task_.env.options.max_tool_result_chars)),
@@ -135,9 +146,9 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
 asio::awaitable<ToolCallOutcome> Toolbox::http_get(const json& args) {
   tools::HttpGetOptions options;
   options.resolve = task_.env.options.http_resolve;
-  tools::HttpGetResult result = co_await tools::http_get(
-      task_.env.http, policy_->scope.http_get, string_arg(args, "url").value_or(""), "GET",
-      std::move(options));
+  tools::HttpGetResult result =
+      co_await tools::http_get(task_.env.http, policy_->scope.http_get,
+                               string_arg(args, "url").value_or(""), "GET", std::move(options));
   using Outcome = tools::HttpGetResult::Outcome;
   if (result.outcome == Outcome::cancelled)
     throw boost::system::system_error(asio::error::operation_aborted);
@@ -167,13 +178,15 @@ ToolCallOutcome Toolbox::file_tool(const std::string& tool, const json& args) {
     if (!content) return {content.error().message, Kind::failed};
     std::string text = valid_utf8(content->data);
     if (content->truncated)
-      text += "\n[... file is " + std::to_string(content->size) + " bytes; only the start was read]";
+      text +=
+          "\n[... file is " + std::to_string(content->size) + " bytes; only the start was read]";
     return {std::move(text), Kind::ok};
   }
   if (tool == "write_file") {
     auto content = string_arg(args, "content");
     if (!content) return {"write_file: \"content\" must be a string", Kind::failed};
-    if (auto s = workspace_->write_file(path, *content); !s) return {s.error().message, Kind::failed};
+    if (auto s = workspace_->write_file(path, *content); !s)
+      return {s.error().message, Kind::failed};
     return {"wrote " + std::to_string(content->size()) + " bytes to " + dump(json(path)), Kind::ok};
   }
   auto listing = workspace_->list_files(path == "." ? "" : path);

@@ -6,14 +6,13 @@
 // event. final_answer is the agent loop's business, not the toolbox's.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <nlohmann/json.hpp>
 
 #include "agents/llm/chat.h"
 #include "agents/tools/workspace.h"
@@ -42,8 +41,8 @@ struct ToolAudit {
 
 class Toolbox {
  public:
-  Toolbox(TaskContext& task, std::string agent_id,
-          std::shared_ptr<const policies::Compiled> policy, std::filesystem::path workspace);
+  Toolbox(TaskContext& task, std::string agent_id, std::shared_ptr<const policies::Compiled> policy,
+          std::filesystem::path workspace);
 
   // Runs one call whose arguments parsed as a JSON object. Cancellable (sandbox killed,
   // request aborted): throws operation_aborted then.

@@ -5,7 +5,9 @@
 namespace agents::runtime {
 namespace {
 
-bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 // Moves `position` back (or forward) to the start of a UTF-8 character.
 size_t boundary_back(std::string_view text, size_t position) {
@@ -33,8 +35,8 @@ std::string truncate_for_model(std::string_view text, size_t max_chars, std::str
 
 std::string valid_utf8(std::string_view text) {
   // nlohmann's dump with `replace` does the checking; strip the quotes it adds back off.
-  const std::string quoted =
-      nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string quoted = nlohmann::json(std::string(text))
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return nlohmann::json::parse(quoted).get<std::string>();
 }
 

@@ -5,10 +5,9 @@
 // (best_of_n runs them).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/runtime/agent.h"
 

@@ -12,7 +12,8 @@ namespace {
 using nlohmann::json;
 
 const char* kAdder = "a, b = map(int, input().split())\nprint(a + b)\n";
-const char* kAdderToo = "import sys\nx = [int(v) for v in sys.stdin.read().split()]\nprint(sum(x))\n";
+const char* kAdderToo =
+    "import sys\nx = [int(v) for v in sys.stdin.read().split()]\nprint(sum(x))\n";
 const char* kWrong = "print(0)\n";
 
 json answer(const std::string& code, int latency_ms = 0) {
@@ -56,12 +57,14 @@ TEST_F(BestOfNTest, TheCandidatePassingMostTestsWins) {
 }
 
 TEST_F(BestOfNTest, ScriptTestsImportTheCandidate) {
-  const json tests = json::array(
-      {{{"name", "import"}, {"language", "python"},
-        {"code", "import subprocess, sys\n"
-                 "out = subprocess.run([sys.executable, 'solution.py'], input='2 3',"
-                 " capture_output=True, text=True).stdout\n"
-                 "assert out.strip() == '5', out\n"}}});
+  const json tests =
+      json::array({{{"name", "import"},
+                    {"language", "python"},
+                    {"code",
+                     "import subprocess, sys\n"
+                     "out = subprocess.run([sys.executable, 'solution.py'], input='2 3',"
+                     " capture_output=True, text=True).stdout\n"
+                     "assert out.strip() == '5', out\n"}}});
   load({{"roles", {{"coder", {{"steps", {answer(kWrong), answer(kAdderToo)}}}}}}});
   TaskResult result = run(spec({{"n", 2}}, tests));
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
@@ -72,18 +75,21 @@ TEST_F(BestOfNTest, AgreementAmongPassersThenTheJudgeBreakTies) {
   // Test 1 wants 3, test 2 wants 6. Two candidates pass only test 1 and agree on test 2
   // ("x"); one passes only test 2. The agreeing pair wins without a judge.
   const char* only_first = "a, b = map(int, input().split())\nprint(3 if a == 1 else 'x')\n";
-  const char* only_first_too = "a, b = map(int, input().split())\nprint('x' if a != 1 else a + b)\n";
+  const char* only_first_too =
+      "a, b = map(int, input().split())\nprint('x' if a != 1 else a + b)\n";
   const char* only_second = "a, b = map(int, input().split())\nprint(6 if a == 10 else 'y')\n";
-  load({{"roles", {{"coder", {{"steps", {answer(only_second), answer(only_first),
-                                         answer(only_first_too)}}}}}}});
+  load({{"roles",
+         {{"coder",
+           {{"steps", {answer(only_second), answer(only_first), answer(only_first_too)}}}}}}});
   TaskResult agreed = run(spec({{"n", 3}}));
   ASSERT_EQ(agreed.status, TaskStatus::succeeded) << agreed.error;
   EXPECT_TRUE(agreed.answer == only_first || agreed.answer == only_first_too) << agreed.answer;
   EXPECT_EQ(agreed.details["selected_by"], "tests_then_agreement");
 
   // One of each: the groups tie, and the judge picks the second finalist.
-  load({{"roles", {{"coder", {{"steps", {answer(only_first), answer(only_second)}}}},
-                   {"judge", {{"default", {{"json", {{"choice", 2}}}}}}}}}});
+  load({{"roles",
+         {{"coder", {{"steps", {answer(only_first), answer(only_second)}}}},
+          {"judge", {{"default", {{"json", {{"choice", 2}}}}}}}}}});
   json judged = spec({{"n", 2}, {"use_judge", true}});
   judged["roles"]["judge"] = role("strong", "reviewer");
   TaskResult result = run(judged);
@@ -98,8 +104,9 @@ TEST_F(BestOfNTest, AgreementAmongPassersThenTheJudgeBreakTies) {
 }
 
 TEST_F(BestOfNTest, FirstPassWinsCancelsTheOthers) {
-  load({{"roles", {{"coder", {{"steps", {answer(kAdder), answer(kAdder, 30000),
-                                         answer(kAdder, 30000)}}}}}}});
+  load(
+      {{"roles",
+        {{"coder", {{"steps", {answer(kAdder), answer(kAdder, 30000), answer(kAdder, 30000)}}}}}}});
   const auto started = std::chrono::steady_clock::now();
   TaskResult result = run(spec({{"n", 3}, {"first_pass_wins", true}}));
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
@@ -113,8 +120,12 @@ TEST_F(BestOfNTest, FirstPassWinsCancelsTheOthers) {
 
 TEST_F(BestOfNTest, TesterAgentsWriteTestsWhenTheTaskHasNone) {
   load({{"roles",
-         {{"tester", {{"default", {{"json", {{"tests", {{{"stdin", "4 5"}, {"expected_stdout", "9"}},
-                                                       {{"stdin", "0 0"}, {"expected_stdout", "0"}}}}}}}}}},
+         {{"tester",
+           {{"default",
+             {{"json",
+               {{"tests",
+                 {{{"stdin", "4 5"}, {"expected_stdout", "9"}},
+                  {{"stdin", "0 0"}, {"expected_stdout", "0"}}}}}}}}}},
           {"coder", {{"steps", {answer(kWrong), answer(kAdder)}}}}}}});
   json s = spec({{"n", 2}, {"tester_agents", 2}}, json::array());
   s.erase("tests");

@@ -18,7 +18,8 @@ json step(const std::string& id, const std::string& tool, json input,
   if (!deps.empty()) s["depends_on"] = deps;
   return s;
 }
-json agent_step(const std::string& id, const std::string& prompt, std::vector<std::string> deps = {}) {
+json agent_step(const std::string& id, const std::string& prompt,
+                std::vector<std::string> deps = {}) {
   return step(id, "agent", {{"prompt", prompt}}, std::move(deps));
 }
 json python_step(const std::string& id, const std::string& code) {
@@ -33,10 +34,11 @@ json plan(std::vector<json> steps, const std::string& answer = "") {
 class DagTest : public TaskTest {
  protected:
   json spec(json options = json::object()) const {
-    return {{"pattern", "dag"},
-            {"prompt", "Compute and explain."},
-            {"options", std::move(options)},
-            {"roles", {{"planner", role("strong", "reviewer")}, {"worker", role("cheap", "coder")}}}};
+    return {
+        {"pattern", "dag"},
+        {"prompt", "Compute and explain."},
+        {"options", std::move(options)},
+        {"roles", {{"planner", role("strong", "reviewer")}, {"worker", role("cheap", "coder")}}}};
   }
   std::vector<std::string> order_of(const std::string& type) const {
     std::vector<std::string> ids;
@@ -48,10 +50,10 @@ class DagTest : public TaskTest {
 
 TEST_F(DagTest, StepsRunWhenTheirDependenciesAreDoneAndSeeTheirResults) {
   load({{"roles",
-         {{"planner", {{"default", plan({python_step("six", "print(6)"),
-                                         python_step("seven", "print(7)"),
-                                         agent_step("product", "Multiply ${six} by ${seven}.")},
-                                        "product")}}},
+         {{"planner",
+           {{"default", plan({python_step("six", "print(6)"), python_step("seven", "print(7)"),
+                              agent_step("product", "Multiply ${six} by ${seven}.")},
+                             "product")}}},
           {"worker", {{"default", {{"text", "worker saw: {{last_user}}"}}}}}}}});
   TaskResult result = run(spec());
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
@@ -65,11 +67,11 @@ TEST_F(DagTest, StepsRunWhenTheirDependenciesAreDoneAndSeeTheirResults) {
 
 TEST_F(DagTest, InvalidPlansGoBackToThePlanner) {
   json planner;
-  planner["steps"] = json::array({
-      plan({agent_step("a", "uses ${b}"), agent_step("b", "uses ${a}")}),  // cycle
-      plan({agent_step("a", "uses ${ghost}")}),                             // unknown reference
-      plan({step("fetch", "http_get", {{"url", "http://example.com/"}})}),  // tool not allowed
-      plan({agent_step("a", "fine")})});
+  planner["steps"] = json::array(
+      {plan({agent_step("a", "uses ${b}"), agent_step("b", "uses ${a}")}),   // cycle
+       plan({agent_step("a", "uses ${ghost}")}),                             // unknown reference
+       plan({step("fetch", "http_get", {{"url", "http://example.com/"}})}),  // tool not allowed
+       plan({agent_step("a", "fine")})});
   json roles;
   roles["planner"] = planner;
   roles["worker"]["default"]["text"] = "ok";
@@ -78,9 +80,12 @@ TEST_F(DagTest, InvalidPlansGoBackToThePlanner) {
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   auto invalid = events("plan.invalid");
   ASSERT_EQ(invalid.size(), 3u);
-  EXPECT_NE(invalid[0].data["errors"][0].get<std::string>().find("cycle among: a, b"), std::string::npos);
+  EXPECT_NE(invalid[0].data["errors"][0].get<std::string>().find("cycle among: a, b"),
+            std::string::npos);
   EXPECT_EQ(invalid[1].data["errors"][0], "step \"a\": refers to unknown step \"ghost\"");
-  EXPECT_EQ(invalid[2].data["errors"][0].get<std::string>().rfind("step 1: tool \"http_get\" is not allowed", 0), 0u);
+  EXPECT_EQ(invalid[2].data["errors"][0].get<std::string>().rfind(
+                "step 1: tool \"http_get\" is not allowed", 0),
+            0u);
   // The planner was told why.
   const std::string last_prompt = requests_of("planner").back()["last_user"];
   EXPECT_NE(last_prompt.find("Your previous plan was invalid"), std::string::npos);
@@ -89,13 +94,13 @@ TEST_F(DagTest, InvalidPlansGoBackToThePlanner) {
 
 TEST_F(DagTest, AFailedStepIsReplannedKeepingResultsAndRunningSteps) {
   json planner;
-  planner["steps"] = json::array({
-      plan({python_step("base", "print(20)"), agent_step("slow", "take your time"),
-            step("broken", "run_code", {{"language", "python"}, {"code", "raise SystemExit(3)"}},
-                 {"base"})}),
-      plan({python_step("fixed", "print(${base} + 1)"),
-            agent_step("final", "combine ${fixed} and ${slow}", {"fixed", "slow"})},
-           "final")});
+  planner["steps"] = json::array(
+      {plan({python_step("base", "print(20)"), agent_step("slow", "take your time"),
+             step("broken", "run_code", {{"language", "python"}, {"code", "raise SystemExit(3)"}},
+                  {"base"})}),
+       plan({python_step("fixed", "print(${base} + 1)"),
+             agent_step("final", "combine ${fixed} and ${slow}", {"fixed", "slow"})},
+            "final")});
   json slow = {{"contains", "take your time"}, {"text", "slow result"}, {"latency_ms", 1500}};
   json roles;
   roles["planner"] = planner;
@@ -126,8 +131,9 @@ TEST_F(DagTest, AFailedStepIsReplannedKeepingResultsAndRunningSteps) {
 }
 
 TEST_F(DagTest, ReplansAreBounded) {
-  load({{"roles", {{"planner", {{"default", plan({python_step("x", "raise SystemExit(1)")})}}},
-                   {"worker", {{"default", {{"text", "ok"}}}}}}}});
+  load({{"roles",
+         {{"planner", {{"default", plan({python_step("x", "raise SystemExit(1)")})}}},
+          {"worker", {{"default", {{"text", "ok"}}}}}}}});
   TaskResult result = run(spec({{"max_replans", 2}}));
   EXPECT_EQ(result.status, TaskStatus::failed);
   EXPECT_EQ(result.error.rfind("re-plans exhausted (2): Step \"x\" failed", 0), 0u) << result.error;
@@ -141,34 +147,45 @@ TEST(DagPlan, ChecksReferencesToolsIdsAndSize) {
   rules.kept_ids = {"done"};
   rules.max_steps = 3;
   auto errors = [&](const char* text) { return check_dag_plan(json::parse(text), rules).errors; };
-  EXPECT_TRUE(errors(R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "use ${done}, cost $${x}"}}]})").empty());
+  EXPECT_TRUE(
+      errors(
+          R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "use ${done}, cost $${x}"}}]})")
+          .empty());
   EXPECT_EQ(errors(R"({"steps": [{"id": "done", "tool": "agent", "input": {"prompt": "x"}}]})"),
-            std::vector<std::string>{"step \"done\": that step is already done or running; use a new id"});
+            std::vector<std::string>{
+                "step \"done\": that step is already done or running; use a new id"});
   EXPECT_EQ(errors(R"({"steps": [{"id": "a b", "tool": "agent", "input": {"prompt": "x"}}]})")[0],
             "step 1: id \"a b\" must be 1-32 letters, digits, '_' or '-'");
   EXPECT_EQ(errors(R"({"steps": [{"id": "a", "tool": "run_code", "input": {"code": "x"}}]})"),
             std::vector<std::string>{"step 1: run_code needs input.language as a string"});
   EXPECT_EQ(errors(R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "${oops"}}]})"),
-            std::vector<std::string>{"step 1: \"${\" without a closing \"}\" (write $${ for a literal ${)"});
+            std::vector<std::string>{
+                "step 1: \"${\" without a closing \"}\" (write $${ for a literal ${)"});
   EXPECT_EQ(errors(R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "x"}},
                                  {"id": "a", "tool": "agent", "input": {"prompt": "y"}}]})"),
             std::vector<std::string>{"step \"a\": the id is used twice"});
-  EXPECT_EQ(errors(R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "x"}, "depends_on": ["b"]},
+  EXPECT_EQ(
+      errors(
+          R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "x"}, "depends_on": ["b"]},
                                  {"id": "b", "tool": "agent", "input": {"prompt": "y"}, "depends_on": ["c"]},
                                  {"id": "c", "tool": "agent", "input": {"prompt": "${a}"}},
                                  {"id": "d", "tool": "agent", "input": {"prompt": "z"}}]})"),
-            (std::vector<std::string>{"the plan has 4 steps; at most 3 are allowed",
-                                      "the dependencies form a cycle among: a, b, c"}));
-  EXPECT_EQ(errors(R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "x"}}], "answer": "zz"})"),
-            std::vector<std::string>{"answer: \"zz\" is not a step"});
+      (std::vector<std::string>{"the plan has 4 steps; at most 3 are allowed",
+                                "the dependencies form a cycle among: a, b, c"}));
+  EXPECT_EQ(
+      errors(
+          R"({"steps": [{"id": "a", "tool": "agent", "input": {"prompt": "x"}}], "answer": "zz"})"),
+      std::vector<std::string>{"answer: \"zz\" is not a step"});
   auto plan = check_dag_plan(json::parse(R"({"steps": [{"id": "a", "tool": "agent",
-      "input": {"prompt": "${done} ${done}"}, "depends_on": ["done"]}]})"), rules).plan;
+      "input": {"prompt": "${done} ${done}"}, "depends_on": ["done"]}]})"),
+                             rules)
+                  .plan;
   EXPECT_EQ(plan.steps[0].depends_on, std::vector<std::string>{"done"});
 }
 
 TEST(DagPlan, SubstitutesReferencesAndEscapes) {
-  const json input = {{"prompt", "a=${a}, literal $${a}, unknown ${zz}"}, {"n", 3},
-                      {"list", {"${a}"}}};
+  const json input = {
+      {"prompt", "a=${a}, literal $${a}, unknown ${zz}"}, {"n", 3}, {"list", {"${a}"}}};
   const json out = patterns::substitute_references(input, {{"a", "42"}});
   EXPECT_EQ(out["prompt"], "a=42, literal ${a}, unknown ${zz}");
   EXPECT_EQ(out["n"], 3);

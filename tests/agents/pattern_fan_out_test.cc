@@ -19,9 +19,10 @@ class FanOutTest : public TaskTest {
   json spec(const std::string& worker_policy = "coder") const {
     return {{"pattern", "fan_out"},
             {"prompt", "Describe three colours."},
-            {"roles", {{"planner", role("strong", "reviewer")},
-                       {"worker", role("cheap", worker_policy)},
-                       {"reducer", role("strong", "reviewer")}}}};
+            {"roles",
+             {{"planner", role("strong", "reviewer")},
+              {"worker", role("cheap", worker_policy)},
+              {"reducer", role("strong", "reviewer")}}}};
   }
   static json plan(std::vector<std::string> subtasks) {
     return {{"json", {{"subtasks", std::move(subtasks)}}}};
@@ -36,8 +37,10 @@ class FanOutTest : public TaskTest {
 
 TEST_F(FanOutTest, PlansRunsWorkersInParallelAndReduces) {
   load({{"roles",
-         {{"planner", {{"steps", {{{"json", {{"subtasks", json::array()}}}},  // invalid: empty
-                                  plan({"red", "green", "blue"})}}}},
+         {{"planner",
+           {{"steps",
+             {{{"json", {{"subtasks", json::array()}}}},  // invalid: empty
+              plan({"red", "green", "blue"})}}}},
           {"worker", {{"default", {{"text", "about {{last_user}}"}, {"latency_ms", 100}}}}},
           {"reducer", {{"default", {{"text", "three colours merged"}}}}}}}});
   TaskResult result = run(spec());
@@ -65,47 +68,58 @@ TEST_F(FanOutTest, PlansRunsWorkersInParallelAndReduces) {
 }
 
 TEST_F(FanOutTest, WorkersSurviveEveryTransportFault) {
-  // Each worker's first request meets a different fault; the client retries the transport
-  // faults, the agent retries its turn after a malformed answer.
+  // Each worker's first request meets a different fault (the latency lets every first request
+  // arrive before any retry); the client retries the transport faults, the agent retries its
+  // turn after an answer it cannot use.
   json faults = json::array();
-  for (const char* fault : {"429", "500", "hang", "drop", "malformed", "no_choices"})
-    faults.push_back({{"fault", fault}, {"retry_after", 0}});
+  for (const char* fault : {"429", "500", "503", "hang", "drop", "400", "malformed", "no_choices"})
+    faults.push_back({{"fault", fault}, {"retry_after", 0}, {"latency_ms", 100}});
   llm::ModelConfig cheap = model("cheap");
   cheap.timeout = std::chrono::milliseconds(500);  // the hung request times out
   llm_ = make_client({model("strong"), cheap}, quick_retries());
-  load({{"roles", {{"planner", {{"default", plan({"a", "b", "c", "d", "e", "f"})}}},
-                   {"worker", {{"steps", faults}, {"default", {{"text", "fine"}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+  load({{"roles",
+         {{"planner", {{"default", plan({"a", "b", "c", "d", "e", "f", "g", "h"})}}},
+          {"worker", {{"steps", faults}, {"default", {{"text", "fine"}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   TaskResult result = run(spec());
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
-  EXPECT_EQ(result.details["valid_results"], 6);
-  EXPECT_GE(events("llm.retry").size(), 4u);   // 429, 500, hang, drop
-  EXPECT_EQ(events("agent.error").size(), 2u);  // malformed, no_choices: the agents' own retries
+  EXPECT_EQ(result.details["valid_results"], 8);
+  EXPECT_GE(events("llm.retry").size(), 5u);  // 429, 500, 503, hang, drop: the client retries
+  // 400, malformed, no_choices are not retried by the client: the agents retry their turn.
+  EXPECT_EQ(events("agent.error").size(), 3u);
 }
 
 TEST_F(FanOutTest, InvalidWorkerResultsAreDroppedAndReported) {
-  // One worker tries a tool its policy lacks; another calls a tool that does not exist.
+  // One worker tries a tool its policy lacks; another calls a tool that does not exist. (The
+  // latency lets every worker's first request arrive before anyone's second.)
   load({{"roles",
          {{"planner", {{"default", plan({"a", "b", "c"})}}},
-          {"worker", {{"steps", {{{"tool_calls", {{{"name", "http_get"},
-                                                   {"arguments", {{"url", "http://example.com/"}}}}}}},
-                                 {{"fault", "unknown_tool"}, {"tool_calls", {{{"name", "run_code"}, {"arguments", json::object()}}}}}}},
-                      {"default", {{"text", "fine"}}}}},
+          {"worker",
+           {{"steps",
+             {{{"tool_calls",
+                {{{"name", "http_get"}, {"arguments", {{"url", "http://example.com/"}}}}}},
+               {"latency_ms", 100}},
+              {{"fault", "unknown_tool"},
+               {"tool_calls", {{{"name", "run_code"}, {"arguments", json::object()}}}},
+               {"latency_ms", 100}}}},
+            {"default", {{"text", "fine"}}}}},
           {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   TaskResult result = run(spec());
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(result.details["valid_results"], 1);
   ASSERT_EQ(result.dropped.size(), 2u);
   for (const DroppedResult& dropped : result.dropped)
-    EXPECT_EQ(dropped.reason.rfind("audit: 1 tool call(s) outside the policy", 0), 0u) << dropped.reason;
+    EXPECT_EQ(dropped.reason.rfind("audit: 1 tool call(s) outside the policy", 0), 0u)
+        << dropped.reason;
   EXPECT_EQ(events("result.dropped").size(), 2u);
 }
 
 TEST_F(FanOutTest, TheReducersAnswerMustMatchTheOutputSchema) {
-  load({{"roles", {{"planner", {{"default", plan({"a"})}}},
-                   {"worker", {{"default", {{"text", "fine"}}}}},
-                   {"reducer", {{"steps", {{{"text", "{\"colours\": \"three\"}"}},
-                                           {{"json", {{"colours", 3}}}}}}}}}}});
+  load({{"roles",
+         {{"planner", {{"default", plan({"a"})}}},
+          {"worker", {{"default", {{"text", "fine"}}}}},
+          {"reducer",
+           {{"steps", {{{"text", "{\"colours\": \"three\"}"}}, {{"json", {{"colours", 3}}}}}}}}}}});
   json with_schema = spec();
   with_schema["output_schema"] = {{"type", "object"},
                                   {"properties", {{"colours", {{"type", "integer"}}}}},
@@ -120,10 +134,12 @@ TEST_F(FanOutTest, TheTokenBudgetHoldsAcrossParallelWorkers) {
   // Each answer costs 1000 tokens; the budget allows 2500: the third answer crosses it and
   // the workers still running are cancelled.
   load({{"usage", {{"prompt_tokens", 500}, {"completion_tokens", 500}}},
-        {"roles", {{"planner", {{"default", plan({"a", "b", "c", "d", "e"})}}},
-                   {"worker", {{"steps", {{{"text", "quick"}, {"repeat", 2}}}},
-                               {"default", {{"text", "slow"}, {"latency_ms", 30000}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+        {"roles",
+         {{"planner", {{"default", plan({"a", "b", "c", "d", "e"})}}},
+          {"worker",
+           {{"steps", {{{"text", "quick"}, {"repeat", 2}}}},
+            {"default", {{"text", "slow"}, {"latency_ms", 30000}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   json budgeted = spec();
   budgeted["budgets"] = {{"tokens", 2500}};
   const auto started = std::chrono::steady_clock::now();
@@ -133,9 +149,11 @@ TEST_F(FanOutTest, TheTokenBudgetHoldsAcrossParallelWorkers) {
   EXPECT_EQ(result.usage.total_tokens(), 3000u);  // planner + two workers, nothing after
   EXPECT_EQ(finished_with("cancelled").size() + finished_with("budget_exhausted").size(), 3u);
   EXPECT_TRUE(requests_of("reducer").empty());
-  std::printf("token budget: ended %.0f ms after the start (the slow workers' answers were 30 s "
-              "away)\n", std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - started).count());
+  std::printf(
+      "token budget: ended %.0f ms after the start (the slow workers' answers were 30 s "
+      "away)\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count());
 }
 
 TEST_F(FanOutTest, TheCostBudgetHolds) {
@@ -143,9 +161,10 @@ TEST_F(FanOutTest, TheCostBudgetHolds) {
   strong.usd_per_million_input = 1000;  // 0.001 USD per prompt token
   llm_ = make_client({strong, model("cheap")}, quick_retries());
   load({{"usage", {{"prompt_tokens", 600}, {"completion_tokens", 1}}},
-        {"roles", {{"planner", {{"default", plan({"a"})}}},
-                   {"worker", {{"default", {{"text", "fine"}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+        {"roles",
+         {{"planner", {{"default", plan({"a"})}}},
+          {"worker", {{"default", {{"text", "fine"}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   json budgeted = spec();
   budgeted["budgets"] = {{"cost_usd", 1.0}};  // the planner costs 0.6, the reducer 0.6 more
   TaskResult result = run(budgeted);
@@ -155,9 +174,10 @@ TEST_F(FanOutTest, TheCostBudgetHolds) {
 }
 
 TEST_F(FanOutTest, WallTimeEndsTheTask) {
-  load({{"roles", {{"planner", {{"default", plan({"a", "b"})}}},
-                   {"worker", {{"default", {{"text", "late"}, {"latency_ms", 30000}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+  load({{"roles",
+         {{"planner", {{"default", plan({"a", "b"})}}},
+          {"worker", {{"default", {{"text", "late"}, {"latency_ms", 30000}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   json budgeted = spec();
   budgeted["budgets"] = {{"wall_time_ms", 300}};
   TaskResult result = run(budgeted);
@@ -170,10 +190,12 @@ TEST_F(FanOutTest, CancellationReachesRequestsAndSandboxes) {
   // One worker runs a program that would take 30 s; the other's request hangs.
   load({{"roles",
          {{"planner", {{"default", plan({"a", "b"})}}},
-          {"worker", {{"steps", {{{"tool_calls", {{{"name", "run_code"},
-                                                   {"arguments", {{"language", "bash"},
-                                                                  {"code", "sleep 30"}}}}}}},
-                                 {{"fault", "hang"}}}}}},
+          {"worker",
+           {{"steps",
+             {{{"tool_calls",
+                {{{"name", "run_code"},
+                  {"arguments", {{"language", "bash"}, {"code", "sleep 30"}}}}}}},
+              {{"fault", "hang"}}}}}},
           {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   auto control = std::make_shared<TaskControl>();
   std::optional<TaskResult> result;
@@ -192,7 +214,8 @@ TEST_F(FanOutTest, CancellationReachesRequestsAndSandboxes) {
     }
   };
   start(spec(), result, control);
-  ASSERT_TRUE(run_until(io_, [&] { return result.has_value(); }, std::chrono::seconds(60)));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return result.has_value(); }, std::chrono::seconds(60)));
   const auto ended = std::chrono::steady_clock::now();
   events_.hook = nullptr;
   EXPECT_EQ(result->status, TaskStatus::cancelled);
@@ -202,11 +225,14 @@ TEST_F(FanOutTest, CancellationReachesRequestsAndSandboxes) {
   EXPECT_LT(sandboxes[0].data["wall_ms"].get<int64_t>(), 30000);
   EXPECT_EQ(finished_with("cancelled").size(), 2u);
   // The hung request's connection was closed by the client.
-  ASSERT_TRUE(run_until(io_, [&] {
-    for (const json& r : requests_of("worker"))
-      if (r.value("client_closed", false)) return true;
-    return false;
-  }, std::chrono::seconds(10)));
+  ASSERT_TRUE(run_until(
+      io_,
+      [&] {
+        for (const json& r : requests_of("worker"))
+          if (r.value("client_closed", false)) return true;
+        return false;
+      },
+      std::chrono::seconds(10)));
   std::printf("cancellation: task ended %.1f ms after cancel()\n",
               std::chrono::duration<double, std::milli>(ended - cancelled_at).count());
 }
@@ -223,10 +249,11 @@ TEST_F(FanOutTest, TheCallersCancellationSlotCancelsTheTaskToo) {
 }
 
 TEST_F(FanOutTest, TheMonitorSummarisesWithoutBlockingWorkers) {
-  load({{"roles", {{"planner", {{"default", plan({"a", "b"})}}},
-                   {"worker", {{"default", {{"text", "fine"}, {"latency_ms", 700}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}},
-                   {"monitor", {{"default", {{"text", "Two workers are busy."}}}}}}}});
+  load({{"roles",
+         {{"planner", {{"default", plan({"a", "b"})}}},
+          {"worker", {{"default", {{"text", "fine"}, {"latency_ms", 700}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}},
+          {"monitor", {{"default", {{"text", "Two workers are busy."}}}}}}}});
   json monitored = spec();
   monitored["roles"]["monitor"] = role("cheap", "reviewer");
   monitored["monitor"] = {{"interval_ms", 200}};
@@ -243,10 +270,12 @@ TEST_F(FanOutTest, TheMonitorSummarisesWithoutBlockingWorkers) {
 TEST_F(FanOutTest, BroadcastFeedbackReachesEveryRunningAgent) {
   // Workers list their files until the feedback reaches them, then answer.
   json list_files = {{"tool_calls", {{{"name", "list_files"}, {"arguments", {{"path", "."}}}}}}};
-  load({{"roles", {{"planner", {{"default", plan({"a", "b"})}}},
-                   {"worker", {{"match", {{{"contains", "cite sources"}, {"text", "fine"}}}},
-                               {"default", list_files}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+  load(
+      {{"roles",
+        {{"planner", {{"default", plan({"a", "b"})}}},
+         {"worker",
+          {{"match", {{{"contains", "cite sources"}, {"text", "fine"}}}}, {"default", list_files}}},
+         {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   auto control = std::make_shared<TaskControl>();
   EXPECT_FALSE(control->feedback("worker-1", "too early"));
   bool sent = false;

@@ -30,7 +30,8 @@ class VoteTest : public TaskTest {
 };
 
 TEST_F(VoteTest, ThePluralityOfNormalisedAnswersWins) {
-  load({{"roles", {{"voter", {{"steps", texts({"Paris", "paris.", "  **PARIS** ", "Lyon", "Nice"})}}}}}});
+  load({{"roles",
+         {{"voter", {{"steps", texts({"Paris", "paris.", "  **PARIS** ", "Lyon", "Nice"})}}}}}});
   TaskResult result = run(spec({{"n", 5}}));
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(result.details["counts"][0], (json{{"answer", "paris"}, {"votes", 3}}));
@@ -55,9 +56,12 @@ TEST_F(VoteTest, WithoutQuorumOrWithATieThereIsNoAnswer) {
 }
 
 TEST_F(VoteTest, ATieGoesToTheJudgeWhenAsked) {
-  load({{"roles", {{"voter", {{"steps", texts({"Paris", "Lyon", "Paris", "Lyon"})}}},
-                   {"judge", {{"match", {{{"contains", "1. lyon"}, {"json", {{"choice", 1}}}},
-                                         {{"contains", "2. lyon"}, {"json", {{"choice", 2}}}}}}}}}}});
+  load({{"roles",
+         {{"voter", {{"steps", texts({"Paris", "Lyon", "Paris", "Lyon"})}}},
+          {"judge",
+           {{"match",
+             {{{"contains", "1. lyon"}, {"json", {{"choice", 1}}}},
+              {{"contains", "2. lyon"}, {"json", {{"choice", 2}}}}}}}}}}});
   json judged = spec({{"n", 4}, {"ties", "judge"}});
   judged["roles"]["judge"] = role("strong", "reviewer");
   TaskResult result = run(judged);
@@ -68,8 +72,10 @@ TEST_F(VoteTest, ATieGoesToTheJudgeWhenAsked) {
 
 TEST_F(VoteTest, DebateRoundsLetVotersRevise) {
   // Round 0 splits; in round 1 every voter sees the others and settles on Paris.
-  load({{"roles", {{"voter", {{"match", {{{"contains", "Other agents answered"}, {"text", "Paris"}}}},
-                              {"steps", texts({"Paris", "Lyon", "Nice"})}}}}}});
+  load({{"roles",
+         {{"voter",
+           {{"match", {{{"contains", "Other agents answered"}, {"text", "Paris"}}}},
+            {"steps", texts({"Paris", "Lyon", "Nice"})}}}}}});
   TaskResult result = run(spec({{"n", 3}, {"debate_rounds", 1}, {"quorum", 1.0}}));
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(result.answer, "Paris");
@@ -81,19 +87,20 @@ TEST_F(VoteTest, DebateRoundsLetVotersRevise) {
 }
 
 TEST_F(VoteTest, NumbersAndSchemasNormalise) {
-  load({{"roles", {{"voter", {{"steps", texts({"The answer is 1,000.", "1000.0", "about 999"})}}}}}});
+  load({{"roles",
+         {{"voter", {{"steps", texts({"The answer is 1,000.", "1000.0", "about 999"})}}}}}});
   TaskResult result = run(spec({{"n", 3}, {"normalization", "number"}}));
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(result.details["counts"][0], (json{{"answer", "1000"}, {"votes", 2}}));
 
   // With an output schema, an answer that does not match goes back to its voter, who fixes it.
-  load({{"roles", {{"voter", {{"steps", texts({"{\"city\": \"Paris\"}", "{\"city\": 3}",
-                                              "{\"city\":\"Paris\"}"})},
-                              {"default", {{"text", "{\"city\": \"Paris\"}"}}}}}}}});
+  load({{"roles",
+         {{"voter",
+           {{"steps", texts({"{\"city\": \"Paris\"}", "{\"city\": 3}", "{\"city\":\"Paris\"}"})},
+            {"default", {{"text", "{\"city\": \"Paris\"}"}}}}}}}});
   json with_schema = spec({{"n", 3}, {"normalization", "json"}});
-  with_schema["output_schema"] = {{"type", "object"},
-                                  {"properties", {{"city", {{"type", "string"}}}}},
-                                  {"required", {"city"}}};
+  with_schema["output_schema"] = {
+      {"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}, {"required", {"city"}}};
   TaskResult structured = run(with_schema);
   ASSERT_EQ(structured.status, TaskStatus::succeeded) << structured.error;
   EXPECT_EQ(structured.answer, (json{{"city", "Paris"}}));
@@ -110,7 +117,8 @@ TEST(VoteTally, Normalisation) {
   EXPECT_EQ(normalize_vote("x = -2.50 units", VoteNormalization::number), "-2.5");
   EXPECT_EQ(normalize_vote("1,234,567", VoteNormalization::number), "1234567");
   EXPECT_EQ(normalize_vote("no digits", VoteNormalization::number), std::nullopt);
-  EXPECT_EQ(normalize_vote("{\"b\": 1, \"a\": [2]}", VoteNormalization::json), "{\"a\":[2],\"b\":1}");
+  EXPECT_EQ(normalize_vote("{\"b\": 1, \"a\": [2]}", VoteNormalization::json),
+            "{\"a\":[2],\"b\":1}");
   EXPECT_EQ(normalize_vote(json{{"b", 1}}, VoteNormalization::json), "{\"b\":1}");
   EXPECT_EQ(normalize_vote("{oops", VoteNormalization::json), std::nullopt);
 }
@@ -126,20 +134,23 @@ TEST(VoteTally, PluralityQuorumAndTies) {
   EXPECT_EQ(decide_vote({}, 3, 0.5).kind, Kind::no_votes);
   EXPECT_EQ(decide_vote({"a", "a", "a"}, 3, 1.0).kind, Kind::winner);
   auto counted = decide_vote({"b", "a", "a", "c", "b", "a"}, 6, 0.0);
-  EXPECT_EQ(counted.counts, (std::vector<std::pair<std::string, size_t>>{{"a", 3}, {"b", 2}, {"c", 1}}));
+  EXPECT_EQ(counted.counts,
+            (std::vector<std::pair<std::string, size_t>>{{"a", 3}, {"b", 2}, {"c", 1}}));
 }
 
 class MoaTest : public TaskTest {};
 
 TEST_F(MoaTest, LayersSeeThePreviousLayerAndTheAggregatorMerges) {
-  load({{"roles", {{"proposer", {{"default", {{"text", "proposal {{n}}"}}}}},
-                   {"aggregator", {{"default", {{"json", {{"summary", "merged"}}}}}}}}}});
-  json spec = {{"pattern", "moa"},
-               {"prompt", "Write a haiku."},
-               {"options", {{"layers", 2}, {"proposers", 3}}},
-               {"roles", {{"proposer", role("cheap", "reviewer")},
-                          {"aggregator", role("strong", "reviewer")}}},
-               {"output_schema", {{"type", "object"}, {"required", {"summary"}}}}};
+  load({{"roles",
+         {{"proposer", {{"default", {{"text", "proposal {{n}}"}}}}},
+          {"aggregator", {{"default", {{"json", {{"summary", "merged"}}}}}}}}}});
+  json spec = {
+      {"pattern", "moa"},
+      {"prompt", "Write a haiku."},
+      {"options", {{"layers", 2}, {"proposers", 3}}},
+      {"roles",
+       {{"proposer", role("cheap", "reviewer")}, {"aggregator", role("strong", "reviewer")}}},
+      {"output_schema", {{"type", "object"}, {"required", {"summary"}}}}};
   TaskResult result = run(spec);
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(result.answer, (json{{"summary", "merged"}}));
@@ -147,7 +158,8 @@ TEST_F(MoaTest, LayersSeeThePreviousLayerAndTheAggregatorMerges) {
   ASSERT_EQ(proposals.size(), 6u);
   size_t saw_previous = 0;
   for (const json& r : proposals)
-    saw_previous += r["last_user"].get<std::string>().find("Answers from other agents") != std::string::npos;
+    saw_previous +=
+        r["last_user"].get<std::string>().find("Answers from other agents") != std::string::npos;
   EXPECT_EQ(saw_previous, 3u);  // the second layer only
   const std::string aggregated = requests_of("aggregator")[0]["last_user"];
   EXPECT_NE(aggregated.find("proposer-2.3"), std::string::npos) << aggregated;

@@ -22,7 +22,9 @@ json run_code_call(const std::string& code, const std::string& language = "pytho
 json final_answer_call(json answer) {
   return {{"name", "final_answer"}, {"arguments", {{"answer", std::move(answer)}}}};
 }
-json tool_step(std::vector<json> calls) { return {{"tool_calls", std::move(calls)}}; }
+json tool_step(std::vector<json> calls) {
+  return {{"tool_calls", std::move(calls)}};
+}
 
 class AgentTest : public TaskTest {
  protected:
@@ -38,9 +40,10 @@ class AgentTest : public TaskTest {
   AgentOutcome run_worker(const std::string& policy, AgentSpec agent = {}) {
     json spec_json = {{"pattern", "fan_out"},
                       {"prompt", "test task"},
-                      {"roles", {{"planner", role("strong", "reviewer")},
-                                 {"worker", role("strong", policy)},
-                                 {"reducer", role("strong", "reviewer")}}}};
+                      {"roles",
+                       {{"planner", role("strong", "reviewer")},
+                        {"worker", role("strong", policy)},
+                        {"reducer", role("strong", "reviewer")}}}};
     auto parsed = parse_task_spec(spec_json);
     EXPECT_TRUE(parsed.ok()) << parsed.error().message;
     spec_ = std::move(*parsed);
@@ -55,7 +58,8 @@ class AgentTest : public TaskTest {
           out = co_await runtime::run_agent(task, std::move(spec));
         }(*context_, std::move(agent), outcome),
         boost::asio::detached);
-    EXPECT_TRUE(run_until(io_, [&] { return outcome.has_value(); }, std::chrono::seconds(60)));
+    EXPECT_TRUE(run_until(
+        io_, [&] { return outcome.has_value(); }, std::chrono::seconds(60)));
     return outcome.value_or(AgentOutcome{});
   }
 
@@ -106,17 +110,19 @@ TEST_F(AgentTest, CompilesCAndCppInsideTheSandbox) {
   const json messages = messages_of_request(1);
   std::vector<std::string> outputs;
   for (const json& m : messages)
-    if (m["role"] == "tool") outputs.push_back(json::parse(m["content"].get<std::string>())["stdout"]);
+    if (m["role"] == "tool")
+      outputs.push_back(json::parse(m["content"].get<std::string>())["stdout"]);
   EXPECT_EQ(outputs, (std::vector<std::string>{"from C\n", "from C++\n"}));
 }
 
 TEST_F(AgentTest, IndependentCallsOfOneTurnRunInParallel) {
   // Each program waits for the other's file: only concurrent runs both see it.
-  const std::string wait_for = "import os, time\nopen('%s', 'w').close()\n"
-                               "for _ in range(100):\n"
-                               "    if os.path.exists('%s'): print('saw'); break\n"
-                               "    time.sleep(0.05)\n"
-                               "else: print('alone')\n";
+  const std::string wait_for =
+      "import os, time\nopen('%s', 'w').close()\n"
+      "for _ in range(100):\n"
+      "    if os.path.exists('%s'): print('saw'); break\n"
+      "    time.sleep(0.05)\n"
+      "else: print('alone')\n";
   auto program = [&](const char* mine, const char* other) {
     std::string code = wait_for;
     code.replace(code.find("%s"), 2, mine);
@@ -135,11 +141,27 @@ TEST_F(AgentTest, IndependentCallsOfOneTurnRunInParallel) {
   EXPECT_EQ(saw, 2);
 }
 
+TEST_F(AgentTest, ManyCallsOfOneTurnAllRunAndAnswerInOrder) {
+  std::vector<json> calls;
+  for (int i = 0; i < 11; ++i) calls.push_back(run_code_call("print(" + std::to_string(i) + ")"));
+  script({tool_step(calls), tool_step({final_answer_call("counted")})});
+  AgentOutcome outcome = run_worker("coder");
+  ASSERT_TRUE(outcome.answered()) << outcome.error;
+  std::vector<std::string> outputs;
+  for (const json& m : messages_of_request(1))
+    if (m["role"] == "tool")
+      outputs.push_back(json::parse(m["content"].get<std::string>())["stdout"]);
+  ASSERT_EQ(outputs.size(), 11u);
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(outputs[i], std::to_string(i) + "\n");
+}
+
 TEST_F(AgentTest, RefusedCallsNeverReachTheSandboxAndAreAudited) {
   // researcher: no run_code; write_file only under notes/.
   script({tool_step({run_code_call("print('should not run')"),
-                     {{"name", "write_file"}, {"arguments", {{"path", "../escape.txt"}, {"content", "x"}}}},
-                     {{"name", "write_file"}, {"arguments", {{"path", "notes/ok.md"}, {"content", "fine"}}}}}),
+                     {{"name", "write_file"},
+                      {"arguments", {{"path", "../escape.txt"}, {"content", "x"}}}},
+                     {{"name", "write_file"},
+                      {"arguments", {{"path", "notes/ok.md"}, {"content", "fine"}}}}}),
           tool_step({final_answer_call("tried")})});
   AgentOutcome outcome = run_worker("researcher");
   ASSERT_TRUE(outcome.answered()) << outcome.error;
@@ -153,8 +175,10 @@ TEST_F(AgentTest, RefusedCallsNeverReachTheSandboxAndAreAudited) {
   for (const json& m : messages)
     if (m["role"] == "tool") tool_messages.push_back(m["content"]);
   ASSERT_EQ(tool_messages.size(), 3u);
-  EXPECT_EQ(tool_messages[0].rfind("refused by policy \"researcher\": ", 0), 0u) << tool_messages[0];
-  EXPECT_EQ(tool_messages[1].rfind("refused by policy \"researcher\": ", 0), 0u) << tool_messages[1];
+  EXPECT_EQ(tool_messages[0].rfind("refused by policy \"researcher\": ", 0), 0u)
+      << tool_messages[0];
+  EXPECT_EQ(tool_messages[1].rfind("refused by policy \"researcher\": ", 0), 0u)
+      << tool_messages[1];
   EXPECT_EQ(tool_messages[2], "wrote 4 bytes to \"notes/ok.md\"");
   EXPECT_FALSE(std::filesystem::exists(workspace_root_ / "task-1" / "escape.txt"));
   // The answer does not count: the audit found calls outside the policy.
@@ -170,7 +194,9 @@ TEST_F(AgentTest, InvalidArgumentsAndUnknownToolsGoBackToTheModel) {
   AgentOutcome outcome = run_worker("coder");
   ASSERT_TRUE(outcome.answered()) << outcome.error;
   EXPECT_EQ(outcome.answer, "recovered");
-  EXPECT_EQ(last_tool_content(messages_of_request(1)).rfind("the arguments are not a JSON object", 0), 0u);
+  EXPECT_EQ(
+      last_tool_content(messages_of_request(1)).rfind("the arguments are not a JSON object", 0),
+      0u);
   EXPECT_NE(last_tool_content(messages_of_request(2)).find("unknown tool \"no_such_tool\""),
             std::string::npos);
   EXPECT_EQ(events("tool.invalid", outcome.id).size(), 1u);
@@ -213,7 +239,8 @@ TEST_F(AgentTest, TheAgentsOwnBudgetsEndIt) {
 
   events_.events.clear();
   add_policy("few-calls", R"({"extends": "coder", "budget": {"max_tool_calls": 2}})");
-  script({tool_step({run_code_call("print(1)"), run_code_call("print(2)"), run_code_call("print(3)")})});
+  script({tool_step(
+      {run_code_call("print(1)"), run_code_call("print(2)"), run_code_call("print(3)")})});
   AgentOutcome calls = run_worker("few-calls");
   EXPECT_EQ(calls.status, AgentOutcome::Status::budget_exhausted);
   EXPECT_EQ(calls.error, "max_tool_calls (2) reached");
@@ -234,8 +261,9 @@ TEST_F(AgentTest, AnAnswerOutsideTheSchemaIsSentBack) {
   EXPECT_EQ(last_tool_content(messages_of_request(1)),
             "final answer rejected: the answer must be JSON matching the schema; it is not JSON\n"
             "Call final_answer again with a corrected answer.");
-  EXPECT_NE(last_tool_content(messages_of_request(2)).find("/score: expected type integer, got \"high\""),
-            std::string::npos);
+  EXPECT_NE(
+      last_tool_content(messages_of_request(2)).find("/score: expected type integer, got \"high\""),
+      std::string::npos);
   EXPECT_EQ(events("answer.rejected", outcome.id).size(), 2u);
 }
 
@@ -268,7 +296,8 @@ TEST_F(AgentTest, StreamedAnswersBecomeDeltaEventsAndBrokenStreamsAreRetriedTurn
   ASSERT_TRUE(streamed.answered()) << streamed.error;
   EXPECT_EQ(streamed.answer, "one two three");
   std::string joined;
-  for (const Event& e : events("llm.delta", streamed.id)) joined += e.data["text"].get<std::string>();
+  for (const Event& e : events("llm.delta", streamed.id))
+    joined += e.data["text"].get<std::string>();
   EXPECT_EQ(joined, "one two three");
 
   script({{{"fault", "bad_stream"}, {"text", "a b c d"}},

@@ -8,17 +8,16 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 
 #include "agents/task.h"
 #include "policies/caps.h"
@@ -49,8 +48,10 @@ class TaskTest : public ScriptedLlmTest {
     static std::string runner_error;
     if (!shared_runner && runner_error.empty()) {
       auto created = sandbox::Runner::create();
-      if (created) shared_runner = *created;
-      else runner_error = created.error().message;
+      if (created)
+        shared_runner = *created;
+      else
+        runner_error = created.error().message;
     }
     if (!shared_runner) GTEST_SKIP() << "no sandbox runner: " << runner_error;
     runner_ = shared_runner;
@@ -115,7 +116,8 @@ class TaskTest : public ScriptedLlmTest {
   TaskResult run(const nlohmann::json& spec_json, std::shared_ptr<TaskControl> control = nullptr) {
     std::optional<TaskResult> result;
     start(spec_json, result, std::move(control));
-    if (!run_until(io_, [&] { return result.has_value(); }, std::chrono::seconds(120))) {
+    if (!run_until(
+            io_, [&] { return result.has_value(); }, std::chrono::seconds(120))) {
       ADD_FAILURE() << "the task did not end within the test's limit";
       return {};
     }

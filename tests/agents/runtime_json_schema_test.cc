@@ -26,7 +26,9 @@ TEST(JsonSchema, AcceptsTheSupportedKeywords) {
       "d": {"const": {"k": true}}, "e": true, "f": false}})");
   EXPECT_TRUE(check_schema(schema).ok());
   EXPECT_TRUE(validate(json::parse(R"({"a": 3, "b": [1, "x"], "c": "abc", "d": {"k": true},
-                                       "e": [null], "extra": "s"})"), schema).empty());
+                                       "e": [null], "extra": "s"})"),
+                       schema)
+                  .empty());
 }
 
 TEST(JsonSchema, RefusesUnsupportedKeywordsAndBadValuesWithTheirPointer) {
@@ -60,13 +62,17 @@ TEST(JsonSchema, TypeMismatchIsReportedOnce) {
 }
 
 TEST(JsonSchema, ObjectKeywords) {
-  EXPECT_EQ(errors_of(R"({"b": 1})", R"({"required": ["a"], "properties": {"b": {"type": "string"}}})"),
-            (std::vector<std::string>{"/: missing required property \"a\"",
-                                      "/b: expected type string, got 1"}));
-  EXPECT_EQ(errors_of(R"({"a/b": 1})", R"({"additionalProperties": false})"),
-            std::vector<std::string>{"/a~1b: property not allowed (additionalProperties is false)"});
-  EXPECT_EQ(errors_of(R"({"x": 1})", R"({"properties": {"f": false}, "additionalProperties": {"type": "string"}})"),
-            std::vector<std::string>{"/x: expected type string, got 1"});
+  EXPECT_EQ(
+      errors_of(R"({"b": 1})", R"({"required": ["a"], "properties": {"b": {"type": "string"}}})"),
+      (std::vector<std::string>{"/: missing required property \"a\"",
+                                "/b: expected type string, got 1"}));
+  EXPECT_EQ(
+      errors_of(R"({"a/b": 1})", R"({"additionalProperties": false})"),
+      std::vector<std::string>{"/a~1b: property not allowed (additionalProperties is false)"});
+  EXPECT_EQ(
+      errors_of(R"({"x": 1})",
+                R"({"properties": {"f": false}, "additionalProperties": {"type": "string"}})"),
+      std::vector<std::string>{"/x: expected type string, got 1"});
   EXPECT_EQ(errors_of(R"({"f": 1})", R"({"properties": {"f": false}})"),
             std::vector<std::string>{"/f: no value is allowed here"});
 }

@@ -43,15 +43,18 @@ TEST(Nursery, JoinWaitsForEveryChild) {
   asio::io_context io;
   std::vector<std::string> log;
   bool joined = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Nursery nursery(io.get_executor());
-    nursery.spawn(sleeper(30ms, "slow", log));
-    nursery.spawn(sleeper(1ms, "fast", log));
-    EXPECT_EQ(nursery.running(), 2u);
-    co_await nursery.join();
-    EXPECT_EQ(nursery.running(), 0u);
-    joined = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Nursery nursery(io.get_executor());
+        nursery.spawn(sleeper(30ms, "slow", log));
+        nursery.spawn(sleeper(1ms, "fast", log));
+        EXPECT_EQ(nursery.running(), 2u);
+        co_await nursery.join();
+        EXPECT_EQ(nursery.running(), 0u);
+        joined = true;
+      },
+      asio::detached);
   ASSERT_TRUE(agents::testing::run_until(io, [&] { return joined; }));
   EXPECT_EQ(log, (std::vector<std::string>{"fast", "slow"}));
 }
@@ -60,23 +63,26 @@ TEST(Nursery, NextReportsEachCompletionAndCancelStopsTheRest) {
   asio::io_context io;
   std::vector<std::string> log;
   bool done = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Nursery nursery(io.get_executor());
-    nursery.spawn(sleeper(1ms, "first", log));
-    const uint64_t second = nursery.spawn(sleeper(10s, "second", log));
-    nursery.spawn(sleeper(10s, "third", log));
-    co_await nursery.next();
-    EXPECT_EQ(log, std::vector<std::string>{"first"});
-    nursery.cancel(second);
-    co_await nursery.next();
-    EXPECT_EQ(nursery.running(), 1u);
-    nursery.cancel();
-    co_await nursery.join();
-    // Spawned after cancel(): cancelled at once.
-    nursery.spawn(sleeper(10s, "late", log));
-    co_await nursery.join();
-    done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Nursery nursery(io.get_executor());
+        nursery.spawn(sleeper(1ms, "first", log));
+        const uint64_t second = nursery.spawn(sleeper(10s, "second", log));
+        nursery.spawn(sleeper(10s, "third", log));
+        co_await nursery.next();
+        EXPECT_EQ(log, std::vector<std::string>{"first"});
+        nursery.cancel(second);
+        co_await nursery.next();
+        EXPECT_EQ(nursery.running(), 1u);
+        nursery.cancel();
+        co_await nursery.join();
+        // Spawned after cancel(): cancelled at once.
+        nursery.spawn(sleeper(10s, "late", log));
+        co_await nursery.join();
+        done = true;
+      },
+      asio::detached);
   ASSERT_TRUE(agents::testing::run_until(io, [&] { return done; }));
   EXPECT_EQ(log, (std::vector<std::string>{"first", "second cancelled", "third cancelled",
                                            "late cancelled"}));
@@ -87,18 +93,21 @@ TEST(Nursery, CancellingTheJoinerCancelsTheChildrenFirst) {
   std::vector<std::string> log;
   std::string outcome;
   asio::cancellation_signal signal;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Nursery nursery(io.get_executor());
-    nursery.spawn(sleeper(10s, "a", log));
-    nursery.spawn(sleeper(10s, "b", log));
-    try {
-      co_await nursery.join();
-      outcome = "joined";
-    } catch (const boost::system::system_error& e) {
-      outcome = e.code() == asio::error::operation_aborted ? "aborted" : e.what();
-      EXPECT_EQ(nursery.running(), 0u);  // no child outlives the scope
-    }
-  }, asio::bind_cancellation_slot(signal.slot(), asio::detached));
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Nursery nursery(io.get_executor());
+        nursery.spawn(sleeper(10s, "a", log));
+        nursery.spawn(sleeper(10s, "b", log));
+        try {
+          co_await nursery.join();
+          outcome = "joined";
+        } catch (const boost::system::system_error& e) {
+          outcome = e.code() == asio::error::operation_aborted ? "aborted" : e.what();
+          EXPECT_EQ(nursery.running(), 0u);  // no child outlives the scope
+        }
+      },
+      asio::bind_cancellation_slot(signal.slot(), asio::detached));
   io.poll();
   signal.emit(asio::cancellation_type::terminal);
   ASSERT_TRUE(agents::testing::run_until(io, [&] { return !outcome.empty(); }));
@@ -109,16 +118,19 @@ TEST(Nursery, CancellingTheJoinerCancelsTheChildrenFirst) {
 TEST(Nursery, AChildsExceptionIsRethrownByJoin) {
   asio::io_context io;
   std::string outcome;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Nursery nursery(io.get_executor());
-    nursery.spawn(failing());
-    try {
-      co_await nursery.join();
-      outcome = "joined";
-    } catch (const std::runtime_error& e) {
-      outcome = e.what();
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Nursery nursery(io.get_executor());
+        nursery.spawn(failing());
+        try {
+          co_await nursery.join();
+          outcome = "joined";
+        } catch (const std::runtime_error& e) {
+          outcome = e.what();
+        }
+      },
+      asio::detached);
   ASSERT_TRUE(agents::testing::run_until(io, [&] { return !outcome.empty(); }));
   EXPECT_EQ(outcome, "child failed");
 }
@@ -145,18 +157,23 @@ TEST(TokenQueue, HandsTheTokenOverInFifoOrderWithAnEventEachTime) {
                    });
   std::vector<std::string> order;
   bool done = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Nursery users(io.get_executor());
-    for (const char* agent : {"a", "b", "c", "d"}) users.spawn(use_token(queue, agent, 5ms, order));
-    co_await users.join();
-    done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Nursery users(io.get_executor());
+        for (const char* agent : {"a", "b", "c", "d"})
+          users.spawn(use_token(queue, agent, 5ms, order));
+        co_await users.join();
+        done = true;
+      },
+      asio::detached);
   ASSERT_TRUE(agents::testing::run_until(io, [&] { return done; }));
   EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c", "d"}));
   std::vector<std::string> handovers;
   for (const Reported& r : reports)
     if (r.type == "token.handover")
-      handovers.push_back(r.data["from"].get<std::string>() + ">" + r.data["to"].get<std::string>());
+      handovers.push_back(r.data["from"].get<std::string>() + ">" +
+                          r.data["to"].get<std::string>());
   EXPECT_EQ(handovers, (std::vector<std::string>{"a>b", "b>c", "c>d"}));
   EXPECT_EQ(reports.front().type, "token.acquired");
   EXPECT_EQ(reports.back().type, "token.released");
@@ -166,23 +183,25 @@ TEST(TokenQueue, HandsTheTokenOverInFifoOrderWithAnEventEachTime) {
 TEST(TokenQueue, AWaiterCancelledInLineLeavesTheQueue) {
   asio::io_context io;
   std::vector<std::string> types;
-  TokenQueue queue(io.get_executor(), "gpu",
-                   [&](const std::string& type, const std::string&, nlohmann::json) {
-                     types.push_back(type);
-                   });
+  TokenQueue queue(
+      io.get_executor(), "gpu",
+      [&](const std::string& type, const std::string&, nlohmann::json) { types.push_back(type); });
   std::vector<std::string> order;
   bool done = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Nursery users(io.get_executor());
-    users.spawn(use_token(queue, "holder", 20ms, order));
-    const uint64_t quitter = users.spawn(use_token(queue, "quitter", 0ms, order));
-    users.spawn(use_token(queue, "patient", 0ms, order));
-    co_await asio::post(io.get_executor(), asio::use_awaitable);
-    EXPECT_EQ(queue.waiting(), 2u);
-    users.cancel(quitter);
-    co_await users.join();
-    done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Nursery users(io.get_executor());
+        users.spawn(use_token(queue, "holder", 20ms, order));
+        const uint64_t quitter = users.spawn(use_token(queue, "quitter", 0ms, order));
+        users.spawn(use_token(queue, "patient", 0ms, order));
+        co_await asio::post(io.get_executor(), asio::use_awaitable);
+        EXPECT_EQ(queue.waiting(), 2u);
+        users.cancel(quitter);
+        co_await users.join();
+        done = true;
+      },
+      asio::detached);
   ASSERT_TRUE(agents::testing::run_until(io, [&] { return done; }));
   EXPECT_EQ(order, (std::vector<std::string>{"holder", "patient"}));
   EXPECT_EQ(queue.waiting(), 0u);

@@ -18,19 +18,21 @@ TEST_F(SharedTokenTest, OnlyTheHolderUsesTheSharedDirectory) {
   const std::string program =
       "id=$RANDOM$RANDOM; echo \"start $id\" >> /shared/scratch/log; sleep 0.2; "
       "echo \"end $id\" >> /shared/scratch/log; ls /shared";
-  json use = {{"tool_calls", {{{"name", "run_code"},
-                               {"arguments", {{"language", "bash"}, {"code", program},
-                                              {"shared", "scratch"}}}}}},
+  json use = {{"tool_calls",
+               {{{"name", "run_code"},
+                 {"arguments", {{"language", "bash"}, {"code", program}, {"shared", "scratch"}}}}}},
               {"repeat", 3}};
-  load({{"roles", {{"planner", {{"default", {{"json", {{"subtasks", {"a", "b", "c"}}}}}}}},
-                   {"worker", {{"steps", {use}}, {"default", {{"text", "done"}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+  load({{"roles",
+         {{"planner", {{"default", {{"json", {{"subtasks", {"a", "b", "c"}}}}}}}},
+          {"worker", {{"steps", {use}}, {"default", {{"text", "done"}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   json spec = {{"pattern", "fan_out"},
                {"prompt", "Take turns."},
                {"shared_resources", {{{"name", "scratch"}}}},
-               {"roles", {{"planner", role("strong", "reviewer")},
-                          {"worker", role("cheap", "coder")},
-                          {"reducer", role("strong", "reviewer")}}}};
+               {"roles",
+                {{"planner", role("strong", "reviewer")},
+                 {"worker", role("cheap", "coder")},
+                 {"reducer", role("strong", "reviewer")}}}};
   TaskResult result = run(spec);
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(events("token.acquired").size() + events("token.handover").size(), 3u);
@@ -51,17 +53,19 @@ TEST_F(SharedTokenTest, OnlyTheHolderUsesTheSharedDirectory) {
 }
 
 TEST_F(SharedTokenTest, AnUnknownResourceIsAnErrorForTheModel) {
-  json use = {{"tool_calls", {{{"name", "run_code"},
-                               {"arguments", {{"language", "bash"}, {"code", "true"},
-                                              {"shared", "gpu0"}}}}}}};
-  load({{"roles", {{"planner", {{"default", {{"json", {{"subtasks", {"a"}}}}}}}},
-                   {"worker", {{"steps", {use}}, {"default", {{"text", "done"}}}}},
-                   {"reducer", {{"default", {{"text", "merged"}}}}}}}});
+  json use = {{"tool_calls",
+               {{{"name", "run_code"},
+                 {"arguments", {{"language", "bash"}, {"code", "true"}, {"shared", "gpu0"}}}}}}};
+  load({{"roles",
+         {{"planner", {{"default", {{"json", {{"subtasks", {"a"}}}}}}}},
+          {"worker", {{"steps", {use}}, {"default", {{"text", "done"}}}}},
+          {"reducer", {{"default", {{"text", "merged"}}}}}}}});
   json spec = {{"pattern", "fan_out"},
                {"prompt", "x"},
-               {"roles", {{"planner", role("strong", "reviewer")},
-                          {"worker", role("cheap", "coder")},
-                          {"reducer", role("strong", "reviewer")}}}};
+               {"roles",
+                {{"planner", role("strong", "reviewer")},
+                 {"worker", role("cheap", "coder")},
+                 {"reducer", role("strong", "reviewer")}}}};
   TaskResult result = run(spec);
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   const json messages = requests_of("worker")[1]["request"]["messages"];

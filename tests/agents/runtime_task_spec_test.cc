@@ -37,12 +37,14 @@ TEST(TaskSpec, MinimalFanOutHasDefaults) {
 TEST(TaskSpec, ErrorsNameThePathAndWhatWasExpected) {
   json spec = minimal();
   spec["roles"]["worker"]["model"] = 5;
-  EXPECT_EQ(error_of(spec), "/roles/worker/model: expected a non-empty string of at most 256 "
-                            "bytes, got 5");
+  EXPECT_EQ(error_of(spec),
+            "/roles/worker/model: expected a non-empty string of at most 256 "
+            "bytes, got 5");
   spec = minimal();
   spec["pattern"] = "swarm";
-  EXPECT_EQ(error_of(spec), "/pattern: expected one of fan_out, dag, best_of_n, vote, moa, got "
-                            "\"swarm\"");
+  EXPECT_EQ(error_of(spec),
+            "/pattern: expected one of fan_out, dag, best_of_n, vote, moa, got "
+            "\"swarm\"");
   spec = minimal();
   spec["options"] = {{"max_subtasks", 0}};
   EXPECT_EQ(error_of(spec), "/options/max_subtasks: expected an integer from 1 to 1024, got 0");
@@ -51,12 +53,14 @@ TEST(TaskSpec, ErrorsNameThePathAndWhatWasExpected) {
   EXPECT_EQ(error_of(spec).substr(0, 33), "/options/\"n\": unknown field; expe");
   spec = minimal();
   spec["roles"].erase("reducer");
-  EXPECT_EQ(error_of(spec), "/roles/reducer: expected an object {model, policy}: fan_out needs "
-                            "this role");
+  EXPECT_EQ(error_of(spec),
+            "/roles/reducer: expected an object {model, policy}: fan_out needs "
+            "this role");
   spec = minimal();
   spec["roles"]["judge"] = {{"model", "m"}, {"policy", "p"}};
-  EXPECT_EQ(error_of(spec), "/roles/\"judge\": not a role of fan_out; its roles: planner, "
-                            "worker, reducer");
+  EXPECT_EQ(error_of(spec),
+            "/roles/\"judge\": not a role of fan_out; its roles: planner, "
+            "worker, reducer");
   spec = minimal();
   spec["budgets"] = {{"wall_time_ms", -5}};
   EXPECT_EQ(error_of(spec).substr(0, 44), "/budgets/wall_time_ms: expected an integer f");
@@ -86,8 +90,9 @@ TEST(TaskSpec, InputFilesAreRelativeBoundedAndDecoded) {
   spec["input_files"] = {{{"path", "a"}, {"content", "x"}}, {{"path", "a"}, {"content", "y"}}};
   EXPECT_EQ(error_of(spec).substr(0, 20), "/input_files/1/path:");
   spec["input_files"] = {{{"path", "a"}, {"content", "AAE"}, {"encoding", "base64"}}};
-  EXPECT_EQ(error_of(spec), "/input_files/0/content: expected padded base64 (encoding is "
-                            "base64), got \"AAE\"");
+  EXPECT_EQ(error_of(spec),
+            "/input_files/0/content: expected padded base64 (encoding is "
+            "base64), got \"AAE\"");
 }
 
 TEST(TaskSpec, PatternSpecificChecks) {
@@ -143,8 +148,8 @@ TEST(TaskSpec, ToJsonReadsBackToTheSameSpec) {
 }
 
 TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
-  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"),
-                            std::string("foo"), std::string("foob"), std::string("\0\xff\x10", 3)})
+  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"), std::string("foo"),
+                            std::string("foob"), std::string("\0\xff\x10", 3)})
     EXPECT_EQ(runtime::base64_decode(runtime::base64_encode(bytes)), bytes);
   EXPECT_EQ(runtime::base64_encode("foobar"), "Zm9vYmFy");
   for (const char* bad : {"Zm9", "Zm9v!A==", "Z===", "Zm=v", "Zm9v\n"})
