@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.request
 
 import websockets
@@ -348,30 +349,6 @@ class Client:
         self.reader.cancel()
 
 
-def check_sequence(testcase, events, task_id, first_seq=1):
-    """Events of one task: seq gapless from first_seq, every field of the contract there."""
-    testcase.assertTrue(events, "no events")
-    for offset, event in enumerate(events):
-        testcase.assertEqual(event["task_id"], task_id)
-        testcase.assertEqual(event["seq"], first_seq + offset, f"gap or disorder at {event}")
-        testcase.assertIsInstance(event["type"], str)
-        testcase.assertRegex(event["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-        testcase.assertIsInstance(event["data"], dict)
-
-
-def task_spec(pattern, prompt, roles, options=None, **extra):
-    """A task spec whose every role uses the scripted model and the coder policy unless told."""
-    spec = {"pattern": pattern, "prompt": prompt,
-            "roles": {name: {"model": "scripted", "policy": "coder", **values}
-                      for name, values in roles.items()}}
-    if options:
-        spec["options"] = options
-    spec.update(extra)
-    return spec
-
-
-import unittest  # noqa: E402  (kept next to the base class that needs it)
-
 
 class StackTest(unittest.IsolatedAsyncioTestCase):
     """One agentd for the test class; a connected client for tenant alpha per test.
@@ -406,22 +383,3 @@ class StackTest(unittest.IsolatedAsyncioTestCase):
 
     def assertAlive(self):
         self.assertTrue(self.stack.alive(), "agentd died:\n" + self.stack.log_tail())
-
-
-def final_answer(answer, **step):
-    """A script step: the model calls final_answer with `answer`."""
-    return {"tool_calls": [{"name": "final_answer", "arguments": {"answer": answer}}], **step}
-
-
-def fan_out_script(subtasks=("part one", "part two", "part three"), reduced="merged answer",
-                   worker_latency_ms=None):
-    worker = final_answer("result {{n}}")
-    if worker_latency_ms is not None:
-        worker["latency_ms"] = worker_latency_ms
-    return {"roles": {"planner": {"default": final_answer({"subtasks": list(subtasks)})},
-                      "worker": {"default": worker},
-                      "reducer": {"default": final_answer(reduced)}}}
-
-
-def fan_out_spec(prompt="Count the words of three texts.", **extra):
-    return task_spec("fan_out", prompt, {"planner": {}, "worker": {}, "reducer": {}}, **extra)

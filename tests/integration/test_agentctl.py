@@ -6,8 +6,8 @@ import os
 import tempfile
 import unittest
 
-from harness import (AGENTCTL, Client, StackTest, check_sequence, fan_out_script, fan_out_spec,
-                     final_answer, free_port)
+from harness import AGENTCTL, Client, StackTest, free_port
+from specs import check_sequence, fan_out_script, fan_out_spec, final_answer
 
 
 class Proxy:
@@ -23,9 +23,9 @@ class Proxy:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
 
     async def _serve(self, reader, writer):
-        self.connections += 1
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self.writers += [writer, up_writer]
+        self.connections += 1  # only now can drop() cut it
 
         async def pipe(source, sink):
             try:
@@ -209,13 +209,14 @@ class AgentctlTest(StackTest):
                          AGENTD_TOKEN=self.stack.token()),
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             lines = []
-            drops, next_drop, connections_cut = 0, 3, 0
+            drops, next_drop, connections_cut, cuts = 0, 3, 0, []
             while line := await asyncio.wait_for(process.stdout.readline(), 120):
                 lines.append(json.loads(line))
                 # Cut the connection mid-stream, three times, each time once agentctl has
                 # connected again and printed a few more events.
                 if drops < 3 and len(lines) >= next_drop and proxy.connections > connections_cut:
                     connections_cut = proxy.connections
+                    cuts.append((len(lines), lines[-1]["type"], proxy.connections))
                     proxy.drop()
                     drops += 1
                     next_drop = len(lines) + 2
@@ -227,7 +228,9 @@ class AgentctlTest(StackTest):
         self.assertEqual(drops, 3, "the task ended before the connection could be cut")
         check_sequence(self, lines, lines[0]["task_id"])
         self.assertEqual(lines[-1]["type"], "task.finished")
-        self.assertGreaterEqual(proxy.connections, 4)
+        # At least the first two cuts came while the task ran (the slow reducer was still to
+        # come), so agentctl connected again after each; the third may find it done.
+        self.assertGreaterEqual(proxy.connections, 3, f"cuts {cuts} of {len(lines)} events: {err}")
 
 
 if __name__ == "__main__":

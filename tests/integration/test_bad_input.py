@@ -12,7 +12,8 @@ import time
 import unittest
 
 
-from harness import Client, StackTest, fan_out_script, fan_out_spec, http_get
+from harness import Client, StackTest, http_get
+from specs import fan_out_script, fan_out_spec
 
 MAX_MESSAGE = 64 * 1024
 

@@ -11,8 +11,9 @@ import unittest
 
 import websockets
 
-from harness import (AGENTD, Client, RpcError, Stack, TENANTS, check_sequence, fan_out_script,
-                     fan_out_spec, http_get, missing_binaries, sha256_hex)
+from harness import (AGENTD, TENANTS, Client, RpcError, Stack, http_get, missing_binaries,
+                     sha256_hex)
+from specs import check_sequence, fan_out_script, fan_out_spec
 
 
 class LifecycleTest(unittest.IsolatedAsyncioTestCase):

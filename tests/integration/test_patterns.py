@@ -4,7 +4,8 @@ asked. Sandboxed code runs for real (run_code, best_of_n's tests)."""
 import collections
 import unittest
 
-from harness import StackTest, check_sequence, fan_out_script, fan_out_spec, final_answer, task_spec
+from harness import StackTest
+from specs import check_sequence, fan_out_script, fan_out_spec, final_answer, task_spec
 
 
 def run_code(language, code):

@@ -8,8 +8,8 @@ import unittest
 
 import websockets
 
-from harness import (Client, RpcError, StackTest, check_sequence, fan_out_script, fan_out_spec,
-                     final_answer, http_get)
+from harness import Client, RpcError, StackTest, http_get
+from specs import check_sequence, fan_out_script, fan_out_spec, final_answer
 
 PATTERNS = {"fan_out", "dag", "best_of_n", "vote", "moa"}
 

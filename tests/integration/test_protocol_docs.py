@@ -15,7 +15,8 @@ import unittest
 import websockets
 
 import doc_examples
-from harness import PYTHON, SOURCE_DIR, Client, StackTest, final_answer
+from harness import PYTHON, SOURCE_DIR, Client, StackTest
+from specs import final_answer
 
 DOC = os.path.join(SOURCE_DIR, "docs", "protocol.md")
 RECEIVE_TIMEOUT = 60

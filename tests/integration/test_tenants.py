@@ -7,7 +7,8 @@ import unittest
 
 import websockets
 
-from harness import (Client, RpcError, StackTest, fan_out_script, fan_out_spec)
+from harness import Client, RpcError, StackTest
+from specs import fan_out_script, fan_out_spec
 
 ID_PROBES = [("task.get", {}), ("task.subscribe", {"after_seq": 0}), ("task.unsubscribe", {}),
              ("task.cancel", {}), ("task.feedback", {"message": "hi", "agent_id": "*"})]
