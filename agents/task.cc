@@ -101,6 +101,8 @@ TaskResult conclude(runtime::TaskContext& task, patterns::PatternResult pattern,
     result.status = TaskStatus::budget_exhausted;
     result.ended_by = task.budget().exhausted();
     result.error = "the task's " + result.ended_by + " budget ran out";
+    // An answer that arrived with the charge that crossed the budget is still worth showing.
+    if (pattern.succeeded) result.answer = std::move(pattern.answer);
   } else if (caller_cancelled || task.cancel_requested()) {
     result.status = TaskStatus::cancelled;
     result.error = "cancelled";

@@ -1,7 +1,6 @@
 #include "agents/runtime/agent.h"
 
 #include <algorithm>
-
 #include <boost/asio/this_coro.hpp>
 
 #include "agents/llm/client.h"

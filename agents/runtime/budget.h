@@ -22,7 +22,6 @@ class TaskBudget {
   // "tokens", "cost", "wall_time", or empty while every budget holds.
   const std::string& exhausted() const { return exhausted_; }
   const llm::Usage& used() const { return used_; }
-  const TaskBudgets& limits() const { return limits_; }
 
  private:
   TaskBudgets limits_;

@@ -3,17 +3,11 @@
 namespace agents::runtime {
 
 void FeedbackBox::agent_started(const std::string& agent_id) {
-  running_.insert(agent_id);
   inboxes_.try_emplace(agent_id);
 }
 
 void FeedbackBox::agent_finished(const std::string& agent_id) {
-  running_.erase(agent_id);
   inboxes_.erase(agent_id);
-}
-
-bool FeedbackBox::is_running(const std::string& agent_id) const {
-  return running_.count(agent_id) != 0;
 }
 
 bool FeedbackBox::post(const std::string& agent_id, std::string text) {

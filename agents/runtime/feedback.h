@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <deque>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -21,7 +20,6 @@ class FeedbackBox {
   // Agents become known when they start; feedback to an unknown agent is refused.
   void agent_started(const std::string& agent_id);
   void agent_finished(const std::string& agent_id);
-  bool is_running(const std::string& agent_id) const;
 
   // Returns false (nothing queued) when `agent_id` is neither "*" nor a running agent.
   bool post(const std::string& agent_id, std::string text);
@@ -33,8 +31,7 @@ class FeedbackBox {
     std::deque<std::string> direct;
     size_t broadcasts_seen = 0;  // index into the broadcast sequence
   };
-  std::map<std::string, Inbox> inboxes_;
-  std::set<std::string> running_;
+  std::map<std::string, Inbox> inboxes_;  // the running agents
   std::deque<std::string> broadcasts_;
   size_t broadcasts_dropped_ = 0;  // sequence number of broadcasts_.front()
 };

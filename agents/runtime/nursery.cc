@@ -96,14 +96,8 @@ void Nursery::cancel(uint64_t number) {
   }
 }
 
-bool Nursery::cancelled() const {
-  return state_->cancelled;
-}
 size_t Nursery::running() const {
   return state_->running;
-}
-asio::any_io_executor Nursery::get_executor() const {
-  return state_->executor;
 }
 
 asio::awaitable<void> Nursery::wait_until_changed(bool all) {

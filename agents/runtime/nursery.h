@@ -36,7 +36,6 @@ class Nursery {
   void cancel();
   // Terminal cancellation to one child, if it still runs.
   void cancel(uint64_t child);
-  bool cancelled() const;
 
   // Until no child runs. Cancelling the awaiting coroutine cancels the children, waits for
   // them, then throws operation_aborted.
@@ -46,7 +45,6 @@ class Nursery {
   boost::asio::awaitable<void> next();
 
   size_t running() const;
-  boost::asio::any_io_executor get_executor() const;
 
   struct State;
 

@@ -46,7 +46,6 @@ class TokenQueue {
 
   const std::string& holder() const { return holder_; }
   size_t waiting() const { return waiters_.size(); }
-  const std::string& resource() const { return resource_; }
 
   struct Waiter;
 

@@ -171,6 +171,7 @@ TEST_F(FanOutTest, TheCostBudgetHolds) {
   EXPECT_EQ(result.status, TaskStatus::budget_exhausted);
   EXPECT_EQ(result.ended_by, "cost");
   EXPECT_NEAR(result.usage.cost_usd, 1.2, 1e-9);
+  EXPECT_EQ(result.answer, "merged");  // the reducer's answer crossed the budget, and is kept
 }
 
 TEST_F(FanOutTest, WallTimeEndsTheTask) {
