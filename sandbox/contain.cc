@@ -112,6 +112,7 @@ int exec_program(const ChildPlan& plan) noexcept {
 std::string_view describe(Step step) {
   switch (step) {
     case Step::wait_for_parent: return "wait for parent";
+    case Step::open_bind_sources: return "open bind source";
     case Step::wait_for_cgroup: return "wait for cgroup placement";
     case Step::cgroup_namespace: return "unshare cgroup namespace";
     case Step::user: return "switch to sandbox user";
@@ -140,6 +141,10 @@ void child_main(const ChildPlan& plan) noexcept {
   int report_fd = plan.sync_fd;
   char go = 0;
   if (::read(plan.sync_fd, &go, 1) != 1) ::_exit(127);  // the parent gave up on us
+  // Still with the caller's credentials, so sources under directories only it may search work.
+  int failed_source = -1;
+  if (int err = mount::child_open_bind_sources(*plan.mounts, &failed_source); err)
+    fail(report_fd, Step::open_bind_sources, err, -1, failed_source);
   if (int err = user::child_become_sandbox_user(); err) fail(report_fd, Step::user, err);
   // Set after the id change, which would clear it; then make sure the parent did not die first.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(report_fd, Step::parent_death_signal, -errno);

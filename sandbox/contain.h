@@ -17,6 +17,7 @@ namespace sandbox::contain {
 
 enum class Step : int32_t {
   wait_for_parent,
+  open_bind_sources,
   user,
   parent_death_signal,
   nested_user_namespaces,

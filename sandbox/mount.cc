@@ -23,6 +23,7 @@ constexpr uint64_t kReadOnly = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATT
 constexpr uint64_t kWritable = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 constexpr uint64_t kDeviceNode = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 constexpr uint64_t kDefaultTmpfsBytes = 64ull << 20;
+constexpr size_t kLinkBufferSize = 64;  // "/oldroot/proc/self/fd/" and an int, with room to spare
 
 // The minimal /dev every sandbox gets; GPU nodes and the like come through Spec::devices.
 constexpr const char* kBasicDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -63,12 +64,28 @@ class Builder {
     plan_.descriptions.push_back(std::move(description));
   }
 
+  // Like add, with a source the child fills in (a bind source's link buffer).
+  void add_with_source(OpKind kind, const char* source, const std::string& target, uint64_t attr,
+                       std::string description) {
+    plan_.ops.push_back({kind, source, keep(std::string(kNewRoot) + target), attr});
+    plan_.descriptions.push_back(std::move(description));
+  }
+
   // Creates every missing directory of `path` (a sandbox path) inside the new root.
   void make_dirs(const std::string& path) {
     for (size_t slash = path.find('/', 1); slash != std::string::npos;
          slash = path.find('/', slash + 1))
       make_dir(path.substr(0, slash));
     make_dir(path);
+  }
+
+  // Registers a host path for binding; returns the buffer the child will fill with the path
+  // it binds from (see Plan::bind_sources).
+  const char* bind_source(const std::string& host_path) {
+    const char* path = keep(host_path);
+    char* link = plan_.strings.emplace_back(kLinkBufferSize, '\0').data();
+    plan_.bind_sources.push_back({path, link});
+    return link;
   }
 
   void make_parent_dirs(const std::string& path) {
@@ -118,8 +135,8 @@ Status add_bind(Builder& b, const Mount& m, const std::string& target) {
     b.add(OpKind::mkfile, "", target, 0, "create mount point " + target);
   }
   const bool writable = m.type == MountType::rw_bind;
-  b.add(OpKind::bind, std::string(kOldRoot) + resolved, target, writable ? kWritable : kReadOnly,
-        std::string(writable ? "bind " : "read-only bind ") + m.source + " -> " + target);
+  b.add_with_source(OpKind::bind, b.bind_source(resolved), target, writable ? kWritable : kReadOnly,
+                    std::string(writable ? "bind " : "read-only bind ") + m.source + " -> " + target);
   return Ok{};
 }
 
@@ -338,6 +355,26 @@ int child_build_root(const Plan& plan, int* failed_step, int* failed_op) noexcep
   if (int err = pivot_root(".", "."); err) return fail(kPivotToNewRoot, err);
   if (::umount2(".", MNT_DETACH) != 0) return fail(kDetachBase, -errno);
   if (::chdir("/") != 0) return fail(kChdirRoot, -errno);
+  return 0;
+}
+
+int child_open_bind_sources(const Plan& plan, int* failed_source) noexcept {
+  constexpr char kPrefix[] = "/oldroot/proc/self/fd/";
+  for (size_t i = 0; i < plan.bind_sources.size(); ++i) {
+    const int fd = ::open(plan.bind_sources[i].host_path, O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      *failed_source = static_cast<int>(i);
+      return -errno;
+    }
+    char digits[16];
+    int n = 0;
+    for (int v = fd; n == 0 || v > 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+    char* out = plan.bind_sources[i].link;
+    std::memcpy(out, kPrefix, sizeof kPrefix - 1);
+    out += sizeof kPrefix - 1;
+    while (n > 0) *out++ = digits[--n];
+    *out = '\0';
+  }
   return 0;
 }
 

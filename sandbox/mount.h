@@ -40,6 +40,14 @@ struct Plan {
   std::vector<Op> ops;
   std::vector<std::string> descriptions;  // one per op, for error messages
   std::deque<std::string> strings;         // owns what ops point into (stable addresses)
+  // Bind sources, opened O_PATH by the child before it becomes the sandbox user and bound later
+  // through their /proc/self/fd links: the sandbox user needs no search permission on their
+  // parent directories (a checkout under /root, say). `link` is a buffer the child fills.
+  struct BindSource {
+    const char* host_path;
+    char* link;
+  };
+  std::vector<BindSource> bind_sources;
 };
 
 // Parent side: validates the mounts and devices of `spec` (absolute normalized targets, bind
@@ -50,6 +58,10 @@ Expected<Plan> parent_build_plan(const Spec& spec);
 // kNewRoot, read-only root, detach the old root, pivot into the new root. Returns 0, or -errno
 // with *failed_step set (see describe_root_step) and *failed_op the op index (or -1).
 int child_build_root(const Plan& plan, int* failed_step, int* failed_op) noexcept;
+
+// Child side, before it gives up its original credentials: opens every bind source. Returns 0,
+// or -errno with *failed_op the index into bind_sources.
+int child_open_bind_sources(const Plan& plan, int* failed_source) noexcept;
 
 // Names a step of child_build_root for error messages ("pivot_root to base").
 const char* describe_root_step(int step);

@@ -186,6 +186,9 @@ std::string describe_child_error(const contain::ChildError& error, const Prepare
     what = mount::describe_root_step(error.mount_step);
     if (error.mount_op >= 0 && static_cast<size_t>(error.mount_op) < prepared.mounts.descriptions.size())
       what += ": " + prepared.mounts.descriptions[error.mount_op];
+  } else if (error.step == contain::Step::open_bind_sources && error.mount_op >= 0 &&
+             static_cast<size_t>(error.mount_op) < prepared.mounts.bind_sources.size()) {
+    what += " " + std::string(prepared.mounts.bind_sources[error.mount_op].host_path);
   } else if (error.step == contain::Step::execve && !prepared.exec_paths.empty()) {
     what += " " + std::string(prepared.argv[0]);
   }
