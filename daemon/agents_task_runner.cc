@@ -22,10 +22,6 @@ AgentsTaskRunner::AgentsTaskRunner(boost::asio::any_io_executor executor,
 
 sandbox::Status AgentsTaskRunner::check(const agents::TaskSpec& spec,
                                         const agents::PolicyLookup& policies) {
-  for (const auto& [role, role_spec] : spec.roles)
-    if (!llm_.find_model(role_spec.model))
-      return sandbox::Error{"/roles/" + role + "/model: no configured model is named \"" +
-                            role_spec.model.substr(0, 100) + "\""};
   NoEvents no_events;
   agents::TaskEnvironment env{executor_, llm_, sandboxes_, http_, policies, no_events,
                               workspace_root_, {}};

@@ -36,8 +36,8 @@ bool Dispatcher::known_method(std::string_view method) {
   return false;
 }
 
-asio::awaitable<Reply> Dispatcher::call(const std::string& method, const json& params,
-                                        const Tenant& tenant, const RequestContext& context) {
+asio::awaitable<Reply> Dispatcher::call(std::string method, json params, Tenant tenant,
+                                        RequestContext context) {
   if (method == "task.submit") co_return co_await tasks_.submit(tenant, params);
   if (method == "task.subscribe") co_return co_await tasks_.subscribe(tenant, params, context.peer);
   if (method == "task.unsubscribe")
@@ -52,8 +52,8 @@ asio::awaitable<Reply> Dispatcher::call(const std::string& method, const json& p
   co_return Reply::error(rpc::method_not_found, "method not found: " + method.substr(0, 128));
 }
 
-asio::awaitable<Reply> Dispatcher::answer(const std::string& method, const json& params,
-                                          const RequestContext& context) {
+asio::awaitable<Reply> Dispatcher::answer(std::string method, json params,
+                                          RequestContext context) {
   if (context.limiter && !context.limiter->try_take()) {
     const uint64_t retry_after = context.limiter->retry_after_ms();
     co_return Reply::error(rpc::rate_limited,

@@ -47,10 +47,10 @@ class Dispatcher {
   static bool known_method(std::string_view method);
 
  private:
-  boost::asio::awaitable<Reply> call(const std::string& method, const nlohmann::json& params,
-                                     const Tenant& tenant, const RequestContext& context);
-  boost::asio::awaitable<Reply> answer(const std::string& method, const nlohmann::json& params,
-                                       const RequestContext& context);
+  boost::asio::awaitable<Reply> call(std::string method, nlohmann::json params, Tenant tenant,
+                                     RequestContext context);
+  boost::asio::awaitable<Reply> answer(std::string method, nlohmann::json params,
+                                       RequestContext context);
 
   TaskManager& tasks_;
   ExecService& exec_;

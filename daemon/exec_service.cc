@@ -129,7 +129,7 @@ ExecService::ExecService(asio::any_io_executor loop, asio::any_io_executor block
       usage_(usage),
       metrics_(metrics) {}
 
-asio::awaitable<Reply> ExecService::run(const Tenant& tenant, const json& params) {
+asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
   auto read = read_request(params);
   if (auto* failure = std::get_if<rpc::Failure>(&read)) co_return Reply::error(*failure);
   ExecRequest request = std::move(std::get<ExecRequest>(read));

@@ -32,7 +32,7 @@ class ExecService {
               std::function<agents::PolicyLookup(const Tenant&)> policies, TenantUsage& usage,
               DaemonMetrics& metrics);
 
-  boost::asio::awaitable<Reply> run(const Tenant& tenant, const nlohmann::json& params);
+  boost::asio::awaitable<Reply> run(Tenant tenant, nlohmann::json params);
 
  private:
   boost::asio::any_io_executor loop_;

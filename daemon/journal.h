@@ -48,25 +48,14 @@ class Journal {
   void write(std::function<void(sqlite::Database&)> operation);
 
   // Runs `operation` on the writer thread and completes on the loop after the commit.
+  // In a coroutine, pass a named std::function: g++ 12 relocates a lambda temporary of a
+  // co_await expression with memcpy, which corrupts captured strings (a double free).
   template <class T>
   boost::asio::awaitable<sandbox::Expected<T>> call(std::function<T(sqlite::Database&)> operation) {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                       void(sandbox::Expected<T>)>(
-        [this, operation = std::move(operation)](auto handler) mutable {
-          using Handler = decltype(handler);
-          auto loop = boost::asio::get_associated_executor(handler, loop_);
-          auto shared_handler = std::make_shared<Handler>(std::move(handler));
-          auto result = std::make_shared<std::optional<T>>();
-          enqueue(Job{[operation, result](sqlite::Database& db) { result->emplace(operation(db)); },
-                      [shared_handler, result, loop](const sandbox::Status& status) {
-                        boost::asio::post(loop, [shared_handler, result, status]() mutable {
-                          if (status.ok()) (*shared_handler)(sandbox::Expected<T>(std::move(**result)));
-                          else (*shared_handler)(sandbox::Expected<T>(status.error()));
-                        });
-                      },
-                      true});
-        },
-        boost::asio::use_awaitable);
+                                       void(sandbox::Expected<T>)>(Initiate<T>{this},
+                                                                   boost::asio::use_awaitable,
+                                                                   std::move(operation));
   }
 
   // The same, blocking the calling thread (startup and shutdown, before or after the loop).
@@ -105,6 +94,27 @@ class Journal {
     std::function<void(sqlite::Database&)> run;
     std::function<void(const sandbox::Status&)> done;
     bool urgent = false;
+  };
+  template <class T>
+  struct Initiate {
+    Journal* journal;
+    template <class Handler>
+    void operator()(Handler handler, std::function<T(sqlite::Database&)> operation) const {
+      auto loop = boost::asio::get_associated_executor(handler, journal->loop_);
+      auto shared_handler = std::make_shared<Handler>(std::move(handler));
+      auto result = std::make_shared<std::optional<T>>();
+      journal->enqueue(
+          Job{[operation = std::move(operation), result](sqlite::Database& db) {
+                result->emplace(operation(db));
+              },
+              [shared_handler, result, loop](const sandbox::Status& status) {
+                boost::asio::post(loop, [shared_handler, result, status]() mutable {
+                  if (status.ok()) (*shared_handler)(sandbox::Expected<T>(std::move(**result)));
+                  else (*shared_handler)(sandbox::Expected<T>(status.error()));
+                });
+              },
+              true});
+    }
   };
   Journal(JournalOptions options, boost::asio::any_io_executor loop,
           std::unique_ptr<sqlite::Database> db);

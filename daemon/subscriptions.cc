@@ -120,10 +120,11 @@ asio::awaitable<void> SubscriptionHub::replay(SubscriptionPtr subscription, uint
   uint64_t cursor = after_seq;
   while (cursor < upto) {
     if (!co_await wait_for_room(subscription)) co_return end(subscription);
-    auto rows = co_await journal_.call<std::vector<EventRow>>(
+    std::function<std::vector<EventRow>(sqlite::Database&)> read =
         [task = subscription->task_id, cursor, upto](sqlite::Database& db) {
           return journal_schema::events(db, task, cursor, upto, kReplayPage);
-        });
+        };
+    auto rows = co_await journal_.call(std::move(read));
     if (!rows) std::cerr << "agentd: replay of " << subscription->task_id << ": " << rows.error().message << "\n";
     if (!rows || rows->empty()) break;
     auto peer = subscription->peer.lock();

@@ -90,7 +90,7 @@ TaskManager::TaskManager(asio::any_io_executor executor, Journal& journal, TaskR
 
 TaskManager::~TaskManager() = default;
 
-asio::awaitable<Reply> TaskManager::submit(const Tenant& tenant, const json& params) {
+asio::awaitable<Reply> TaskManager::submit(Tenant tenant, json params) {
   if (draining_)
     co_return Reply::error(rpc::draining, "the server is shutting down; submit again later");
   Params p(params, {"spec", "idempotency_key"});
@@ -128,8 +128,9 @@ asio::awaitable<Reply> TaskManager::submit(const Tenant& tenant, const json& par
   task->created_at = now;
   // Held before the journal is awaited, so that concurrent submissions cannot all pass.
   usage_.task_admitted(tenant.name, agents);
-  auto inserted = co_await journal_.call<journal_schema::InsertOutcome>(
-      [row = row_of(*task)](sqlite::Database& db) { return journal_schema::insert_task(db, row); });
+  std::function<journal_schema::InsertOutcome(sqlite::Database&)> insert =
+      [row = row_of(*task)](sqlite::Database& db) { return journal_schema::insert_task(db, row); };
+  auto inserted = co_await journal_.call(std::move(insert));
   if (!inserted || !inserted->inserted) {
     usage_.task_ended(tenant.name, agents);
     if (!inserted) {
@@ -273,13 +274,13 @@ void TaskManager::finish(TaskPtr task, const std::string& state, const json& res
   start_queued();
 }
 
-asio::awaitable<Reply> TaskManager::cancel(const Tenant& tenant, const json& params) {
+asio::awaitable<Reply> TaskManager::cancel(Tenant tenant, json params) {
   Params p(params, {"task_id"});
   const std::string id = p.string("task_id", 128);
   if (p.failure()) co_return Reply::error(*p.failure());
   TaskPtr task = find_own(tenant, id);
   if (!task) {
-    auto row = co_await load_own(tenant, id);
+    auto row = co_await load_own(tenant.name, id);
     if (!row) co_return Reply::error(rpc::task_not_found, "task not found: " + id);
     co_return Reply::error(rpc::task_finished, "task " + id + " already finished: " + row->state,
                            json{{"state", row->state}});

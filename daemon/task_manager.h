@@ -3,7 +3,8 @@
 // by the TaskRunner when a slot is free. As the EventSink of every task it gives each event
 // the task's next sequence number (from 1, gapless), journals it and fans it out to the
 // task's subscribers. A tenant only ever sees its own tasks: another tenant's task id is
-// answered exactly like an unknown one. Loop thread only.
+// answered exactly like an unknown one. Loop thread only. The coroutines take their arguments
+// by value, so that nothing they hold is a caller's temporary gone at the first suspension.
 #pragma once
 
 #include <cstdint>
@@ -55,12 +56,12 @@ class TaskManager : public agents::EventSink {
   sandbox::Status recover(
       const std::function<std::shared_ptr<const Tenant>(const std::string&)>& tenants);
 
-  boost::asio::awaitable<Reply> submit(const Tenant& tenant, const nlohmann::json& params);
-  boost::asio::awaitable<Reply> get(const Tenant& tenant, const nlohmann::json& params);
-  boost::asio::awaitable<Reply> list(const Tenant& tenant, const nlohmann::json& params);
-  boost::asio::awaitable<Reply> cancel(const Tenant& tenant, const nlohmann::json& params);
-  boost::asio::awaitable<Reply> feedback(const Tenant& tenant, const nlohmann::json& params);
-  boost::asio::awaitable<Reply> subscribe(const Tenant& tenant, const nlohmann::json& params,
+  boost::asio::awaitable<Reply> submit(Tenant tenant, nlohmann::json params);
+  boost::asio::awaitable<Reply> get(Tenant tenant, nlohmann::json params);
+  boost::asio::awaitable<Reply> list(Tenant tenant, nlohmann::json params);
+  boost::asio::awaitable<Reply> cancel(Tenant tenant, nlohmann::json params);
+  boost::asio::awaitable<Reply> feedback(Tenant tenant, nlohmann::json params);
+  boost::asio::awaitable<Reply> subscribe(Tenant tenant, nlohmann::json params,
                                           std::shared_ptr<Peer> peer);
   Reply unsubscribe(const Tenant& tenant, const nlohmann::json& params, uint64_t peer_id);
   void drop_peer(uint64_t peer_id) { hub_.drop_peer(peer_id); }
@@ -83,8 +84,8 @@ class TaskManager : public agents::EventSink {
   using TaskPtr = std::shared_ptr<Task>;
 
   TaskPtr find_own(const Tenant& tenant, const std::string& id) const;
-  boost::asio::awaitable<std::optional<journal_schema::TaskRow>> load_own(const Tenant& tenant,
-                                                                          const std::string& id);
+  boost::asio::awaitable<std::optional<journal_schema::TaskRow>> load_own(std::string tenant,
+                                                                          std::string id);
   void admit(TaskPtr task);
   void start_queued();
   void start(TaskPtr task);

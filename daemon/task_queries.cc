@@ -35,11 +35,13 @@ TaskManager::TaskPtr TaskManager::find_own(const Tenant& tenant, const std::stri
   return it->second;
 }
 
-asio::awaitable<std::optional<TaskRow>> TaskManager::load_own(const Tenant& tenant,
-                                                              const std::string& id) {
-  auto row = co_await journal_.call<std::optional<TaskRow>>(
-      [id](sqlite::Database& db) { return journal_schema::get_task(db, id); });
-  if (!row || !*row || (*row)->tenant != tenant.name) co_return std::nullopt;
+asio::awaitable<std::optional<TaskRow>> TaskManager::load_own(std::string tenant,
+                                                              std::string id) {
+  std::function<std::optional<TaskRow>(sqlite::Database&)> read = [id](sqlite::Database& db) {
+    return journal_schema::get_task(db, id);
+  };
+  auto row = co_await journal_.call(std::move(read));
+  if (!row || !*row || (*row)->tenant != tenant) co_return std::nullopt;
   co_return std::move(**row);
 }
 
@@ -60,17 +62,17 @@ TaskRow TaskManager::row_of(const Task& task) const {
   return row;
 }
 
-asio::awaitable<Reply> TaskManager::get(const Tenant& tenant, const json& params) {
+asio::awaitable<Reply> TaskManager::get(Tenant tenant, json params) {
   Params p(params, {"task_id"});
   const std::string id = p.string("task_id", 128);
   if (p.failure()) co_return Reply::error(*p.failure());
   if (TaskPtr task = find_own(tenant, id)) co_return Reply::ok(task_details(row_of(*task)));
-  auto row = co_await load_own(tenant, id);
+  auto row = co_await load_own(tenant.name, id);
   if (!row) co_return not_found(id);
   co_return Reply::ok(task_details(*row));
 }
 
-asio::awaitable<Reply> TaskManager::list(const Tenant& tenant, const json& params) {
+asio::awaitable<Reply> TaskManager::list(Tenant tenant, json params) {
   Params p(params, {"state", "limit", "before"});
   auto state = p.optional_string("state", 32);
   const auto limit = static_cast<uint32_t>(p.count("limit", 50, 1, 500));
@@ -80,15 +82,16 @@ asio::awaitable<Reply> TaskManager::list(const Tenant& tenant, const json& param
                     "budget_exhausted");
   if (p.failure()) co_return Reply::error(*p.failure());
   // nullopt: `before` is not one of the tenant's tasks.
-  auto rows = co_await journal_.call<std::optional<std::vector<TaskRow>>>(
+  std::function<std::optional<std::vector<TaskRow>>(sqlite::Database&)> read =
       [tenant = tenant.name, state, limit, before](sqlite::Database& db)
-          -> std::optional<std::vector<TaskRow>> {
-        if (before) {
-          auto anchor = journal_schema::get_task(db, *before);
-          if (!anchor || anchor->tenant != tenant) return std::nullopt;
-        }
-        return journal_schema::list_tasks(db, tenant, state, limit, before);
-      });
+      -> std::optional<std::vector<TaskRow>> {
+    if (before) {
+      auto anchor = journal_schema::get_task(db, *before);
+      if (!anchor || anchor->tenant != tenant) return std::nullopt;
+    }
+    return journal_schema::list_tasks(db, tenant, state, limit, before);
+  };
+  auto rows = co_await journal_.call(std::move(read));
   if (!rows) co_return Reply::error(rpc::internal_error, "internal error: the journal failed");
   if (!*rows) co_return not_found(*before);
   json tasks = json::array();
@@ -106,7 +109,7 @@ asio::awaitable<Reply> TaskManager::list(const Tenant& tenant, const json& param
   co_return Reply::ok(std::move(result));
 }
 
-asio::awaitable<Reply> TaskManager::feedback(const Tenant& tenant, const json& params) {
+asio::awaitable<Reply> TaskManager::feedback(Tenant tenant, json params) {
   Params p(params, {"task_id", "message", "agent_id"});
   const std::string id = p.string("task_id", 128);
   std::string message = p.string("message", 64 << 10);
@@ -114,7 +117,7 @@ asio::awaitable<Reply> TaskManager::feedback(const Tenant& tenant, const json& p
   if (p.failure()) co_return Reply::error(*p.failure());
   TaskPtr task = find_own(tenant, id);
   if (!task) {
-    auto row = co_await load_own(tenant, id);
+    auto row = co_await load_own(tenant.name, id);
     if (!row) co_return not_found(id);
     co_return Reply::error(rpc::task_finished, "task " + id + " already finished: " + row->state,
                            json{{"state", row->state}});
@@ -125,7 +128,7 @@ asio::awaitable<Reply> TaskManager::feedback(const Tenant& tenant, const json& p
   co_return Reply::ok(json{{"delivered_to", count}});
 }
 
-asio::awaitable<Reply> TaskManager::subscribe(const Tenant& tenant, const json& params,
+asio::awaitable<Reply> TaskManager::subscribe(Tenant tenant, json params,
                                               std::shared_ptr<Peer> peer) {
   Params p(params, {"task_id", "after_seq"});
   const std::string id = p.string("task_id", 128);
@@ -141,7 +144,7 @@ asio::awaitable<Reply> TaskManager::subscribe(const Tenant& tenant, const json& 
     reply.after_sent = hub_.subscribe(peer, id, after, task->last_seq, true);
     co_return reply;
   }
-  auto row = co_await load_own(tenant, id);
+  auto row = co_await load_own(tenant.name, id);
   if (!row) co_return not_found(id);
   // A task that is not in memory has ended: the replay is all there is.
   Reply reply = Reply::ok(json{{"task_id", id}, {"state", row->state}, {"last_seq", row->last_seq}});

@@ -11,13 +11,13 @@
 namespace agentd {
 namespace {
 
-struct Run {
+struct CliRun {
   int status;
   std::string out;
   std::string err;
 };
 
-Run cli(std::vector<std::string> args) {
+CliRun cli(std::vector<std::string> args) {
   std::ostringstream out;
   std::ostringstream err;
   const int status = run_cli(args, out, err);
@@ -27,13 +27,13 @@ Run cli(std::vector<std::string> args) {
 TEST(Cli, CheckConfigAcceptsAGoodFileAndNamesTheKeysOfABadOne) {
   testing::TempDir dir;
   const std::string file = testing::write_config(dir.path(), testing::test_config_json(dir.path()));
-  Run good = cli({"--check-config", "--config", file});
+  CliRun good = cli({"--check-config", "--config", file});
   EXPECT_EQ(good.status, 0) << good.err;
   EXPECT_EQ(good.out, file + ": ok\n");
   nlohmann::json bad = testing::test_config_json(dir.path());
   bad["limits"]["requests_per_second"] = "fast";
   testing::write_config(dir.path(), bad);
-  Run failed = cli({"--check-config", "--config", file});
+  CliRun failed = cli({"--check-config", "--config", file});
   EXPECT_EQ(failed.status, 1);
   EXPECT_NE(failed.err.find("limits.requests_per_second: expected a number"), std::string::npos) << failed.err;
 }
@@ -43,18 +43,18 @@ TEST(Cli, CheckConfigChecksThePoliciesTenantsName) {
   nlohmann::json config = testing::test_config_json(dir.path());
   config["tenants"][1]["policies"] = {"nope"};
   const std::string file = testing::write_config(dir.path(), config);
-  Run failed = cli({"--check-config", "--config", file});
+  CliRun failed = cli({"--check-config", "--config", file});
   EXPECT_EQ(failed.status, 1);
   EXPECT_NE(failed.err.find("tenants[1].policies[0]: no policy named \"nope\""), std::string::npos) << failed.err;
 }
 
 TEST(Cli, PolicyCheckAndGpuList) {
-  Run policy = cli({"policy", "check", "coder"});
+  CliRun policy = cli({"policy", "check", "coder"});
   EXPECT_EQ(policy.status, 0) << policy.err;
   EXPECT_NE(policy.out.find("ok"), std::string::npos);
-  Run missing = cli({"policy", "check", "/nonexistent/policy.json"});
+  CliRun missing = cli({"policy", "check", "/nonexistent/policy.json"});
   EXPECT_EQ(missing.status, 1);
-  Run gpus = cli({"gpu", "list", "--json", "--root", "/nonexistent"});
+  CliRun gpus = cli({"gpu", "list", "--json", "--root", "/nonexistent"});
   EXPECT_EQ(gpus.status, 0) << gpus.err;
   auto inventory = nlohmann::json::parse(gpus.out);
   EXPECT_EQ(inventory["gpus"], nlohmann::json::array());
@@ -66,7 +66,7 @@ TEST(Cli, UsageErrors) {
   EXPECT_EQ(cli({"--check-config"}).status, 64);
   EXPECT_EQ(cli({"gpu", "reset"}).status, 64);
   EXPECT_EQ(cli({"--version"}).status, 0);
-  Run missing = cli({"--config", "/nonexistent/agentd.json"});
+  CliRun missing = cli({"--config", "/nonexistent/agentd.json"});
   EXPECT_EQ(missing.status, 1);
   EXPECT_NE(missing.err.find("/nonexistent/agentd.json"), std::string::npos);
 }

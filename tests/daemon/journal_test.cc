@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/journal_schema.h"

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "daemon/journal_schema.h"

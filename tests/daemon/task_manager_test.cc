@@ -327,7 +327,8 @@ TEST_F(TaskManagerTest, RecoveryInterruptsRunningTasksKeepsTheirEventsAndRequeue
   row("t-resume", "running", true);
   row("t-queued", "queued", false);
   for (uint64_t seq = 1; seq <= 3; ++seq)
-    journal_schema::append_event(db, {"t-run", seq, "x", "", now_ms(), "{\"seq\":" + std::to_string(seq) + "}"});
+    journal_schema::append_event(
+        db, {"t-run", seq, "x", "", now_ms(), event_params_text("t-run", seq, "x", "", now_ms(), {})});
   make_manager();
   auto recovered = tasks->recover([&](const std::string& name) {
     return name == "alice" ? std::make_shared<const Tenant>(alice) : nullptr;
