@@ -13,7 +13,7 @@ echo "== agentbox: running untrusted Python in a sandbox (no network, 256M, 5 s)
 ./build/sandbox/agentbox run --memory 256M --wall-time 5 -- /usr/bin/python3 -c '
 import os, socket
 print("uid", os.getuid(), "pid", os.getpid(), "host", socket.gethostname())
-print("interfaces", [name for _, name in socket.if_nameindex()])
+print("interfaces", [line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]])
 for path in ("/etc/shadow", "/root", "/sys/kernel"):
     try:
         os.listdir(path) if os.path.isdir(path) else open(path).read()
