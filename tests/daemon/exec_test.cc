@@ -30,7 +30,7 @@ class ExecTest : public ::testing::Test {
 TEST_F(ExecTest, RunsCodeUnderAPolicyAndReturnsTheSandboxResult) {
   json reply = exec({{"policy", "coder"}, {"language", "python"}, {"code", "print(6*7)"}});
   ASSERT_TRUE(reply.contains("result")) << reply.dump();
-  EXPECT_EQ(reply["result"]["status"], "ok");
+  EXPECT_EQ(reply["result"]["status"], "ok") << reply.dump();
   EXPECT_EQ(reply["result"]["exit_code"], 0);
   EXPECT_EQ(reply["result"]["stdout"], "42\n");
   EXPECT_TRUE(reply["result"].contains("wall_ms"));

@@ -75,7 +75,7 @@ TEST_F(ServerTest, HealthAndMetrics) {
   EXPECT_EQ(metrics->header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   for (const char* expected :
        {"# TYPE agentd_connections gauge", "agentd_connections{transport=\"tcp\"} 1",
-        "agentd_rpc_requests_total{code=\"0\",method=\"server.info\"} 1",
+        "agentd_rpc_requests_total{method=\"server.info\",code=\"0\"} 1",
         "# TYPE agentd_rpc_duration_seconds histogram", "agentd_tasks_finished_total",
         "# TYPE agentd_llm_tokens_total counter", "# TYPE agentd_sandboxes_running gauge"})
     EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected;
@@ -158,10 +158,14 @@ TEST_F(ServerTest, IdleConnectionsAreClosed) {
     config.limits.ping_interval = std::chrono::milliseconds(100);
   });
   auto client = daemon->connect();
-  // Reading answers the server's pings, so the connection stays while the client reads.
-  EXPECT_FALSE(client->read(std::chrono::milliseconds(800)));
+  // A client waiting in a read answers the server's pings, which keeps it connected well
+  // past the idle timeout while it sends nothing.
+  json subscribed = client->call("task.submit", {{"spec", spec_for("sleep 1000 emit 2")}});
+  ASSERT_EQ(error_code(client->call("task.subscribe", {{"task_id", subscribed["result"]["task_id"]}})), 0);
+  auto events = client->events_until_finished();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["type"], "task.finished");
   EXPECT_TRUE(client->is_open());
-  EXPECT_EQ(error_code(client->call("server.info")), 0);
   // A client that does nothing at all (no pongs either) is dropped.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_FALSE(client->read(std::chrono::seconds(5)));
