@@ -60,12 +60,19 @@ json with_role_defaults(json spec, const json& defaults) {
   return spec;
 }
 
-// "/roles/worker/model: expected a non-empty string" → -32602 at /spec/roles/worker/model.
+// "/roles/worker/model: expected a non-empty string" → -32602 at /spec/roles/worker/model
+// expecting "a non-empty string" ("/" and "" name the spec itself).
 rpc::Failure spec_failure(const std::string& message) {
+  std::string pointer;
+  std::string expected = message;
   const size_t colon = message.find(": ");
-  if (!message.empty() && message.front() == '/' && colon != std::string::npos)
-    return rpc::invalid_params_at("/spec" + message.substr(0, colon), message.substr(colon + 2));
-  return rpc::invalid_params_at("/spec", message);
+  if (!message.empty() && message.front() == '/' && colon != std::string::npos) {
+    pointer = message.substr(0, colon);
+    expected = message.substr(colon + 2);
+  }
+  if (pointer == "/") pointer.clear();
+  if (expected.rfind("expected ", 0) == 0) expected.erase(0, 9);
+  return rpc::invalid_params_at("/spec" + pointer, expected);
 }
 
 uint64_t count_field(const json& data, const char* key) {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -81,12 +82,16 @@ TEST(Lifecycle, TheDrainDeadlineCancelsWhatStillRunsAndKeepsQueuedTasks) {
 TEST(Lifecycle, SighupReloadsTokensWithoutDroppingConnections) {
   testing::TempDir dir;
   json config = testing::test_config_json(dir.path());
+  std::filesystem::create_directories(dir.path() + "/policies");
+  config["policies"] = {{"dirs", {dir.path() + "/policies"}}};
+  config["tenants"][0]["policies"] = {"*"};
   const std::string file = testing::write_config(dir.path(), config);
   auto child = ChildDaemon::start(file);
   ASSERT_TRUE(child) << child.error().message;
   auto alice = connect(**child, "alice-token");
   auto bob = connect(**child, "bob-token");
-  // Alice's token is rotated, bob is removed.
+  // A new policy appears, alice's token is rotated, bob is removed.
+  std::ofstream(dir.path() + "/policies/custom.json") << R"({"extends": "builtin:coder", "description": "custom"})";
   config["tenants"][0]["token_sha256"] = token_sha256_hex("alice-new");
   config["tenants"].erase(1);
   testing::write_config(dir.path(), config);
@@ -99,7 +104,8 @@ TEST(Lifecycle, SighupReloadsTokensWithoutDroppingConnections) {
   ASSERT_TRUE(reloaded);
   EXPECT_FALSE(WsClient::connect((*child)->tcp(), {std::string("alice-token"), ""}));
   // The open connections stayed; bob's tenant is gone, so its calls are refused.
-  EXPECT_EQ(error_code(alice->call("server.info")), 0);
+  json policies = alice->call("server.info")["result"]["policies"];
+  EXPECT_NE(std::find(policies.begin(), policies.end(), "custom"), policies.end()) << policies.dump();
   EXPECT_EQ(error_code(bob->call("server.info")), -32001);
   // A broken file changes nothing.
   std::ofstream(file) << "{ broken";

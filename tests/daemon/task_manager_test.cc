@@ -74,7 +74,7 @@ class TaskManagerTest : public ::testing::Test {
     bob = Tenant{"bob", {"*"}, Quotas{4, 64, 2, 1000}};
     make_manager();
   }
-  void make_manager() {
+  void make_manager(TaskManagerOptions options = {}) {
     tasks = std::make_unique<TaskManager>(
         io.get_executor(), *journal_, runner, metrics,
         [this](const Tenant& tenant) -> agents::PolicyLookup {
@@ -82,7 +82,7 @@ class TaskManagerTest : public ::testing::Test {
             return tenant.allows_policy(name) ? registry->find(name) : nullptr;
           };
         },
-        TaskManagerOptions{});
+        std::move(options));
   }
 
   // Runs `operation` on the loop until it completes; the reply, and its after_sent action run.
@@ -296,6 +296,25 @@ TEST_F(TaskManagerTest, SpecsAndPoliciesAreCheckedAtSubmit) {
   Reply missing = run(tasks->submit(alice, json::object()));
   ASSERT_TRUE(missing.failure);
   EXPECT_EQ(missing.failure->data["path"], "/spec");
+
+  Reply not_object = run(tasks->submit(alice, json{{"spec", "fan_out"}}));
+  ASSERT_TRUE(not_object.failure);
+  EXPECT_EQ(not_object.failure->data["path"], "/spec") << not_object.failure->message;
+  EXPECT_EQ(not_object.failure->message.find("expected expected"), std::string::npos);
+}
+
+TEST_F(TaskManagerTest, RolesDefaultFillWhatTheSpecLeavesOut) {
+  TaskManagerOptions options;
+  options.roles_default = {{"*", {{"model", "scripted"}, {"policy", "tester"}}},
+                           {"voter", {{"policy", "coder"}}}};
+  make_manager(options);
+  json spec = spec_for("emit 1");
+  spec["roles"]["voter"] = json::object();
+  Reply submitted = run(tasks->submit(alice, json{{"spec", spec}}));
+  ASSERT_FALSE(submitted.failure) << submitted.failure->message;
+  Reply got = run(tasks->get(alice, json{{"task_id", submitted.result["task_id"]}}));
+  EXPECT_EQ(got.result["spec"]["roles"]["voter"]["model"], "scripted");   // from "*"
+  EXPECT_EQ(got.result["spec"]["roles"]["voter"]["policy"], "coder");     // the role's own
 }
 
 TEST_F(TaskManagerTest, IdempotencyKeyReturnsTheSameTask) {
