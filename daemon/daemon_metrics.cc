@@ -1,5 +1,7 @@
 #include "daemon/daemon_metrics.h"
 
+#include <algorithm>
+
 namespace agentd {
 namespace {
 
@@ -29,6 +31,9 @@ DaemonMetrics::DaemonMetrics()
           "Connections the server closed (send_queue, idle, message_too_big, shutdown).")),
       send_queue_bytes(registry_.gauge("agentd_send_queue_bytes",
                                        "Bytes queued for clients, all connections together.")),
+      send_queue_peak(registry_.gauge(
+          "agentd_send_queue_peak_bytes",
+          "The most bytes one connection has had queued (bounded by send_queue_bytes).")),
       rpc_requests(registry_.counter("agentd_rpc_requests_total",
                                      "JSON-RPC requests answered, by method and code (0: ok).")),
       rpc_seconds(registry_.histogram("agentd_rpc_duration_seconds",
@@ -116,6 +121,12 @@ void DaemonMetrics::forget_task(const std::string& task_id) {
   for (auto it = llm_sent_.lower_bound({task_id, ""});
        it != llm_sent_.end() && it->first.first == task_id;)
     it = llm_sent_.erase(it);
+}
+
+void DaemonMetrics::note_queued_bytes(uint64_t bytes) {
+  if (bytes <= queue_peak_bytes_) return;
+  queue_peak_bytes_ = bytes;
+  send_queue_peak.set(static_cast<double>(bytes));
 }
 
 void DaemonMetrics::sandbox_finished(const std::string& status, double wall_seconds,

@@ -26,13 +26,19 @@ class DaemonMetrics {
   void forget_task(const std::string& task_id);
   // An exec.run sandbox's outcome.
   void sandbox_finished(const std::string& status, double wall_seconds, const std::string& source);
+  // A connection's send queue holds `bytes` now; the highest is kept.
+  void note_queued_bytes(uint64_t bytes);
 
-  metrics::Registry registry_;
+ private:
+  metrics::Registry registry_;  // first: the families below are registered in it
+
+ public:
   metrics::Family& connections;          // gauge {transport}
   metrics::Family& connections_total;    // counter {transport}
   metrics::Family& connections_refused;  // counter {reason}
   metrics::Family& disconnects;          // counter {reason}
   metrics::Family& send_queue_bytes;     // gauge: bytes queued for all clients
+  metrics::Family& send_queue_peak;      // gauge: the most one connection had queued
   metrics::Family& rpc_requests;         // counter {method, code}
   metrics::Family& rpc_seconds;          // histogram {method}
   metrics::Family& tasks;                // gauge {state}: queued, running
@@ -59,6 +65,7 @@ class DaemonMetrics {
   };
   void adjust(const std::string& task_id, int agents, int sandboxes);
 
+  uint64_t queue_peak_bytes_ = 0;
   std::map<std::string, TaskCounts> per_task_;
   // (task, agent) → when its LLM request was sent: an agent has one request in flight.
   std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> llm_sent_;

@@ -1,6 +1,5 @@
 #include "daemon/exec_service.h"
 
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include "agents/tools/workspace.h"
 #include "agents/tools/workspace_path.h"
 #include "daemon/params.h"
+#include "daemon/random_id.h"
 #include "policies/compile.h"
 #include "sandbox/runner.h"
 
@@ -83,21 +83,12 @@ std::variant<ExecRequest, rpc::Failure> read_request(const json& params) {
   return request;
 }
 
-std::string random_name() {
-  unsigned char bytes[12];
-  if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) return {};
-  std::string name = "x-";
-  for (unsigned char byte : bytes) name += "0123456789abcdef"[byte >> 4], name += "0123456789abcdef"[byte & 15];
-  return name;
-}
-
 // workspace_root/exec/<random>, world-writable because the sandbox's host uid is only known
 // at spawn; its parent is 0711, so no other local user can list or guess it.
 sandbox::Expected<std::string> make_workspace(const std::string& root,
                                               const std::vector<std::pair<std::string, std::string>>& files) {
   const std::string parent = root + "/exec";
-  const std::string name = random_name();
-  if (name.empty()) return sandbox::Error{"getrandom failed: " + std::string(std::strerror(errno))};
+  const std::string name = random_id("x-", 12);
   std::error_code error;
   std::filesystem::create_directories(parent, error);
   if (error) return sandbox::Error{"create " + parent + ": " + error.message()};

@@ -40,9 +40,6 @@ class Gateway {
   virtual DaemonMetrics& metrics() = 0;
   virtual Dispatcher& dispatcher() = 0;
 
-  // A session's queue reached `bytes`: the server keeps the highest (a metric).
-  virtual void note_queued_bytes(uint64_t bytes) = 0;
-
   virtual uint64_t next_peer_id() = 0;
   virtual void session_opened(uint64_t peer_id, std::weak_ptr<SessionControl> session) = 0;
   // Drops the peer's subscriptions.

@@ -68,10 +68,6 @@ sandbox::Status Journal::flush_sync() {
   return call_sync<sandbox::Ok>([](sqlite::Database&) { return sandbox::Ok{}; });
 }
 
-Journal::Stats Journal::stats() const {
-  return Stats{operations_.load(), commits_.load(), failures_.load()};
-}
-
 void Journal::writer_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -113,14 +109,10 @@ void Journal::run_batch(std::deque<Job>& jobs) {
   } catch (const sqlite::Failure& failure) {
     commit = sandbox::Error{std::string("journal commit failed: ") + failure.what()};
   }
-  operations_ += jobs.size();
-  ++commits_;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const sandbox::Status& status = commit.ok() ? outcomes[i] : commit;
-    if (!status.ok()) {
-      ++failures_;
-      if (!jobs[i].done) std::cerr << "agentd: journal: " << status.error().message << "\n";
-    }
+    if (!status.ok() && !jobs[i].done)
+      std::cerr << "agentd: journal: " << status.error().message << "\n";
     if (jobs[i].done) jobs[i].done(status);
   }
 }

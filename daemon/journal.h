@@ -78,14 +78,8 @@ class Journal {
   boost::asio::awaitable<sandbox::Status> flush();
   sandbox::Status flush_sync();
 
-  // Operations waiting for the writer; and what the writer measured, for the metrics.
+  // Operations waiting for the writer.
   size_t queued() const { return queued_.load(); }
-  struct Stats {
-    uint64_t operations = 0;
-    uint64_t commits = 0;
-    uint64_t failures = 0;
-  };
-  Stats stats() const;
   // Called on the loop after each commit with the number of operations and its duration.
   void on_commit(std::function<void(size_t operations, double seconds)> callback);
 
@@ -133,9 +127,6 @@ class Journal {
   std::chrono::steady_clock::time_point oldest_;
   bool stopping_ = false;
   std::atomic<size_t> queued_{0};
-  std::atomic<uint64_t> operations_{0};
-  std::atomic<uint64_t> commits_{0};
-  std::atomic<uint64_t> failures_{0};
   std::function<void(size_t, double)> commit_callback_;  // set before use, read by the writer
   std::thread writer_;
 };

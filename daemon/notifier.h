@@ -25,8 +25,6 @@ class Notifier {
   // sent with them when it changed.
   void start_watchdog(std::function<std::string()> status_line);
   void stop();
-  // The watchdog interval systemd set; zero when none.
-  std::chrono::microseconds watchdog_interval() const { return interval_; }
 
  private:
   void tick();

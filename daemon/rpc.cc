@@ -136,8 +136,4 @@ std::string error_response(const json& id, const Failure& failure) {
   return dump(error_object(id, failure));
 }
 
-std::string notification(std::string_view method, const json& params) {
-  return dump(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}});
-}
-
 }  // namespace agentd::rpc

@@ -69,12 +69,11 @@ struct DecodeLimits {
 
 Decoded decode(std::string_view text, const DecodeLimits& limits = {});
 
-// A successful reply to `id`.
+// A successful reply to `id`. (Notifications are built by task_json.h's event_frame.)
 std::string response(const nlohmann::json& id, const nlohmann::json& result);
 nlohmann::json response_object(const nlohmann::json& id, const nlohmann::json& result);
 std::string error_response(const nlohmann::json& id, const Failure& failure);
 nlohmann::json error_object(const nlohmann::json& id, const Failure& failure);
-std::string notification(std::string_view method, const nlohmann::json& params);
 
 // Serialises untrusted JSON safely (invalid UTF-8 replaced, never throws).
 std::string dump(const nlohmann::json& value);

@@ -33,9 +33,6 @@ Server::Server(asio::io_context& io, Config config, TaskRunner& task_runner,
       task_runner_(task_runner),
       sandboxes_(std::move(sandboxes)),
       options_(options),
-      queue_peak_(metrics_.registry_.gauge(
-          "agentd_send_queue_peak_bytes",
-          "The most bytes any one connection has had queued (bounded by send_queue_bytes).")),
       notifier_(io.get_executor()),
       signals_(io),
       prune_timer_(io) {}
@@ -139,12 +136,6 @@ void Server::release_connection(const std::string& tenant) {
   auto it = connections_.find(tenant);
   if (it == connections_.end()) return;
   if (--it->second == 0) connections_.erase(it);
-}
-
-void Server::note_queued_bytes(uint64_t bytes) {
-  if (bytes <= queue_peak_bytes_) return;
-  queue_peak_bytes_ = bytes;
-  queue_peak_.set(static_cast<double>(bytes));
 }
 
 void Server::session_opened(uint64_t peer_id, std::weak_ptr<SessionControl> session) {

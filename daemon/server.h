@@ -67,7 +67,6 @@ class Server final : public Gateway {
   const Limits& limits() const override { return config_.limits; }
   DaemonMetrics& metrics() override { return metrics_; }
   Dispatcher& dispatcher() override { return *dispatcher_; }
-  void note_queued_bytes(uint64_t bytes) override;
   uint64_t next_peer_id() override { return ++last_peer_id_; }
   void session_opened(uint64_t peer_id, std::weak_ptr<SessionControl> session) override;
   void session_closed(uint64_t peer_id) override;
@@ -86,7 +85,6 @@ class Server final : public Gateway {
   std::shared_ptr<sandbox::Runner> sandboxes_;
   ServerOptions options_;
   DaemonMetrics metrics_;
-  metrics::Family& queue_peak_;
   boost::asio::thread_pool blocking_{1};  // file work that must not run on the loop
   Notifier notifier_;
   std::unique_ptr<Journal> journal_;
@@ -102,7 +100,6 @@ class Server final : public Gateway {
   std::map<uint64_t, std::weak_ptr<SessionControl>> sessions_;
   std::map<std::string, uint32_t> connections_;  // per tenant
   uint64_t last_peer_id_ = 0;
-  uint64_t queue_peak_bytes_ = 0;
   bool draining_ = false;
   bool drain_now_ = false;
   bool stopped_ = false;

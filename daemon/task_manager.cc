@@ -1,7 +1,5 @@
 #include "daemon/task_manager.h"
 
-#include <sys/random.h>
-
 #include <iostream>
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +10,7 @@
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "daemon/params.h"
+#include "daemon/random_id.h"
 #include "daemon/task_json.h"
 #include "daemon/task_record.h"
 
@@ -21,22 +20,6 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 namespace {
-
-std::string new_task_id() {
-  unsigned char bytes[16];
-  size_t filled = 0;
-  while (filled < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
-    if (n > 0) filled += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "t-";
-  for (unsigned char byte : bytes) {
-    id += kHex[byte >> 4];
-    id += kHex[byte & 15];
-  }
-  return id;
-}
 
 // Fills what the spec's roles leave out from the configuration's roles_default (the role's
 // own entry, then "*").
@@ -125,7 +108,7 @@ asio::awaitable<Reply> TaskManager::submit(Tenant tenant, json params) {
     spec->budgets.tokens = spec->budgets.tokens ? std::min(spec->budgets.tokens, *left) : *left;
 
   auto task = std::make_shared<Task>();
-  task->id = new_task_id();
+  task->id = random_id("t-", 16);
   task->tenant = tenant.name;
   task->idempotency_key = key;
   task->spec = std::move(*spec);

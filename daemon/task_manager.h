@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,8 +17,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "agents/events.h"
@@ -72,7 +71,6 @@ class TaskManager : public agents::EventSink {
   // the next daemon), then cancel what still runs; tasks whose spec asked to resume are left
   // running in the journal instead.
   void set_draining() { draining_ = true; }
-  bool draining() const { return draining_; }
   size_t unfinished() const { return tasks_.size(); }
   size_t running() const { return running_; }
   void cancel_all();

@@ -101,9 +101,4 @@ void TenantUsage::load_tokens(std::string day, std::map<std::string, uint64_t> t
   tokens_ = std::move(tokens);
 }
 
-uint32_t TenantUsage::tasks(const std::string& tenant) const {
-  auto it = active_.find(tenant);
-  return it == active_.end() ? 0 : it->second.tasks;
-}
-
 }  // namespace agentd

@@ -36,8 +36,6 @@ class TenantUsage {
   // At startup: what the journal counted for today.
   void load_tokens(std::string day, std::map<std::string, uint64_t> tokens);
 
-  uint32_t tasks(const std::string& tenant) const;
-
  private:
   struct Counts {
     uint32_t tasks = 0;

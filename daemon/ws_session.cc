@@ -133,7 +133,7 @@ bool WsSession<Stream>::send(std::shared_ptr<const std::string> frame) {
   }
   queued_bytes_ += frame->size();
   gateway_.metrics().send_queue_bytes.add(static_cast<double>(frame->size()));
-  gateway_.note_queued_bytes(queued_bytes_);
+  gateway_.metrics().note_queued_bytes(queued_bytes_);
   queue_.push_back(std::move(frame));
   if (!writing_) do_write();
   return true;

@@ -118,7 +118,7 @@ TEST(RpcDecode, EmptyAndOversizedBatchesAreRefusedWhole) {
   EXPECT_TRUE(decode(batch.dump(), DecodeLimits{4, 64}).whole);
 }
 
-TEST(RpcEncode, ResponsesErrorsAndNotifications) {
+TEST(RpcEncode, ResponsesAndErrors) {
   EXPECT_EQ(json::parse(response(3, json{{"x", 1}})),
             (json{{"jsonrpc", "2.0"}, {"id", 3}, {"result", {{"x", 1}}}}));
   json error = json::parse(error_response("a", Failure{task_not_found, "task not found: t", nullptr}));
@@ -128,8 +128,6 @@ TEST(RpcEncode, ResponsesErrorsAndNotifications) {
   EXPECT_EQ(with_data["error"]["code"], -32602);
   EXPECT_EQ(with_data["error"]["data"], (json{{"path", "/spec/prompt"}, {"expected", "a string"}}));
   EXPECT_TRUE(with_data["id"].is_null());
-  EXPECT_EQ(json::parse(notification("task.event", json{{"seq", 1}})),
-            (json{{"jsonrpc", "2.0"}, {"method", "task.event"}, {"params", {{"seq", 1}}}}));
 }
 
 TEST(RpcEncode, InvalidUtf8IsReplacedNotThrown) {

@@ -1,0 +1,12 @@
+// Unguessable identifiers (task ids, exec.run workspace names) from the kernel's CSPRNG.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace agentd {
+
+// `prefix` followed by 2 * `bytes` lower-case hex digits.
+std::string random_id(const char* prefix, size_t bytes);
+
+}  // namespace agentd
