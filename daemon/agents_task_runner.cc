@@ -11,9 +11,9 @@ class NoEvents final : public agents::EventSink {
 
 }  // namespace
 
-AgentsTaskRunner::AgentsTaskRunner(boost::asio::any_io_executor executor,
-                                   agents::llm::Client& llm, sandbox::Runner& sandboxes,
-                                   agents::http::Client& http, std::filesystem::path workspace_root)
+AgentsTaskRunner::AgentsTaskRunner(boost::asio::any_io_executor executor, agents::llm::Client& llm,
+                                   sandbox::Runner& sandboxes, agents::http::Client& http,
+                                   std::filesystem::path workspace_root)
     : executor_(std::move(executor)),
       llm_(llm),
       sandboxes_(sandboxes),
@@ -23,16 +23,16 @@ AgentsTaskRunner::AgentsTaskRunner(boost::asio::any_io_executor executor,
 sandbox::Status AgentsTaskRunner::check(const agents::TaskSpec& spec,
                                         const agents::PolicyLookup& policies) {
   NoEvents no_events;
-  agents::TaskEnvironment env{executor_, llm_, sandboxes_, http_, policies, no_events,
-                              workspace_root_, {}};
+  agents::TaskEnvironment env{executor_, llm_,      sandboxes_,      http_,
+                              policies,  no_events, workspace_root_, {}};
   return agents::check_task_spec(spec, env);
 }
 
 boost::asio::awaitable<agents::TaskResult> AgentsTaskRunner::run(
     agents::TaskSpec spec, std::string task_id, std::shared_ptr<agents::TaskControl> control,
     agents::PolicyLookup policies, agents::EventSink& events) {
-  agents::TaskEnvironment env{executor_, llm_,   sandboxes_, http_, std::move(policies),
-                              events,    workspace_root_, {}};
+  agents::TaskEnvironment env{executor_,           llm_,   sandboxes_,      http_,
+                              std::move(policies), events, workspace_root_, {}};
   co_return co_await agents::run_task(env, std::move(spec), std::move(task_id), std::move(control));
 }
 

@@ -2,9 +2,8 @@
 // HTTP client and workspace root.
 #pragma once
 
-#include <filesystem>
-
 #include <boost/asio/any_io_executor.hpp>
+#include <filesystem>
 
 #include "agents/http/curl_multi.h"
 #include "agents/llm/client.h"
@@ -19,7 +18,8 @@ class AgentsTaskRunner final : public TaskRunner {
                    sandbox::Runner& sandboxes, agents::http::Client& http,
                    std::filesystem::path workspace_root);
 
-  sandbox::Status check(const agents::TaskSpec& spec, const agents::PolicyLookup& policies) override;
+  sandbox::Status check(const agents::TaskSpec& spec,
+                        const agents::PolicyLookup& policies) override;
   boost::asio::awaitable<agents::TaskResult> run(agents::TaskSpec spec, std::string task_id,
                                                  std::shared_ptr<agents::TaskControl> control,
                                                  agents::PolicyLookup policies,

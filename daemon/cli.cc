@@ -1,8 +1,7 @@
 #include "daemon/cli.h"
 
-#include <csignal>
-
 #include <boost/asio/io_context.hpp>
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "agents/http/curl_multi.h"
@@ -26,16 +25,20 @@ int gpu_list(const std::vector<std::string>& args, std::ostream& out, std::ostre
   bool as_json = false;
   gpu::DiscoveryOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--json") as_json = true;
-    else if (args[i] == "--root" && i + 1 < args.size()) options.root = args[++i];
+    if (args[i] == "--json")
+      as_json = true;
+    else if (args[i] == "--root" && i + 1 < args.size())
+      options.root = args[++i];
     else {
       err << "agentd gpu list: unknown argument \"" << args[i] << "\"\n" << kUsage;
       return 64;
     }
   }
   auto inventory = gpu::discover(options);
-  if (as_json) out << gpu::to_json(inventory).dump(2) << "\n";
-  else out << gpu::describe(inventory);
+  if (as_json)
+    out << gpu::to_json(inventory).dump(2) << "\n";
+  else
+    out << gpu::describe(inventory);
   return 0;
 }
 
@@ -61,7 +64,8 @@ int serve(const std::string& config_file, std::ostream& err) {
   }
   agents::http::Client http(io.get_executor());
   agents::llm::Client llm(http, config->models);
-  AgentsTaskRunner runner(io.get_executor(), llm, **sandboxes, http, config->sandbox.workspace_root);
+  AgentsTaskRunner runner(io.get_executor(), llm, **sandboxes, http,
+                          config->sandbox.workspace_root);
   Server server(io, std::move(*config), runner, *sandboxes);
   if (auto started = server.start(); !started) {
     err << "agentd: " << started.error().message << "\n";
@@ -97,9 +101,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   bool check = false;
   std::string file;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--check-config") check = true;
-    else if (args[i] == "--config" && i + 1 < args.size()) file = args[++i];
-    else if (args[i].rfind("--config=", 0) == 0) file = args[i].substr(9);
+    if (args[i] == "--check-config")
+      check = true;
+    else if (args[i] == "--config" && i + 1 < args.size())
+      file = args[++i];
+    else if (args[i].rfind("--config=", 0) == 0)
+      file = args[i].substr(9);
     else {
       err << "agentd: unknown argument \"" << args[i] << "\"\n" << kUsage;
       return 64;

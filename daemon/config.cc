@@ -90,14 +90,16 @@ void read_token_hashes(Reader& r, TenantConfig& tenant) {
   const json* value = r.find("token_sha256");
   if (!value) return r.error("token_sha256", "required: the SHA-256 (hex) of the bearer token");
   std::vector<std::string> hexes;
-  if (value->is_string()) hexes.push_back(value->get<std::string>());
-  else r.strings("token_sha256", hexes);
+  if (value->is_string())
+    hexes.push_back(value->get<std::string>());
+  else
+    r.strings("token_sha256", hexes);
   if (hexes.empty()) r.error("token_sha256", "expected a hex SHA-256 string or a list of them");
   for (const auto& hex : hexes) {
     TokenHash hash{};
     if (!parse_hex_hash(hex, hash)) {
-      r.error("token_sha256", "expected 64 hex digits (sha256sum of the token), got \"" +
-                                  hex.substr(0, 70) + "\"");
+      r.error("token_sha256",
+              "expected 64 hex digits (sha256sum of the token), got \"" + hex.substr(0, 70) + "\"");
       continue;
     }
     tenant.token_hashes.push_back(hash);
@@ -109,7 +111,8 @@ TenantConfig read_tenant(Reader r) {
   r.only({"name", "token_sha256", "policies", "quotas"});
   r.string("name", tenant.name, true);
   static const std::regex name_pattern("^[A-Za-z0-9._-]{1,64}$");
-  if (!r.find("name")) r.error("name", "required");
+  if (!r.find("name"))
+    r.error("name", "required");
   else if (!tenant.name.empty() && !std::regex_match(tenant.name, name_pattern))
     r.error("name", "expected 1 to 64 of A-Z a-z 0-9 . _ -");
   read_token_hashes(r, tenant);
@@ -172,8 +175,10 @@ void read_models(const json& document, std::vector<std::string>& errors,
   auto it = document.find("models");
   if (it == document.end()) return;
   auto parsed = agents::llm::parse_models(json{{"models", *it}});
-  if (!parsed) errors.push_back(parsed.error().message);
-  else models = std::move(parsed.value());
+  if (!parsed)
+    errors.push_back(parsed.error().message);
+  else
+    models = std::move(parsed.value());
 }
 
 void read_caps(const json& document, const std::string& origin, std::vector<std::string>& errors,

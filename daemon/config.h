@@ -6,10 +6,9 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/llm/chat.h"
 #include "policies/caps.h"
@@ -19,9 +18,9 @@ namespace agentd {
 
 struct ListenConfig {
   std::string address = "127.0.0.1";  // empty: no TCP listener
-  uint16_t port = 7878;                // 0: the kernel picks one (tests)
-  std::string unix_path;               // empty: no unix socket
-  uint32_t unix_mode = 0660;           // who may connect to the unix socket
+  uint16_t port = 7878;               // 0: the kernel picks one (tests)
+  std::string unix_path;              // empty: no unix socket
+  uint32_t unix_mode = 0660;          // who may connect to the unix socket
 };
 
 struct TlsConfig {
@@ -32,7 +31,7 @@ struct TlsConfig {
 
 struct JournalConfig {
   std::string path = "/var/lib/agentd/journal.db";
-  uint32_t retention_days = 30;  // finished tasks older than this are pruned; 0: never
+  uint32_t retention_days = 30;        // finished tasks older than this are pruned; 0: never
   std::chrono::milliseconds batch{5};  // how long event writes may wait to share a commit
 };
 

@@ -31,8 +31,10 @@ sandbox::Status check_config_file(const std::string& file) {
   auto config = load_config(file);
   if (!config) return config.error();
   std::string errors;
-  if (auto registry = load_policies_for(*config); !registry) errors += registry.error().message + "\n";
-  for (const auto& [key, path] : {std::pair{"tls.cert", config->tls.cert}, {"tls.key", config->tls.key}})
+  if (auto registry = load_policies_for(*config); !registry)
+    errors += registry.error().message + "\n";
+  for (const auto& [key, path] :
+       {std::pair{"tls.cert", config->tls.cert}, {"tls.key", config->tls.key}})
     if (!path.empty() && !std::ifstream(path))
       errors += file + ": " + key + ": cannot read " + path + "\n";
   if (config->tenants.empty())

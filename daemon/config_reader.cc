@@ -79,11 +79,11 @@ void Reader::boolean(std::string_view key, bool& out) {
 void Reader::count(std::string_view key, uint64_t& out, uint64_t min, uint64_t max) {
   const json* value = find(key);
   if (!value) return;
-  const bool integer = value->is_number_unsigned() ||
-                       (value->is_number_integer() && value->get<int64_t>() >= 0);
+  const bool integer =
+      value->is_number_unsigned() || (value->is_number_integer() && value->get<int64_t>() >= 0);
   if (!integer || value->get<uint64_t>() < min || value->get<uint64_t>() > max) {
-    error(key, "expected an integer from " + std::to_string(min) + " to " +
-                   std::to_string(max) + ", got " + shown(*value));
+    error(key, "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                   ", got " + shown(*value));
     return;
   }
   out = value->get<uint64_t>();
@@ -98,17 +98,16 @@ void Reader::count(std::string_view key, uint32_t& out, uint32_t min, uint32_t m
 void Reader::number(std::string_view key, double& out, double min, double max) {
   const json* value = find(key);
   if (!value) return;
-  if (!value->is_number() || !std::isfinite(value->get<double>()) ||
-      value->get<double>() < min || value->get<double>() > max) {
-    error(key, "expected a number from " + shown(json(min)) + " to " + shown(json(max)) +
-                   ", got " + shown(*value));
+  if (!value->is_number() || !std::isfinite(value->get<double>()) || value->get<double>() < min ||
+      value->get<double>() > max) {
+    error(key, "expected a number from " + shown(json(min)) + " to " + shown(json(max)) + ", got " +
+                   shown(*value));
     return;
   }
   out = value->get<double>();
 }
 
-void Reader::seconds(std::string_view key, std::chrono::milliseconds& out, double min,
-                     double max) {
+void Reader::seconds(std::string_view key, std::chrono::milliseconds& out, double min, double max) {
   double seconds = static_cast<double>(out.count()) / 1000.0;
   const size_t before = errors_.size();
   number(key, seconds, min, max);

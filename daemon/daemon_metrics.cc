@@ -21,8 +21,8 @@ double number_field(const json& data, const char* key) {
 
 DaemonMetrics::DaemonMetrics()
     : connections(registry_.gauge("agentd_connections", "Open WebSocket connections.")),
-      connections_total(registry_.counter("agentd_connections_total",
-                                          "WebSocket connections accepted.")),
+      connections_total(
+          registry_.counter("agentd_connections_total", "WebSocket connections accepted.")),
       connections_refused(registry_.counter(
           "agentd_connections_refused_total",
           "Upgrades refused before the WebSocket opened (unauthorized, tenant limit, draining).")),
@@ -40,8 +40,8 @@ DaemonMetrics::DaemonMetrics()
                                       "Time from a request's arrival to its answer.",
                                       metrics::latency_buckets())),
       tasks(registry_.gauge("agentd_tasks", "Tasks not yet finished, by state.")),
-      tasks_finished(registry_.counter("agentd_tasks_finished_total",
-                                       "Tasks finished, by final state.")),
+      tasks_finished(
+          registry_.counter("agentd_tasks_finished_total", "Tasks finished, by final state.")),
       task_seconds(registry_.histogram("agentd_task_duration_seconds",
                                        "Time from a task's start to its end.",
                                        {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800})),
@@ -49,9 +49,8 @@ DaemonMetrics::DaemonMetrics()
       sandboxes_running(registry_.gauge("agentd_sandboxes_running", "Sandboxes running now.")),
       sandbox_runs(registry_.counter("agentd_sandbox_runs_total",
                                      "Sandbox runs by outcome and source (task, exec).")),
-      sandbox_seconds(registry_.histogram("agentd_sandbox_wall_seconds",
-                                          "Wall time of sandbox runs.",
-                                          metrics::latency_buckets())),
+      sandbox_seconds(registry_.histogram(
+          "agentd_sandbox_wall_seconds", "Wall time of sandbox runs.", metrics::latency_buckets())),
       llm_requests(registry_.counter("agentd_llm_requests_total",
                                      "LLM requests sent (attempts), by model.")),
       llm_retries(registry_.counter("agentd_llm_retries_total", "LLM requests retried.")),
@@ -65,8 +64,8 @@ DaemonMetrics::DaemonMetrics()
       journal_commit_seconds(registry_.histogram("agentd_journal_commit_duration_seconds",
                                                  "Time of one journal transaction.",
                                                  metrics::latency_buckets())),
-      journal_writes(registry_.counter("agentd_journal_writes_total",
-                                       "Journal operations committed.")),
+      journal_writes(
+          registry_.counter("agentd_journal_writes_total", "Journal operations committed.")),
       journal_queue(registry_.gauge("agentd_journal_queue",
                                     "Journal operations waiting for the writer thread.")) {}
 

@@ -33,27 +33,27 @@ class DaemonMetrics {
   metrics::Registry registry_;  // first: the families below are registered in it
 
  public:
-  metrics::Family& connections;          // gauge {transport}
-  metrics::Family& connections_total;    // counter {transport}
-  metrics::Family& connections_refused;  // counter {reason}
-  metrics::Family& disconnects;          // counter {reason}
-  metrics::Family& send_queue_bytes;     // gauge: bytes queued for all clients
-  metrics::Family& send_queue_peak;      // gauge: the most one connection had queued
-  metrics::Family& rpc_requests;         // counter {method, code}
-  metrics::Family& rpc_seconds;          // histogram {method}
-  metrics::Family& tasks;                // gauge {state}: queued, running
-  metrics::Family& tasks_finished;       // counter {state}
-  metrics::Family& task_seconds;         // histogram
-  metrics::Family& agents_running;       // gauge
-  metrics::Family& sandboxes_running;    // gauge
-  metrics::Family& sandbox_runs;         // counter {status, source}
-  metrics::Family& sandbox_seconds;      // histogram {source}
-  metrics::Family& llm_requests;         // counter {model}
-  metrics::Family& llm_retries;          // counter {model}
-  metrics::Family& llm_tokens;           // counter {model, kind}
-  metrics::Family& llm_cost;             // counter {model}
-  metrics::Family& llm_seconds;          // histogram {model}
-  metrics::Family& events;               // counter {type}
+  metrics::Family& connections;             // gauge {transport}
+  metrics::Family& connections_total;       // counter {transport}
+  metrics::Family& connections_refused;     // counter {reason}
+  metrics::Family& disconnects;             // counter {reason}
+  metrics::Family& send_queue_bytes;        // gauge: bytes queued for all clients
+  metrics::Family& send_queue_peak;         // gauge: the most one connection had queued
+  metrics::Family& rpc_requests;            // counter {method, code}
+  metrics::Family& rpc_seconds;             // histogram {method}
+  metrics::Family& tasks;                   // gauge {state}: queued, running
+  metrics::Family& tasks_finished;          // counter {state}
+  metrics::Family& task_seconds;            // histogram
+  metrics::Family& agents_running;          // gauge
+  metrics::Family& sandboxes_running;       // gauge
+  metrics::Family& sandbox_runs;            // counter {status, source}
+  metrics::Family& sandbox_seconds;         // histogram {source}
+  metrics::Family& llm_requests;            // counter {model}
+  metrics::Family& llm_retries;             // counter {model}
+  metrics::Family& llm_tokens;              // counter {model, kind}
+  metrics::Family& llm_cost;                // counter {model}
+  metrics::Family& llm_seconds;             // histogram {model}
+  metrics::Family& events;                  // counter {type}
   metrics::Family& journal_commit_seconds;  // histogram
   metrics::Family& journal_writes;          // counter
   metrics::Family& journal_queue;           // gauge: operations waiting for the writer

@@ -16,8 +16,8 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kMethods[] = {
-    "task.submit",   "task.subscribe", "task.unsubscribe", "task.get",   "task.list",
-    "task.cancel",   "task.feedback",  "exec.run",         "policy.list", "server.info"};
+    "task.submit", "task.subscribe", "task.unsubscribe", "task.get",    "task.list",
+    "task.cancel", "task.feedback",  "exec.run",         "policy.list", "server.info"};
 
 }  // namespace
 
@@ -52,8 +52,7 @@ asio::awaitable<Reply> Dispatcher::call(std::string method, json params, Tenant 
   co_return Reply::error(rpc::method_not_found, "method not found: " + method.substr(0, 128));
 }
 
-asio::awaitable<Reply> Dispatcher::answer(std::string method, json params,
-                                          RequestContext context) {
+asio::awaitable<Reply> Dispatcher::answer(std::string method, json params, RequestContext context) {
   if (context.limiter && !context.limiter->try_take()) {
     const uint64_t retry_after = context.limiter->retry_after_ms();
     co_return Reply::error(rpc::rate_limited,
@@ -76,7 +75,8 @@ asio::awaitable<DispatchOutcome> Dispatcher::handle(std::string text, RequestCon
   DispatchOutcome outcome;
   rpc::Decoded decoded = rpc::decode(text, rpc::DecodeLimits{max_batch_, 64});
   if (decoded.whole) {
-    metrics_.rpc_requests.add(1, {{"method", "none"}, {"code", std::to_string(decoded.whole->code)}});
+    metrics_.rpc_requests.add(1,
+                              {{"method", "none"}, {"code", std::to_string(decoded.whole->code)}});
     outcome.frame = rpc::error_response(nullptr, *decoded.whole);
     co_return outcome;
   }

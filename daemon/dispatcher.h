@@ -4,13 +4,12 @@
 // -32603 without internals.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "daemon/daemon_metrics.h"
 #include "daemon/peer.h"

@@ -2,13 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/run_code.h"
@@ -75,18 +74,21 @@ std::variant<ExecRequest, rpc::Failure> read_request(const json& params) {
   request.code = p.string("code", agents::runtime::kMaxCodeBytes);
   request.stdin_data = p.optional_string("stdin", kMaxStdinBytes).value_or("");
   const double timeout = p.number("timeout", 0, 0.001, 86400);
-  if (auto parsed = policies::parse_language(language)) request.language = *parsed;
-  else if (!p.failure()) p.fail("language", "one of python, bash, c, cpp, node");
+  if (auto parsed = policies::parse_language(language))
+    request.language = *parsed;
+  else if (!p.failure())
+    p.fail("language", "one of python, bash, c, cpp, node");
   if (p.failure()) return *p.failure();
-  if (timeout > 0) request.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
+  if (timeout > 0)
+    request.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
   if (auto failure = read_files(p, request)) return *failure;
   return request;
 }
 
 // workspace_root/exec/<random>, world-writable because the sandbox's host uid is only known
 // at spawn; its parent is 0711, so no other local user can list or guess it.
-sandbox::Expected<std::string> make_workspace(const std::string& root,
-                                              const std::vector<std::pair<std::string, std::string>>& files) {
+sandbox::Expected<std::string> make_workspace(
+    const std::string& root, const std::vector<std::pair<std::string, std::string>>& files) {
   const std::string parent = root + "/exec";
   const std::string name = random_id("x-", 12);
   std::error_code error;
@@ -124,7 +126,8 @@ asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
   auto read = read_request(params);
   if (auto* failure = std::get_if<rpc::Failure>(&read)) co_return Reply::error(*failure);
   ExecRequest request = std::move(std::get<ExecRequest>(read));
-  auto compiled = tenant.allows_policy(request.policy) ? policies_(tenant)(request.policy) : nullptr;
+  auto compiled =
+      tenant.allows_policy(request.policy) ? policies_(tenant)(request.policy) : nullptr;
   if (!compiled)
     co_return Reply::error(rpc::policy_not_allowed,
                            "policy \"" + request.policy + "\" is not allowed for this tenant",
@@ -132,7 +135,8 @@ asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
   if (auto refusal = compiled->scope.check_run_code(policies::to_string(request.language)))
     co_return Reply::error(rpc::policy_not_allowed, refusal->reason,
                            json{{"policy", request.policy}, {"reason", refusal->reason}});
-  if (!runner_) co_return Reply::error(rpc::internal_error, "internal error: sandboxes are unavailable");
+  if (!runner_)
+    co_return Reply::error(rpc::internal_error, "internal error: sandboxes are unavailable");
   if (auto refused = usage_.admit_sandbox(tenant)) co_return Reply::error(*refused);
 
   const std::string tenant_name = tenant.name;
@@ -146,17 +150,20 @@ asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
     co_await asio::post(blocking_, asio::use_awaitable);
     auto made = make_workspace(workspace_root_, request.files);
     co_await asio::post(loop_, asio::use_awaitable);
-    if (made) workspace = *made;
-    else internal = "exec.run workspace: " + made.error().message;
+    if (made)
+      workspace = *made;
+    else
+      internal = "exec.run workspace: " + made.error().message;
   }
   if (internal.empty()) {
-    agents::runtime::RunCodeRequest code{request.language, request.code, request.stdin_data,
-                                         workspace.value_or(""), {}};
+    agents::runtime::RunCodeRequest code{
+        request.language, request.code, request.stdin_data, workspace.value_or(""), {}};
     auto spec = agents::runtime::run_code_spec(*compiled, code);
     if (!spec) {
       error = spec.error().message;
     } else {
-      if (request.timeout) spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
+      if (request.timeout)
+        spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
       result = co_await runner_->async_run(loop_, std::move(*spec), asio::use_awaitable);
     }
   }

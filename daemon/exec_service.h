@@ -5,12 +5,11 @@
 // Blocking file work runs on the daemon's small blocking pool, never on the loop.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "agents/task.h"
 #include "daemon/daemon_metrics.h"

@@ -4,15 +4,14 @@
 // a tenant at its connection limit 429, a draining server 503. Only listener.cc includes this.
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-#include <type_traits>
-
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
 
 #include "daemon/gateway.h"
 #include "daemon/streams.h"
@@ -82,8 +81,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     const bool known = path == "/healthz" || path == "/metrics" || path == "/v1/ws";
     if (!known) return reply(request, http::status::not_found, R"({"error":"not found"})");
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
-      Response response = reply(request, http::status::method_not_allowed,
-                                R"({"error":"method not allowed"})");
+      Response response =
+          reply(request, http::status::method_not_allowed, R"({"error":"method not allowed"})");
       response.set(http::field::allow, "GET, HEAD");
       return response;
     }
@@ -100,8 +99,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     return response;
   }
 
-  void refuse_upgrade(const Request& request, boost::beast::http::status status,
-                      const char* reason, std::string body) {
+  void refuse_upgrade(const Request& request, boost::beast::http::status status, const char* reason,
+                      std::string body) {
     gateway_.metrics().connections_refused.add(1, {{"reason", reason}});
     Response response = reply(request, status, std::move(body));
     if (status == boost::beast::http::status::unauthorized)
@@ -128,8 +127,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                             R"({"error":"too many connections for this tenant"})");
     // Echo agentd.v1 when offered (a browser fails a connection whose echo it did not offer).
     const bool offered = protocols.find("agentd.v1") != std::string::npos;
-    auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), gateway_, tenant->name,
-                                                       transport_);
+    auto session =
+        std::make_shared<WsSession<Stream>>(std::move(stream_), gateway_, tenant->name, transport_);
     session->run(std::move(request), offered ? "agentd.v1" : "");
   }
 
@@ -143,8 +142,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
         [self = this->shared_from_this(), keep_alive](boost::beast::error_code error, std::size_t) {
           self->response_.reset();
           if (error) return;
-          if (keep_alive) self->do_read();
-          else self->shutdown();
+          if (keep_alive)
+            self->do_read();
+          else
+            self->shutdown();
         });
   }
 

@@ -48,9 +48,9 @@ Reply InfoMethods::server_info(const Tenant& tenant, const json& params) const {
   Params p(params, {});
   if (p.failure()) return Reply::error(*p.failure());
   json patterns = json::array();
-  for (auto kind : {agents::PatternKind::fan_out, agents::PatternKind::dag,
-                    agents::PatternKind::best_of_n, agents::PatternKind::vote,
-                    agents::PatternKind::moa})
+  for (auto kind :
+       {agents::PatternKind::fan_out, agents::PatternKind::dag, agents::PatternKind::best_of_n,
+        agents::PatternKind::vote, agents::PatternKind::moa})
     patterns.push_back(agents::to_string(kind));
   const Limits& limits = facts_.limits;
   json quotas{{"concurrent_tasks", tenant.quotas.concurrent_tasks},

@@ -3,9 +3,8 @@
 
 #include <functional>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "daemon/config.h"
 #include "daemon/policy_registry.h"

@@ -19,7 +19,8 @@ sandbox::Expected<std::unique_ptr<Journal>> Journal::open(JournalOptions options
     db->exec("PRAGMA synchronous=FULL");
     db->exec("PRAGMA foreign_keys=ON");
     journal_schema::create(*db);
-    return std::unique_ptr<Journal>(new Journal(std::move(options), std::move(loop), std::move(db)));
+    return std::unique_ptr<Journal>(
+        new Journal(std::move(options), std::move(loop), std::move(db)));
   } catch (const sqlite::Failure& failure) {
     return sandbox::Error{"journal " + options.path + ": " + failure.what()};
   }

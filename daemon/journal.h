@@ -7,6 +7,12 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -16,13 +22,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/sqlite.h"
 #include "sandbox/expected.h"
@@ -53,9 +52,8 @@ class Journal {
   template <class T>
   boost::asio::awaitable<sandbox::Expected<T>> call(std::function<T(sqlite::Database&)> operation) {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                       void(sandbox::Expected<T>)>(Initiate<T>{this},
-                                                                   boost::asio::use_awaitable,
-                                                                   std::move(operation));
+                                       void(sandbox::Expected<T>)>(
+        Initiate<T>{this}, boost::asio::use_awaitable, std::move(operation));
   }
 
   // The same, blocking the calling thread (startup and shutdown, before or after the loop).
@@ -67,8 +65,10 @@ class Journal {
                   result->emplace(operation(db));
                 },
                 [promise, result](const sandbox::Status& status) {
-                  if (status.ok()) promise->set_value(sandbox::Expected<T>(std::move(**result)));
-                  else promise->set_value(sandbox::Expected<T>(status.error()));
+                  if (status.ok())
+                    promise->set_value(sandbox::Expected<T>(std::move(**result)));
+                  else
+                    promise->set_value(sandbox::Expected<T>(status.error()));
                 },
                 true});
     return promise->get_future().get();
@@ -97,17 +97,18 @@ class Journal {
       auto loop = boost::asio::get_associated_executor(handler, journal->loop_);
       auto shared_handler = std::make_shared<Handler>(std::move(handler));
       auto result = std::make_shared<std::optional<T>>();
-      journal->enqueue(
-          Job{[operation = std::move(operation), result](sqlite::Database& db) {
-                result->emplace(operation(db));
-              },
-              [shared_handler, result, loop](const sandbox::Status& status) {
-                boost::asio::post(loop, [shared_handler, result, status]() mutable {
-                  if (status.ok()) (*shared_handler)(sandbox::Expected<T>(std::move(**result)));
-                  else (*shared_handler)(sandbox::Expected<T>(status.error()));
-                });
-              },
-              true});
+      journal->enqueue(Job{[operation = std::move(operation), result](sqlite::Database& db) {
+                             result->emplace(operation(db));
+                           },
+                           [shared_handler, result, loop](const sandbox::Status& status) {
+                             boost::asio::post(loop, [shared_handler, result, status]() mutable {
+                               if (status.ok())
+                                 (*shared_handler)(sandbox::Expected<T>(std::move(**result)));
+                               else
+                                 (*shared_handler)(sandbox::Expected<T>(status.error()));
+                             });
+                           },
+                           true});
     }
   };
   Journal(JournalOptions options, boost::asio::any_io_executor loop,

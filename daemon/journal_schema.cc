@@ -73,7 +73,9 @@ std::string select_tasks(const char* where_and_order) {
 
 }  // namespace
 
-void create(sqlite::Database& db) { db.exec(kSchema); }
+void create(sqlite::Database& db) {
+  db.exec(kSchema);
+}
 
 InsertOutcome insert_task(sqlite::Database& db, const TaskRow& row) {
   auto& insert = db.prepare(
@@ -110,7 +112,8 @@ void finish_task(sqlite::Database& db, const std::string& id, const std::string&
 
 void append_event(sqlite::Database& db, const EventRow& event) {
   auto& s = db.prepare(
-      "INSERT INTO events (task_id, seq, type, agent_id, at, params) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO events (task_id, seq, type, agent_id, at, params) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6)");
   s.bind(1, event.task_id).bind(2, static_cast<int64_t>(event.seq)).bind(3, event.type);
   s.bind(4, event.agent_id).bind(5, event.at).bind(6, event.params).run();
 }

@@ -27,7 +27,7 @@ struct TaskRow {
   int64_t created_at = 0;
   std::optional<int64_t> started_at;
   std::optional<int64_t> finished_at;
-  bool resume = false;  // run again after a restart instead of being marked interrupted
+  bool resume = false;    // run again after a restart instead of being marked interrupted
   uint64_t last_seq = 0;  // filled by reads: the highest event sequence number
 };
 

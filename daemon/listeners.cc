@@ -2,12 +2,11 @@
 
 #include <sys/stat.h>
 
-#include <iostream>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <iostream>
 
 #include "daemon/http_session.h"
 
@@ -27,7 +26,9 @@ template <class Acceptor, class StartSession>
 class AcceptLoop : public std::enable_shared_from_this<AcceptLoop<Acceptor, StartSession>> {
  public:
   AcceptLoop(Acceptor acceptor, StartSession start)
-      : acceptor_(std::move(acceptor)), start_(std::move(start)), retry_(acceptor_.get_executor()) {}
+      : acceptor_(std::move(acceptor)),
+        start_(std::move(start)),
+        retry_(acceptor_.get_executor()) {}
 
   void run() {
     acceptor_.async_accept([self = this->shared_from_this()](error_code error, auto socket) {
@@ -62,8 +63,8 @@ sandbox::Expected<std::unique_ptr<ssl::context>> make_tls(const TlsConfig& tls) 
   auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
   error_code error;
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
   context->use_certificate_chain_file(tls.cert, error);
   if (error) return sandbox::Error{"tls.cert " + tls.cert + ": " + error.message()};
   context->use_private_key_file(tls.key, ssl::context::pem, error);
@@ -83,9 +84,13 @@ struct Listeners::Impl {
 
 Listeners::Listeners(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Listeners::~Listeners() { close(); }
+Listeners::~Listeners() {
+  close();
+}
 
-uint16_t Listeners::tcp_port() const { return impl_->tcp_port; }
+uint16_t Listeners::tcp_port() const {
+  return impl_->tcp_port;
+}
 
 void Listeners::close() {
   if (impl_->close_tcp) std::exchange(impl_->close_tcp, nullptr)();
@@ -109,8 +114,8 @@ sandbox::Status open_tcp(asio::any_io_executor executor, const ListenConfig& lis
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error)
-    return sandbox::Error{"listen on " + listen.address + ":" + std::to_string(listen.port) +
-                          ": " + error.message()};
+    return sandbox::Error{"listen on " + listen.address + ":" + std::to_string(listen.port) + ": " +
+                          error.message()};
   impl.tcp_port = acceptor.local_endpoint().port();
   ssl::context* tls = impl.tls.get();
   auto start = [&gateway, tls](tcp::socket socket) {
@@ -118,12 +123,14 @@ sandbox::Status open_tcp(asio::any_io_executor executor, const ListenConfig& lis
     socket.set_option(tcp::no_delay(true), ignored);
     if (tls) {
       std::make_shared<HttpSession<TlsStream>>(TlsStream(TcpStream(std::move(socket)), *tls),
-                                               gateway, "tls")->run();
+                                               gateway, "tls")
+          ->run();
     } else {
       std::make_shared<HttpSession<TcpStream>>(TcpStream(std::move(socket)), gateway, "tcp")->run();
     }
   };
-  auto loop = std::make_shared<AcceptLoop<tcp::acceptor, decltype(start)>>(std::move(acceptor), start);
+  auto loop =
+      std::make_shared<AcceptLoop<tcp::acceptor, decltype(start)>>(std::move(acceptor), start);
   loop->run();
   impl.close_tcp = [loop] { loop->close(); };
   return sandbox::Ok{};
@@ -131,7 +138,7 @@ sandbox::Status open_tcp(asio::any_io_executor executor, const ListenConfig& lis
 
 sandbox::Status open_unix(asio::any_io_executor executor, const ListenConfig& listen,
                           Gateway& gateway, Listeners::Impl& impl) {
-  struct stat st{};
+  struct stat st {};
   // A socket left by a daemon that died is replaced; any other file is the operator's.
   if (::lstat(listen.unix_path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
@@ -148,9 +155,11 @@ sandbox::Status open_unix(asio::any_io_executor executor, const ListenConfig& li
     return sandbox::Error{"chmod " + listen.unix_path + ": " + std::strerror(errno)};
   impl.unix_path = listen.unix_path;
   auto start = [&gateway](local::socket socket) {
-    std::make_shared<HttpSession<UnixStream>>(UnixStream(std::move(socket)), gateway, "unix")->run();
+    std::make_shared<HttpSession<UnixStream>>(UnixStream(std::move(socket)), gateway, "unix")
+        ->run();
   };
-  auto loop = std::make_shared<AcceptLoop<local::acceptor, decltype(start)>>(std::move(acceptor), start);
+  auto loop =
+      std::make_shared<AcceptLoop<local::acceptor, decltype(start)>>(std::move(acceptor), start);
   loop->run();
   impl.close_unix = [loop] { loop->close(); };
   return sandbox::Ok{};

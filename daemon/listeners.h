@@ -3,10 +3,9 @@
 // open connections alone.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <memory>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "daemon/config.h"
 #include "daemon/gateway.h"
@@ -18,8 +17,7 @@ class Listeners {
  public:
   static sandbox::Expected<std::unique_ptr<Listeners>> open(boost::asio::any_io_executor executor,
                                                             const ListenConfig& listen,
-                                                            const TlsConfig& tls,
-                                                            Gateway& gateway);
+                                                            const TlsConfig& tls, Gateway& gateway);
   ~Listeners();
   Listeners(const Listeners&) = delete;
   Listeners& operator=(const Listeners&) = delete;

@@ -23,10 +23,14 @@ std::string number(double value) {
 std::string escaped(const std::string& value) {
   std::string out;
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -50,9 +54,12 @@ std::string label_text(const Labels& labels, const std::string& extra_name = {},
 std::string help_text(const std::string& help) {
   std::string out;
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -68,9 +75,13 @@ Family::Series& Family::series(const Labels& labels) {
   return it->second;
 }
 
-void Family::add(double amount, const Labels& labels) { series(labels).value += amount; }
+void Family::add(double amount, const Labels& labels) {
+  series(labels).value += amount;
+}
 
-void Family::set(double value, const Labels& labels) { series(labels).value = value; }
+void Family::set(double value, const Labels& labels) {
+  series(labels).value = value;
+}
 
 void Family::observe(double value, const Labels& labels) {
   Series& s = series(labels);
@@ -105,8 +116,8 @@ void Family::render(std::string& out) const {
       out += name_ + "_bucket" + label_text(labels, "le", number(buckets_[i])) + " " +
              std::to_string(cumulative) + "\n";
     }
-    out += name_ + "_bucket" + label_text(labels, "le", "+Inf") + " " + std::to_string(s.count) +
-           "\n";
+    out +=
+        name_ + "_bucket" + label_text(labels, "le", "+Inf") + " " + std::to_string(s.count) + "\n";
     out += name_ + "_sum" + label_text(labels) + " " + number(s.sum) + "\n";
     out += name_ + "_count" + label_text(labels) + " " + std::to_string(s.count) + "\n";
   }

@@ -20,8 +20,8 @@ class Family {
  public:
   Family(std::string name, std::string help, Type type, std::vector<double> buckets = {});
 
-  void add(double amount, const Labels& labels = {});  // counters and gauges
-  void set(double value, const Labels& labels = {});   // gauges
+  void add(double amount, const Labels& labels = {});     // counters and gauges
+  void set(double value, const Labels& labels = {});      // gauges
   void observe(double value, const Labels& labels = {});  // histograms
 
   // For tests and for the STATUS line: a counter's or gauge's value, a histogram's count.

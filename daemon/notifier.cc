@@ -13,7 +13,9 @@ void Notifier::ready(const std::string& status) {
   sd_notify(0, ("READY=1\nSTATUS=" + status).c_str());
 }
 
-void Notifier::reloading() { sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration"); }
+void Notifier::reloading() {
+  sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
+}
 
 void Notifier::stopping(const std::string& status) {
   last_status_ = status;
@@ -38,7 +40,7 @@ void Notifier::tick() {
   if (interval_.count() > 0) sd_notify(0, "WATCHDOG=1");
   if (status_line_) status(status_line_());
   const auto period = interval_.count() > 0 ? std::chrono::microseconds(interval_.count() / 2)
-                                             : std::chrono::microseconds(std::chrono::seconds(5));
+                                            : std::chrono::microseconds(std::chrono::seconds(5));
   timer_.expires_after(period);
   timer_.async_wait([this](boost::system::error_code error) {
     if (!error) tick();

@@ -18,9 +18,9 @@ Params::Params(const json& params, std::initializer_list<std::string_view> known
     if (listed) continue;
     std::string names;
     for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-    failure_ = rpc::invalid_params_at("/" + rpc::dump(json(key)).substr(0, 60),
-                                      "no such parameter; known: " +
-                                          (names.empty() ? std::string("none") : names));
+    failure_ = rpc::invalid_params_at(
+        "/" + rpc::dump(json(key)).substr(0, 60),
+        "no such parameter; known: " + (names.empty() ? std::string("none") : names));
     return;
   }
 }
@@ -55,8 +55,8 @@ std::optional<std::string> Params::optional_string(std::string_view key, size_t 
 uint64_t Params::count(std::string_view key, uint64_t fallback, uint64_t min, uint64_t max) {
   const json* value = find(key);
   if (!value) return fallback;
-  const bool integer = value->is_number_unsigned() ||
-                       (value->is_number_integer() && value->get<int64_t>() >= 0);
+  const bool integer =
+      value->is_number_unsigned() || (value->is_number_integer() && value->get<int64_t>() >= 0);
   if (!integer || value->get<uint64_t>() < min || value->get<uint64_t>() > max) {
     fail(key, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
     return fallback;
@@ -67,8 +67,8 @@ uint64_t Params::count(std::string_view key, uint64_t fallback, uint64_t min, ui
 double Params::number(std::string_view key, double fallback, double min, double max) {
   const json* value = find(key);
   if (!value) return fallback;
-  if (!value->is_number() || !std::isfinite(value->get<double>()) ||
-      value->get<double>() < min || value->get<double>() > max) {
+  if (!value->is_number() || !std::isfinite(value->get<double>()) || value->get<double>() < min ||
+      value->get<double>() > max) {
     fail(key, "a number from " + rpc::dump(json(min)) + " to " + rpc::dump(json(max)));
     return fallback;
   }

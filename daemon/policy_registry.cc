@@ -15,8 +15,7 @@ sandbox::Expected<std::set<std::string>> policy_names(const std::vector<std::str
   for (const auto& dir : dirs) {
     std::error_code error;
     std::filesystem::directory_iterator it(dir, error);
-    if (error)
-      return sandbox::Error{"policies.dirs: " + dir + ": " + error.message()};
+    if (error) return sandbox::Error{"policies.dirs: " + dir + ": " + error.message()};
     for (const auto& entry : it)
       if (entry.path().extension() == ".json") names.insert(entry.path().stem().string());
   }

@@ -3,9 +3,8 @@
 #pragma once
 
 #include <functional>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "daemon/rpc.h"
 
@@ -17,9 +16,7 @@ struct Reply {
   std::function<void()> after_sent;
 
   static Reply ok(nlohmann::json result) { return Reply{std::move(result), std::nullopt, {}}; }
-  static Reply error(rpc::Failure failure) {
-    return Reply{nullptr, std::move(failure), {}};
-  }
+  static Reply error(rpc::Failure failure) { return Reply{nullptr, std::move(failure), {}}; }
   static Reply error(int code, std::string message, nlohmann::json data = nullptr) {
     return error(rpc::Failure{code, std::move(message), std::move(data)});
   }

@@ -16,12 +16,16 @@ bool nesting_within(std::string_view text, size_t max_depth) {
   bool escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       if (++depth > max_depth) return false;
     } else if ((c == ']' || c == '}') && depth > 0) {
@@ -84,16 +88,16 @@ Failure invalid_params_at(std::string pointer, std::string expected) {
 Decoded decode(std::string_view text, const DecodeLimits& limits) {
   Decoded decoded;
   if (!nesting_within(text, limits.max_depth)) {
-    decoded.whole = Failure{parse_error,
-                            "parse error: nesting deeper than " +
-                                std::to_string(limits.max_depth) + " levels",
-                            nullptr};
+    decoded.whole =
+        Failure{parse_error,
+                "parse error: nesting deeper than " + std::to_string(limits.max_depth) + " levels",
+                nullptr};
     return decoded;
   }
   json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
-    decoded.whole = Failure{parse_error, "parse error: the frame is not valid JSON (UTF-8)",
-                            nullptr};
+    decoded.whole =
+        Failure{parse_error, "parse error: the frame is not valid JSON (UTF-8)", nullptr};
     return decoded;
   }
   if (!document.is_array()) {

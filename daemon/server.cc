@@ -2,11 +2,10 @@
 
 #include <sys/stat.h>
 
-#include <filesystem>
-#include <iostream>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <filesystem>
+#include <iostream>
 
 #include "daemon/config_check.h"
 #include "daemon/dispatcher.h"
@@ -44,8 +43,8 @@ Server::~Server() {
 
 agents::PolicyLookup Server::policies_for(const Tenant& tenant) const {
   // The registry of the moment: a task keeps the policies it was admitted with.
-  return [registry = policies_, allowed = tenant](std::string_view name)
-             -> std::shared_ptr<const policies::Compiled> {
+  return [registry = policies_,
+          allowed = tenant](std::string_view name) -> std::shared_ptr<const policies::Compiled> {
     return allowed.allows_policy(name) ? registry->find(name) : nullptr;
   };
 }
@@ -54,7 +53,9 @@ sandbox::Status Server::open_journal() {
   const auto parent = std::filesystem::path(config_.journal.path).parent_path();
   std::error_code error;
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
-  if (error) return sandbox::Error{"journal.path: cannot create " + parent.string() + ": " + error.message()};
+  if (error)
+    return sandbox::Error{"journal.path: cannot create " + parent.string() + ": " +
+                          error.message()};
   auto journal = Journal::open({config_.journal.path, config_.journal.batch}, io_.get_executor());
   if (!journal) return journal.error();
   journal_ = std::move(*journal);
@@ -69,27 +70,33 @@ sandbox::Status Server::start() {
   std::error_code error;
   std::filesystem::create_directories(config_.sandbox.workspace_root, error);
   if (error || ::chmod(config_.sandbox.workspace_root.c_str(), 0711) != 0)
-    return sandbox::Error{"sandbox.workspace_root: cannot create " + config_.sandbox.workspace_root};
+    return sandbox::Error{"sandbox.workspace_root: cannot create " +
+                          config_.sandbox.workspace_root};
   auto registry = load_policies_for(config_);
   if (!registry) return registry.error();
   policies_ = *registry;
   tenants_ = std::make_shared<const TenantDirectory>(config_.tenants);
   if (auto opened = open_journal(); !opened) return opened;
 
-  TaskManagerOptions task_options{config_.limits.max_running_tasks, config_.limits.max_subscriptions,
-                                  config_.roles_default, std::chrono::seconds(5)};
+  TaskManagerOptions task_options{config_.limits.max_running_tasks,
+                                  config_.limits.max_subscriptions, config_.roles_default,
+                                  std::chrono::seconds(5)};
   tasks_ = std::make_unique<TaskManager>(
       io_.get_executor(), *journal_, task_runner_, metrics_,
       [this](const Tenant& tenant) { return policies_for(tenant); }, task_options);
-  auto recovered = tasks_->recover([this](const std::string& name) { return tenants_->find(name); });
+  auto recovered =
+      tasks_->recover([this](const std::string& name) { return tenants_->find(name); });
   if (!recovered) return recovered;
 
   exec_ = std::make_unique<ExecService>(
       io_.get_executor(), blocking_.get_executor(), sandboxes_, config_.sandbox.workspace_root,
       [this](const Tenant& tenant) { return policies_for(tenant); }, tasks_->usage(), metrics_);
   ServerFacts facts{AGENTD_VERSION, "none", json::array(), config_.limits};
-  if (sandboxes_) facts.cgroup_version = sandboxes_->cgroup_version() == sandbox::cgroup::Version::v2 ? "v2" : "v1";
-  if (options_.discover_gpus) facts.gpus = gpu::to_json(gpu::discover()).value("gpus", json::array());
+  if (sandboxes_)
+    facts.cgroup_version =
+        sandboxes_->cgroup_version() == sandbox::cgroup::Version::v2 ? "v2" : "v1";
+  if (options_.discover_gpus)
+    facts.gpus = gpu::to_json(gpu::discover()).value("gpus", json::array());
   info_ = std::make_unique<InfoMethods>([this] { return policies_; }, std::move(facts));
   dispatcher_ = std::make_unique<Dispatcher>(
       *tasks_, *exec_, *info_, [this](std::string_view name) { return tenants_->find(name); },
@@ -106,14 +113,16 @@ sandbox::Status Server::start() {
   return sandbox::Ok{};
 }
 
-uint16_t Server::tcp_port() const { return listeners_ ? listeners_->tcp_port() : 0; }
+uint16_t Server::tcp_port() const {
+  return listeners_ ? listeners_->tcp_port() : 0;
+}
 
 std::string Server::status_line() const {
   const size_t running = tasks_ ? tasks_->running() : 0;
   const size_t queued = tasks_ ? tasks_->unfinished() - running : 0;
   return std::string(draining_ ? "draining" : "serving") + ": " + std::to_string(sessions_.size()) +
-         " connections, " + std::to_string(running) + " tasks running, " +
-         std::to_string(queued) + " queued";
+         " connections, " + std::to_string(running) + " tasks running, " + std::to_string(queued) +
+         " queued";
 }
 
 std::string Server::metrics_text() {
@@ -153,8 +162,10 @@ void Server::handle_signals() {
   signals_.add(SIGHUP);
   signals_.async_wait([this](boost::system::error_code error, int signal) {
     if (error) return;
-    if (signal == SIGHUP) reload();
-    else shutdown();
+    if (signal == SIGHUP)
+      reload();
+    else
+      shutdown();
     if (!stopped_) handle_signals();
   });
 }
@@ -168,6 +179,8 @@ void Server::shutdown() {
   asio::co_spawn(io_, drain(), asio::detached);
 }
 
-void Server::reload() { asio::co_spawn(io_, reload_config(), asio::detached); }
+void Server::reload() {
+  asio::co_spawn(io_, reload_config(), asio::detached);
+}
 
 }  // namespace agentd

@@ -6,15 +6,14 @@
 // nothing and says why). systemd hears READY, RELOADING, STOPPING, STATUS and WATCHDOG.
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
 
 #include "daemon/config.h"
 #include "daemon/daemon_metrics.h"

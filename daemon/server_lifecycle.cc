@@ -1,11 +1,10 @@
 // The server's slow paths: draining at SIGTERM, reloading at SIGHUP, pruning the journal.
-#include <filesystem>
-#include <iostream>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <iostream>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "daemon/config_check.h"
@@ -22,8 +21,7 @@ namespace {
 
 // Polls `done` every 50 ms until it holds or `deadline` passes (or `stop` is set).
 asio::awaitable<void> wait_until(std::function<bool()> done,
-                                 std::chrono::steady_clock::time_point deadline,
-                                 const bool& stop) {
+                                 std::chrono::steady_clock::time_point deadline, const bool& stop) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!done() && !stop && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(50));
@@ -72,7 +70,8 @@ asio::awaitable<void> Server::reload_config() {
   co_await asio::post(blocking_.get_executor(), asio::use_awaitable);
   auto config = load_config(file);
   sandbox::Expected<std::shared_ptr<const PolicyRegistry>> registry =
-      config ? load_policies_for(*config) : sandbox::Expected<std::shared_ptr<const PolicyRegistry>>(config.error());
+      config ? load_policies_for(*config)
+             : sandbox::Expected<std::shared_ptr<const PolicyRegistry>>(config.error());
   co_await asio::post(io_.get_executor(), asio::use_awaitable);
   if (!registry) {
     std::cerr << "agentd: reload failed, the configuration in use is unchanged:\n"
@@ -104,7 +103,8 @@ void Server::prune_journal() {
         co_await asio::post(blocking_.get_executor(), asio::use_awaitable);
         for (const auto& id : *pruned) {
           std::error_code ignored;
-          std::filesystem::remove_all(std::filesystem::path(config_.sandbox.workspace_root) / id, ignored);
+          std::filesystem::remove_all(std::filesystem::path(config_.sandbox.workspace_root) / id,
+                                      ignored);
         }
         co_await asio::post(io_.get_executor(), asio::use_awaitable);
         std::cerr << "agentd: pruned " << pruned->size() << " tasks older than "

@@ -8,13 +8,15 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db), sql_(sql) {
     fail("prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 void Statement::fail(const char* what) const {
   std::string short_sql = sql_.substr(0, 60);
-  throw Failure(std::string("sqlite ") + what + " \"" + short_sql + "...\": " +
-                sqlite3_errmsg(db_) + " (code " + std::to_string(sqlite3_extended_errcode(db_)) +
-                ")");
+  throw Failure(std::string("sqlite ") + what + " \"" + short_sql +
+                "...\": " + sqlite3_errmsg(db_) + " (code " +
+                std::to_string(sqlite3_extended_errcode(db_)) + ")");
 }
 
 Statement& Statement::bind(int index, int64_t value) {
@@ -23,8 +25,8 @@ Statement& Statement::bind(int index, int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                          SQLITE_UTF8) != SQLITE_OK)
+  if (sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) !=
+      SQLITE_OK)
     fail("bind");
   return *this;
 }
@@ -59,7 +61,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string Statement::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -77,9 +81,9 @@ std::optional<int64_t> Statement::optional_integer(int column) const {
 }
 
 Database::Database(const std::string& path) {
-  const int rc = sqlite3_open_v2(path.c_str(), &db_,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);
@@ -115,7 +119,9 @@ std::string Database::scalar_text(const char* sql) {
   return statement.step() ? statement.text(0) : std::string();
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (open_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);

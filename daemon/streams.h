@@ -12,8 +12,8 @@ namespace agentd {
 
 using TcpStream = boost::beast::tcp_stream;
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-using UnixStream = boost::beast::basic_stream<boost::asio::local::stream_protocol,
-                                              boost::asio::any_io_executor,
-                                              boost::beast::unlimited_rate_policy>;
+using UnixStream =
+    boost::beast::basic_stream<boost::asio::local::stream_protocol, boost::asio::any_io_executor,
+                               boost::beast::unlimited_rate_policy>;
 
 }  // namespace agentd

@@ -1,11 +1,10 @@
 #include "daemon/subscriptions.h"
 
 #include <algorithm>
-#include <iostream>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <iostream>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "daemon/journal_schema.h"
@@ -125,7 +124,9 @@ asio::awaitable<void> SubscriptionHub::replay(SubscriptionPtr subscription, uint
           return journal_schema::events(db, task, cursor, upto, kReplayPage);
         };
     auto rows = co_await journal_.call(std::move(read));
-    if (!rows) std::cerr << "agentd: replay of " << subscription->task_id << ": " << rows.error().message << "\n";
+    if (!rows)
+      std::cerr << "agentd: replay of " << subscription->task_id << ": " << rows.error().message
+                << "\n";
     if (!rows || rows->empty()) break;
     auto peer = subscription->peer.lock();
     if (!peer || subscription->ended) co_return end(subscription);

@@ -5,6 +5,8 @@
 // after it, so the client sees every sequence number once, in order. Loop thread only.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -12,9 +14,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "daemon/journal.h"
 #include "daemon/peer.h"
@@ -31,7 +30,7 @@ class SubscriptionHub {
   // once the subscribe response is queued; with `live`, then follows what publish() sends
   // until the task's final event. A peer's earlier subscription to the task is replaced.
   std::function<void()> subscribe(const std::shared_ptr<Peer>& peer, const std::string& task_id,
-                 uint64_t after_seq, uint64_t upto, bool live);
+                                  uint64_t after_seq, uint64_t upto, bool live);
   bool unsubscribe(uint64_t peer_id, const std::string& task_id);
   void drop_peer(uint64_t peer_id);
   // An event of a live task; `final` ends every subscription to it once delivered.
@@ -55,7 +54,8 @@ class SubscriptionHub {
   boost::asio::awaitable<void> replay(SubscriptionPtr subscription, uint64_t after_seq,
                                       uint64_t upto);
   boost::asio::awaitable<bool> wait_for_room(const SubscriptionPtr& subscription);
-  void hold(Subscription& subscription, uint64_t seq, const std::shared_ptr<const std::string>& frame);
+  void hold(Subscription& subscription, uint64_t seq,
+            const std::shared_ptr<const std::string>& frame);
   void end(const SubscriptionPtr& subscription);
 
   boost::asio::any_io_executor executor_;

@@ -27,19 +27,24 @@ std::string rfc3339_ms(int64_t ms) {
   return text;
 }
 
-std::string utc_day(int64_t ms) { return rfc3339_ms(ms).substr(0, 10); }
+std::string utc_day(int64_t ms) {
+  return rfc3339_ms(ms).substr(0, 10);
+}
 
 std::string event_params_text(const std::string& task_id, uint64_t seq, const std::string& type,
                               const std::string& agent_id, int64_t at_ms, const json& data) {
-  json params{{"task_id", task_id}, {"seq", seq}, {"type", type}, {"at", rfc3339_ms(at_ms)},
+  json params{{"task_id", task_id},
+              {"seq", seq},
+              {"type", type},
+              {"at", rfc3339_ms(at_ms)},
               {"data", data}};
   if (!agent_id.empty()) params["agent_id"] = agent_id;
   return rpc::dump(params);
 }
 
 std::shared_ptr<const std::string> event_frame(const std::string& params_text) {
-  return std::make_shared<const std::string>(
-      R"({"jsonrpc":"2.0","method":"task.event","params":)" + params_text + "}");
+  return std::make_shared<const std::string>(R"({"jsonrpc":"2.0","method":"task.event","params":)" +
+                                             params_text + "}");
 }
 
 json usage_json(const agents::llm::Usage& usage) {
@@ -58,7 +63,11 @@ std::string prompt_preview(std::string_view prompt) {
   size_t chars = 0;
   while (bytes < prompt.size() && chars < kChars) {
     const auto lead = static_cast<unsigned char>(prompt[bytes]);
-    const size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    const size_t length = lead < 0x80    ? 1
+                          : lead >= 0xF0 ? 4
+                          : lead >= 0xE0 ? 3
+                          : lead >= 0xC0 ? 2
+                                         : 1;
     if (bytes + length > prompt.size()) break;
     bytes += length;
     ++chars;

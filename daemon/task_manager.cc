@@ -1,12 +1,11 @@
 #include "daemon/task_manager.h"
 
-#include <iostream>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <iostream>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "daemon/params.h"
@@ -63,7 +62,9 @@ uint64_t count_field(const json& data, const char* key) {
   return it != data.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
-std::string final_state(agents::TaskStatus status) { return std::string(agents::to_string(status)); }
+std::string final_state(agents::TaskStatus status) {
+  return std::string(agents::to_string(status));
+}
 
 }  // namespace
 
@@ -94,10 +95,10 @@ asio::awaitable<Reply> TaskManager::submit(Tenant tenant, json params) {
   if (!spec) co_return Reply::error(spec_failure(spec.error().message));
   for (const auto& [role, role_spec] : spec->roles)
     if (!tenant.allows_policy(role_spec.policy))
-      co_return Reply::error(rpc::policy_not_allowed,
-                             "policy \"" + role_spec.policy + "\" is not allowed for this tenant",
-                             json{{"policy", role_spec.policy},
-                                  {"path", "/spec/roles/" + role + "/policy"}});
+      co_return Reply::error(
+          rpc::policy_not_allowed,
+          "policy \"" + role_spec.policy + "\" is not allowed for this tenant",
+          json{{"policy", role_spec.policy}, {"path", "/spec/roles/" + role + "/policy"}});
   agents::PolicyLookup lookup = policies_(tenant);
   if (auto checked = runner_.check(*spec, lookup); !checked)
     co_return Reply::error(spec_failure(checked.error().message));
@@ -192,9 +193,8 @@ void TaskManager::set_state(const TaskPtr& task, const std::string& state) {
 
 uint64_t TaskManager::record_event(Task& task, agents::Event event, bool final) {
   const uint64_t seq = ++task.last_seq;
-  const int64_t at = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         event.at.time_since_epoch())
-                         .count();
+  const int64_t at =
+      std::chrono::duration_cast<std::chrono::milliseconds>(event.at.time_since_epoch()).count();
   std::string params = event_params_text(task.id, seq, event.type, event.agent_id, at, event.data);
   auto frame = event_frame(params);
   journal_.write([row = journal_schema::EventRow{task.id, seq, event.type, event.agent_id, at,

@@ -7,17 +7,16 @@
 // by value, so that nothing they hold is a caller's temporary gone at the first suspension.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <nlohmann/json.hpp>
 
 #include "agents/events.h"
 #include "agents/task.h"

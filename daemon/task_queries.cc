@@ -2,7 +2,6 @@
 // task.subscribe, task.unsubscribe. Unfinished tasks are answered from memory, the others
 // from the journal (whose queue holds every write made before the read).
 #include <algorithm>
-
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
@@ -19,7 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kStates[] = {"queued",    "running", "succeeded",       "failed",
+constexpr const char* kStates[] = {"queued",    "running",     "succeeded",       "failed",
                                    "cancelled", "interrupted", "budget_exhausted"};
 
 Reply not_found(const std::string& id) {
@@ -35,8 +34,7 @@ TaskManager::TaskPtr TaskManager::find_own(const Tenant& tenant, const std::stri
   return it->second;
 }
 
-asio::awaitable<std::optional<TaskRow>> TaskManager::load_own(std::string tenant,
-                                                              std::string id) {
+asio::awaitable<std::optional<TaskRow>> TaskManager::load_own(std::string tenant, std::string id) {
   std::function<std::optional<TaskRow>(sqlite::Database&)> read = [id](sqlite::Database& db) {
     return journal_schema::get_task(db, id);
   };
@@ -78,13 +76,14 @@ asio::awaitable<Reply> TaskManager::list(Tenant tenant, json params) {
   const auto limit = static_cast<uint32_t>(p.count("limit", 50, 1, 500));
   auto before = p.optional_string("before", 128);
   if (state && std::find(std::begin(kStates), std::end(kStates), *state) == std::end(kStates))
-    p.fail("state", "one of queued, running, succeeded, failed, cancelled, interrupted, "
-                    "budget_exhausted");
+    p.fail("state",
+           "one of queued, running, succeeded, failed, cancelled, interrupted, "
+           "budget_exhausted");
   if (p.failure()) co_return Reply::error(*p.failure());
   // nullopt: `before` is not one of the tenant's tasks.
   std::function<std::optional<std::vector<TaskRow>>(sqlite::Database&)> read =
-      [tenant = tenant.name, state, limit, before](sqlite::Database& db)
-      -> std::optional<std::vector<TaskRow>> {
+      [tenant = tenant.name, state, limit,
+       before](sqlite::Database& db) -> std::optional<std::vector<TaskRow>> {
     if (before) {
       auto anchor = journal_schema::get_task(db, *before);
       if (!anchor || anchor->tenant != tenant) return std::nullopt;
@@ -140,14 +139,16 @@ asio::awaitable<Reply> TaskManager::subscribe(Tenant tenant, json params,
                                std::to_string(options_.max_subscriptions) + " per connection)",
                            json{{"quota", "subscriptions"}, {"limit", options_.max_subscriptions}});
   if (TaskPtr task = find_own(tenant, id)) {
-    Reply reply = Reply::ok(json{{"task_id", id}, {"state", task->state}, {"last_seq", task->last_seq}});
+    Reply reply =
+        Reply::ok(json{{"task_id", id}, {"state", task->state}, {"last_seq", task->last_seq}});
     reply.after_sent = hub_.subscribe(peer, id, after, task->last_seq, true);
     co_return reply;
   }
   auto row = co_await load_own(tenant.name, id);
   if (!row) co_return not_found(id);
   // A task that is not in memory has ended: the replay is all there is.
-  Reply reply = Reply::ok(json{{"task_id", id}, {"state", row->state}, {"last_seq", row->last_seq}});
+  Reply reply =
+      Reply::ok(json{{"task_id", id}, {"state", row->state}, {"last_seq", row->last_seq}});
   reply.after_sent = hub_.subscribe(peer, id, after, row->last_seq, false);
   co_return reply;
 }

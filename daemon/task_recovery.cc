@@ -18,7 +18,9 @@ sandbox::Status TaskManager::recover(
     const std::function<std::shared_ptr<const Tenant>(const std::string&)>& tenants) {
   const int64_t now = now_ms();
   auto tokens = journal_.call_sync<std::map<std::string, uint64_t>>(
-      [day = utc_day(now)](sqlite::Database& db) { return journal_schema::tenant_tokens(db, day); });
+      [day = utc_day(now)](sqlite::Database& db) {
+        return journal_schema::tenant_tokens(db, day);
+      });
   if (!tokens) return tokens.error();
   usage_.load_tokens(utc_day(now), std::move(*tokens));
   auto rows = journal_.call_sync<std::vector<TaskRow>>(
@@ -36,9 +38,12 @@ sandbox::Status TaskManager::recover(
     auto spec = agents::parse_task_spec(task->spec_json);
     auto tenant = tenants(row.tenant);
     std::string why;
-    if (row.state == "running" && !row.resume) why = "the daemon stopped while the task was running";
-    else if (!spec) why = "its spec no longer parses: " + spec.error().message;
-    else if (!tenant) why = "its tenant \"" + row.tenant + "\" is no longer configured";
+    if (row.state == "running" && !row.resume)
+      why = "the daemon stopped while the task was running";
+    else if (!spec)
+      why = "its spec no longer parses: " + spec.error().message;
+    else if (!tenant)
+      why = "its tenant \"" + row.tenant + "\" is no longer configured";
     if (!why.empty()) {
       agents::TaskResult interrupted;
       interrupted.error = why;

@@ -3,10 +3,9 @@
 // given; the task manager numbers, journals and fans them out.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "agents/task.h"
 #include "sandbox/expected.h"

@@ -8,10 +8,10 @@ namespace {
 using nlohmann::json;
 
 rpc::Failure quota_failure(const char* quota, uint64_t limit, const std::string& what) {
-  return rpc::Failure{rpc::quota_exceeded,
-                      std::string("quota exceeded: ") + quota + " (limit " +
-                          std::to_string(limit) + "): " + what,
-                      json{{"quota", quota}, {"limit", limit}}};
+  return rpc::Failure{
+      rpc::quota_exceeded,
+      std::string("quota exceeded: ") + quota + " (limit " + std::to_string(limit) + "): " + what,
+      json{{"quota", quota}, {"limit", limit}}};
 }
 
 }  // namespace
@@ -19,13 +19,21 @@ rpc::Failure quota_failure(const char* quota, uint64_t limit, const std::string&
 uint32_t agents_needed(const agents::TaskSpec& spec) {
   uint32_t agents = 0;
   switch (spec.pattern) {
-    case agents::PatternKind::fan_out: agents = spec.fan_out.max_subtasks + 2; break;
-    case agents::PatternKind::dag: agents = spec.dag.max_steps + 2; break;
+    case agents::PatternKind::fan_out:
+      agents = spec.fan_out.max_subtasks + 2;
+      break;
+    case agents::PatternKind::dag:
+      agents = spec.dag.max_steps + 2;
+      break;
     case agents::PatternKind::best_of_n:
       agents = spec.best_of_n.n + spec.best_of_n.tester_agents + (spec.best_of_n.use_judge ? 1 : 0);
       break;
-    case agents::PatternKind::vote: agents = spec.vote.n + (spec.vote.ties_to_judge ? 1 : 0); break;
-    case agents::PatternKind::moa: agents = spec.moa.layers * spec.moa.proposers + 1; break;
+    case agents::PatternKind::vote:
+      agents = spec.vote.n + (spec.vote.ties_to_judge ? 1 : 0);
+      break;
+    case agents::PatternKind::moa:
+      agents = spec.moa.layers * spec.moa.proposers + 1;
+      break;
   }
   return agents + (spec.monitor.enabled ? 1 : 0);
 }
@@ -68,7 +76,9 @@ std::optional<rpc::Failure> TenantUsage::admit_sandbox(const Tenant& tenant) con
   return std::nullopt;
 }
 
-void TenantUsage::sandbox_started(const std::string& tenant) { ++active_[tenant].sandboxes; }
+void TenantUsage::sandbox_started(const std::string& tenant) {
+  ++active_[tenant].sandboxes;
+}
 
 void TenantUsage::sandbox_ended(const std::string& tenant) {
   Counts& counts = active_[tenant];

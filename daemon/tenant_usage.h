@@ -21,8 +21,7 @@ uint32_t agents_needed(const agents::TaskSpec& spec);
 class TenantUsage {
  public:
   // A -32002 failure naming the quota, or nullopt when the task may be admitted.
-  std::optional<rpc::Failure> admit_task(const Tenant& tenant, uint32_t agents,
-                                         int64_t now) const;
+  std::optional<rpc::Failure> admit_task(const Tenant& tenant, uint32_t agents, int64_t now) const;
   void task_admitted(const std::string& tenant, uint32_t agents);
   void task_ended(const std::string& tenant, uint32_t agents);
 

@@ -25,13 +25,15 @@ std::string_view trim(std::string_view text) {
 }  // namespace
 
 bool Tenant::allows_policy(std::string_view policy) const {
-  return std::any_of(policies.begin(), policies.end(),
-                     [&](const std::string& allowed) { return allowed == "*" || allowed == policy; });
+  return std::any_of(policies.begin(), policies.end(), [&](const std::string& allowed) {
+    return allowed == "*" || allowed == policy;
+  });
 }
 
 TenantDirectory::TenantDirectory(const std::vector<TenantConfig>& tenants) {
   for (const auto& config : tenants) {
-    auto tenant = std::make_shared<const Tenant>(Tenant{config.name, config.policies, config.quotas});
+    auto tenant =
+        std::make_shared<const Tenant>(Tenant{config.name, config.policies, config.quotas});
     for (const auto& hash : config.token_hashes) credentials_.push_back({hash, tenant});
     by_name_[config.name] = tenant;
   }
@@ -43,7 +45,8 @@ std::shared_ptr<const Tenant> TenantDirectory::authenticate(std::string_view tok
   std::shared_ptr<const Tenant> found;
   // No early exit: the time taken does not depend on which credential (if any) matches.
   for (const auto& credential : credentials_) {
-    const bool equal = CRYPTO_memcmp(credential.hash.data(), presented.data(), presented.size()) == 0;
+    const bool equal =
+        CRYPTO_memcmp(credential.hash.data(), presented.data(), presented.size()) == 0;
     if (equal) found = credential.tenant;
   }
   return found;
@@ -69,7 +72,8 @@ std::optional<std::string> bearer_token(std::string_view authorization) {
   constexpr std::string_view scheme = "bearer ";
   if (authorization.size() <= scheme.size()) return std::nullopt;
   for (size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return std::nullopt;
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i])
+      return std::nullopt;
   std::string_view token = trim(authorization.substr(scheme.size()));
   if (token.empty()) return std::nullopt;
   return std::string(token);

@@ -37,8 +37,8 @@ void WsSession<Stream>::run(Request request, std::string subprotocol) {
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [subprotocol](websocket::response_type& response) {
+  ws_.set_option(
+      websocket::stream_base::decorator([subprotocol](websocket::response_type& response) {
         response.set(beast::http::field::server, "agentd");
         if (!subprotocol.empty())
           response.set(beast::http::field::sec_websocket_protocol, subprotocol);
@@ -50,7 +50,8 @@ void WsSession<Stream>::run(Request request, std::string subprotocol) {
     last_heard_ = Clock::now();
     if (kind == websocket::frame_type::pong) ping_in_flight_ = false;
   });
-  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
+  ws_.async_accept(request,
+                   beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
 }
 
 template <class Stream>
@@ -85,8 +86,8 @@ void WsSession<Stream>::on_read(beast::error_code error, std::size_t) {
     if (buffer_.size() < limit) return do_read();
     buffer_.clear();
     gateway_.metrics().disconnects.add(1, {{"reason", "message_too_big"}});
-    refuse(rpc::invalid_request, "invalid request: message larger than " +
-                                     std::to_string(limit) + " bytes; closing (1009)");
+    refuse(rpc::invalid_request, "invalid request: message larger than " + std::to_string(limit) +
+                                     " bytes; closing (1009)");
     return close_with(websocket::close_code::too_big, "message too big", false);
   }
   dispatch_message();
@@ -112,7 +113,8 @@ void WsSession<Stream>::dispatch_message() {
   ++in_flight_;
   auto self = this->shared_from_this();
   RequestContext context{tenant_, self, &limiter_};
-  asio::co_spawn(ws_.get_executor(), gateway_.dispatcher().handle(std::move(text), std::move(context)),
+  asio::co_spawn(ws_.get_executor(),
+                 gateway_.dispatcher().handle(std::move(text), std::move(context)),
                  [self](std::exception_ptr error, DispatchOutcome outcome) {
                    --self->in_flight_;
                    if (!error && !outcome.frame.empty())
@@ -191,7 +193,8 @@ template <class Stream>
 void WsSession<Stream>::disconnect_slow_consumer() {
   if (closing_) return;
   gateway_.metrics().disconnects.add(1, {{"reason", "send_queue"}});
-  close_with(websocket::close_code::policy_error, "send queue full: the client does not read", true);
+  close_with(websocket::close_code::policy_error, "send queue full: the client does not read",
+             true);
 }
 
 template <class Stream>
@@ -223,9 +226,8 @@ void WsSession<Stream>::do_close() {
   if (close_started_ || ping_writing_ || finished_) return;
   close_started_ = true;
   close_pending_ = false;
-  ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
-    self->finish();
-  });
+  ws_.async_close(close_reason_,
+                  [self = this->shared_from_this()](beast::error_code) { self->finish(); });
 }
 
 template <class Stream>

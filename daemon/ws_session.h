@@ -7,16 +7,15 @@
 // Instantiated in ws_session.cc for TCP, TLS and unix streams.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
-
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include "daemon/gateway.h"
 #include "daemon/peer.h"

@@ -5,9 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include <boost/asio/io_context.hpp>
+#include <fstream>
 
 #include "daemon/server.h"
 #include "sandbox/unique_fd.h"
@@ -68,7 +67,9 @@ ChildDaemon::~ChildDaemon() {
   ::waitpid(pid_, nullptr, 0);
 }
 
-void ChildDaemon::signal(int signal) const { ::kill(pid_, signal); }
+void ChildDaemon::signal(int signal) const {
+  ::kill(pid_, signal);
+}
 
 std::optional<int> ChildDaemon::wait(std::chrono::seconds limit) {
   if (reaped_) return std::nullopt;

@@ -52,8 +52,8 @@ TEST(Config, ErrorsNameTheKeyPath) {
       {{{"tenants", {{{"name", "a"}, {"token_sha256", "abc"}}}}}, "tenants[0].token_sha256"},
       {{{"tenants", {{{"name", "a b"}, {"token_sha256", std::string(64, 'a')}}}}},
        "tenants[0].name"},
-      {{{"tenants", {{{"name", "a"}, {"token_sha256", std::string(64, 'a')},
-                      {"quotas", {{"agents", -1}}}}}}},
+      {{{"tenants",
+         {{{"name", "a"}, {"token_sha256", std::string(64, 'a')}, {"quotas", {{"agents", -1}}}}}}},
        "tenants[0].quotas.agents"},
       {{{"roles_default", {{"worker", {{"model", "missing"}}}}}},
        "roles_default.worker.model: no configured model"},
@@ -61,14 +61,15 @@ TEST(Config, ErrorsNameTheKeyPath) {
   };
   for (const auto& [document, expected] : cases) {
     const std::string errors = errors_of(document);
-    EXPECT_NE(errors.find(expected), std::string::npos) << "expected \"" << expected << "\" in: " << errors;
+    EXPECT_NE(errors.find(expected), std::string::npos)
+        << "expected \"" << expected << "\" in: " << errors;
     EXPECT_EQ(errors.rfind("test.json: ", 0), 0u) << errors;
   }
 }
 
 TEST(Config, AllErrorsAreReportedTogether) {
-  const std::string errors =
-      errors_of({{"listen", {{"port", -1}}}, {"limits", {{"max_batch", 0}}}, {"shutdown", {{"x", 1}}}});
+  const std::string errors = errors_of(
+      {{"listen", {{"port", -1}}}, {"limits", {{"max_batch", 0}}}, {"shutdown", {{"x", 1}}}});
   EXPECT_NE(errors.find("listen.port"), std::string::npos) << errors;
   EXPECT_NE(errors.find("limits.max_batch"), std::string::npos) << errors;
   EXPECT_NE(errors.find("shutdown.\"x\""), std::string::npos) << errors;
@@ -76,8 +77,9 @@ TEST(Config, AllErrorsAreReportedTogether) {
 
 TEST(Config, DuplicateTenantsAndSharedTokensAreRefused) {
   const std::string hash = token_sha256_hex("t");
-  const std::string errors = errors_of({{"tenants", {{{"name", "a"}, {"token_sha256", hash}},
-                                                     {{"name", "a"}, {"token_sha256", hash}}}}});
+  const std::string errors = errors_of(
+      {{"tenants",
+        {{{"name", "a"}, {"token_sha256", hash}}, {{"name", "a"}, {"token_sha256", hash}}}}});
   EXPECT_NE(errors.find("defined twice"), std::string::npos) << errors;
   EXPECT_NE(errors.find("another tenant"), std::string::npos) << errors;
 }
@@ -99,8 +101,9 @@ TEST(ConfigCheck, UnknownPoliciesOfTenantsAreNamed) {
   std::ofstream(file) << document.dump(2);
   auto checked = check_config_file(file);
   ASSERT_FALSE(checked);
-  EXPECT_NE(checked.error().message.find("tenants[0].policies[1]: no policy named \"no-such-policy\""),
-            std::string::npos)
+  EXPECT_NE(
+      checked.error().message.find("tenants[0].policies[1]: no policy named \"no-such-policy\""),
+      std::string::npos)
       << checked.error().message;
 }
 
@@ -114,7 +117,8 @@ TEST(ConfigCheck, BadPolicyFilesInThePolicyDirectoriesAreReported) {
   std::ofstream(file) << document.dump(2);
   auto checked = check_config_file(file);
   ASSERT_FALSE(checked);
-  EXPECT_NE(checked.error().message.find("broken.json"), std::string::npos) << checked.error().message;
+  EXPECT_NE(checked.error().message.find("broken.json"), std::string::npos)
+      << checked.error().message;
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
 // kill -9 in the middle of running tasks, then a restart on the same journal: every accepted
 // task is there; running ones are interrupted with their events intact (and a final
 // task.finished), a task whose spec asked to resume runs again, queued ones run.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "daemon/task_manager.h"
 #include "tests/daemon/child_daemon.h"
@@ -34,11 +33,14 @@ TEST(Crash, KillNineThenRestartFindsEveryAcceptedTask) {
   const std::string queued = submit(spec_for("emit 2"));
   ASSERT_FALSE(running.empty() || resumed.empty() || queued.empty());
   // Wait until the running task's events are journalled: its subscription replays them.
-  ASSERT_EQ((*client)->call("task.subscribe", {{"task_id", running}})["result"]["state"], "running");
+  ASSERT_EQ((*client)->call("task.subscribe", {{"task_id", running}})["result"]["state"],
+            "running");
   std::vector<json> before;
   while (before.size() < 6)  // task.state x2, then 4 events
-    if (auto event = (*client)->next_event()) before.push_back(*event);
-    else break;
+    if (auto event = (*client)->next_event())
+      before.push_back(*event);
+    else
+      break;
   ASSERT_EQ(before.size(), 6u);
   EXPECT_EQ((*client)->call("task.get", {{"task_id", queued}})["result"]["state"], "queued");
 
@@ -51,7 +53,8 @@ TEST(Crash, KillNineThenRestartFindsEveryAcceptedTask) {
   json interrupted = again->call("task.get", {{"task_id", running}})["result"];
   EXPECT_EQ(interrupted["state"], "interrupted");
   EXPECT_EQ(interrupted["result"]["status"], "interrupted");
-  ASSERT_EQ(again->call("task.subscribe", {{"task_id", running}})["result"]["state"], "interrupted");
+  ASSERT_EQ(again->call("task.subscribe", {{"task_id", running}})["result"]["state"],
+            "interrupted");
   auto events = again->events_until_finished();
   ASSERT_EQ(events.size(), before.size() + 1);
   for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(events[i], before[i]) << i;

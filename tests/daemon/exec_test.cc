@@ -20,7 +20,9 @@ class ExecTest : public ::testing::Test {
     ASSERT_TRUE(daemon->started()) << daemon->started().error().message;
     client = daemon->connect();
   }
-  json exec(json params) { return client->call("exec.run", std::move(params), std::chrono::seconds(60)); }
+  json exec(json params) {
+    return client->call("exec.run", std::move(params), std::chrono::seconds(60));
+  }
 
   testing::TempDir dir;
   std::unique_ptr<testing::TestDaemon> daemon;
@@ -38,13 +40,15 @@ TEST_F(ExecTest, RunsCodeUnderAPolicyAndReturnsTheSandboxResult) {
 }
 
 TEST_F(ExecTest, StdinFilesAndTimeout) {
-  json reply = exec({{"policy", "coder"}, {"language", "bash"},
+  json reply = exec({{"policy", "coder"},
+                     {"language", "bash"},
                      {"code", "cat data/in.txt; read line; echo \"$line\""},
                      {"stdin", "from stdin\n"},
                      {"files", {{{"path", "data/in.txt"}, {"content", "from a file\n"}}}}});
   ASSERT_TRUE(reply.contains("result")) << reply.dump();
   EXPECT_EQ(reply["result"]["stdout"], "from a file\nfrom stdin\n");
-  json slow = exec({{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 30"}, {"timeout", 0.5}});
+  json slow =
+      exec({{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 30"}, {"timeout", 0.5}});
   EXPECT_EQ(slow["result"]["status"], "timeout") << slow.dump();
   // The workspace directories are gone afterwards.
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/workspaces/exec"));
@@ -55,7 +59,9 @@ TEST_F(ExecTest, RefusesWhatThePolicyOrTheTenantDoesNotAllow) {
   EXPECT_EQ(node["error"]["code"], -32007) << node.dump();
   json foreign = exec({{"policy", "gpu-coder"}, {"language", "python"}, {"code", "1"}});
   EXPECT_EQ(foreign["error"]["code"], -32007) << foreign.dump();
-  json escape = exec({{"policy", "coder"}, {"language", "python"}, {"code", "1"},
+  json escape = exec({{"policy", "coder"},
+                      {"language", "python"},
+                      {"code", "1"},
                       {"files", {{{"path", "../../etc/passwd"}, {"content", "x"}}}}});
   EXPECT_EQ(escape["error"]["code"], -32602) << escape.dump();
   EXPECT_EQ(escape["error"]["data"]["path"], "/files/0/path");

@@ -4,11 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 
 #include "daemon/journal_schema.h"
 #include "daemon/task_json.h"
@@ -54,10 +53,12 @@ class JournalTest : public ::testing::Test {
 };
 
 TEST_F(JournalTest, UsesWriteAheadLogging) {
-  auto mode = sync<std::string>([](sqlite::Database& db) { return db.scalar_text("PRAGMA journal_mode"); });
+  auto mode =
+      sync<std::string>([](sqlite::Database& db) { return db.scalar_text("PRAGMA journal_mode"); });
   ASSERT_TRUE(mode);
   EXPECT_EQ(*mode, "wal");
-  auto sync_mode = sync<std::string>([](sqlite::Database& db) { return db.scalar_text("PRAGMA synchronous"); });
+  auto sync_mode =
+      sync<std::string>([](sqlite::Database& db) { return db.scalar_text("PRAGMA synchronous"); });
   EXPECT_EQ(*sync_mode, "2");  // FULL
 }
 
@@ -81,22 +82,28 @@ TEST_F(JournalTest, TasksEventsAndListing) {
     return journal_schema::insert_task(db, task_row("t1", "alice"));
   }));
   for (const char* id : {"t2", "t3"})
-    journal_->write([id](sqlite::Database& db) { journal_schema::insert_task(db, task_row(id, "alice")); });
-  journal_->write([](sqlite::Database& db) { journal_schema::insert_task(db, task_row("b1", "bob")); });
+    journal_->write(
+        [id](sqlite::Database& db) { journal_schema::insert_task(db, task_row(id, "alice")); });
+  journal_->write(
+      [](sqlite::Database& db) { journal_schema::insert_task(db, task_row("b1", "bob")); });
   for (uint64_t seq = 1; seq <= 5; ++seq)
     journal_->write([seq](sqlite::Database& db) {
-      journal_schema::append_event(db, EventRow{"t1", seq, "x", "", 0, "{\"seq\":" + std::to_string(seq) + "}"});
+      journal_schema::append_event(
+          db, EventRow{"t1", seq, "x", "", 0, "{\"seq\":" + std::to_string(seq) + "}"});
     });
   journal_->write([](sqlite::Database& db) {
-    journal_schema::finish_task(db, "t1", "succeeded", "{\"status\":\"succeeded\"}", "{}", now_ms());
+    journal_schema::finish_task(db, "t1", "succeeded", "{\"status\":\"succeeded\"}", "{}",
+                                now_ms());
   });
-  auto t1 = sync<std::optional<TaskRow>>([](sqlite::Database& db) { return journal_schema::get_task(db, "t1"); });
+  auto t1 = sync<std::optional<TaskRow>>(
+      [](sqlite::Database& db) { return journal_schema::get_task(db, "t1"); });
   ASSERT_TRUE(t1 && *t1);
   EXPECT_EQ((*t1)->state, "succeeded");
   EXPECT_EQ((*t1)->last_seq, 5u);
   EXPECT_TRUE((*t1)->finished_at.has_value());
 
-  auto events = sync<std::vector<EventRow>>([](sqlite::Database& db) { return journal_schema::events(db, "t1", 2, 4, 10); });
+  auto events = sync<std::vector<EventRow>>(
+      [](sqlite::Database& db) { return journal_schema::events(db, "t1", 2, 4, 10); });
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[0].seq, 3u);
   EXPECT_EQ((*events)[1].params, "{\"seq\":4}");
@@ -116,7 +123,8 @@ TEST_F(JournalTest, TasksEventsAndListing) {
     return journal_schema::list_tasks(db, "alice", std::string("succeeded"), 10, std::nullopt);
   });
   ASSERT_EQ(succeeded->size(), 1u);
-  auto unfinished = sync<std::vector<TaskRow>>([](sqlite::Database& db) { return journal_schema::unfinished_tasks(db); });
+  auto unfinished = sync<std::vector<TaskRow>>(
+      [](sqlite::Database& db) { return journal_schema::unfinished_tasks(db); });
   EXPECT_EQ(unfinished->size(), 3u);
 }
 
@@ -145,14 +153,15 @@ TEST_F(JournalTest, PruneRemovesOldFinishedTasksAndTheirEvents) {
     journal_schema::finish_task(db, "old", "succeeded", "{}", "{}", 1000);
     journal_schema::finish_task(db, "new", "succeeded", "{}", "{}", now_ms());
   });
-  auto pruned = sync<std::vector<std::string>>([](sqlite::Database& db) {
-    return journal_schema::prune(db, now_ms() - 3'600'000);
-  });
+  auto pruned = sync<std::vector<std::string>>(
+      [](sqlite::Database& db) { return journal_schema::prune(db, now_ms() - 3'600'000); });
   ASSERT_TRUE(pruned);
   EXPECT_EQ(*pruned, std::vector<std::string>{"old"});
-  auto events = sync<std::vector<EventRow>>([](sqlite::Database& db) { return journal_schema::events(db, "old", 0, 100, 10); });
+  auto events = sync<std::vector<EventRow>>(
+      [](sqlite::Database& db) { return journal_schema::events(db, "old", 0, 100, 10); });
   EXPECT_TRUE(events->empty());
-  auto running = sync<std::optional<TaskRow>>([](sqlite::Database& db) { return journal_schema::get_task(db, "running"); });
+  auto running = sync<std::optional<TaskRow>>(
+      [](sqlite::Database& db) { return journal_schema::get_task(db, "running"); });
   EXPECT_TRUE(running && *running);
 }
 
@@ -170,10 +179,14 @@ TEST_F(JournalTest, FailuresComeBackAsValues) {
 TEST_F(JournalTest, AwaitedCallsCompleteOnTheLoop) {
   std::optional<sandbox::Expected<int>> result;
   std::thread::id completed_on;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    result = co_await journal_->call<int>([](sqlite::Database& db) { return static_cast<int>(db.changes()) + 41 + 1; });
-    completed_on = std::this_thread::get_id();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await journal_->call<int>(
+            [](sqlite::Database& db) { return static_cast<int>(db.changes()) + 41 + 1; });
+        completed_on = std::this_thread::get_id();
+      },
+      asio::detached);
   io.run_for(std::chrono::seconds(20));
   ASSERT_TRUE(result && *result);
   EXPECT_GE(**result, 42);
@@ -181,12 +194,15 @@ TEST_F(JournalTest, AwaitedCallsCompleteOnTheLoop) {
 }
 
 TEST_F(JournalTest, CommittedWritesSurviveReopening) {
-  journal_->write([](sqlite::Database& db) { journal_schema::insert_task(db, task_row("t1", "a")); });
+  journal_->write(
+      [](sqlite::Database& db) { journal_schema::insert_task(db, task_row("t1", "a")); });
   ASSERT_TRUE(journal_->flush_sync());
   journal_.reset();
-  auto reopened = Journal::open({dir.path() + "/journal.db", std::chrono::milliseconds(2)}, io.get_executor());
+  auto reopened =
+      Journal::open({dir.path() + "/journal.db", std::chrono::milliseconds(2)}, io.get_executor());
   ASSERT_TRUE(reopened);
-  auto row = (*reopened)->call_sync<std::optional<TaskRow>>([](sqlite::Database& db) { return journal_schema::get_task(db, "t1"); });
+  auto row = (*reopened)->call_sync<std::optional<TaskRow>>(
+      [](sqlite::Database& db) { return journal_schema::get_task(db, "t1"); });
   EXPECT_TRUE(row && *row);
 }
 

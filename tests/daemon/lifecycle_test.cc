@@ -1,14 +1,13 @@
 // The daemon as a process: SIGTERM drains then exits 0, the drain deadline cancels what is
 // left, SIGHUP reloads tokens without dropping connections, and systemd's notify protocol
 // (READY, STATUS, RELOADING, STOPPING, WATCHDOG) on a socket the test owns.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "daemon/journal_schema.h"
 #include "daemon/sqlite.h"
@@ -25,7 +24,9 @@ using testing::ChildDaemon;
 using testing::spec_for;
 using testing::WsClient;
 
-int error_code(const json& reply) { return reply.contains("error") ? reply["error"]["code"].get<int>() : 0; }
+int error_code(const json& reply) {
+  return reply.contains("error") ? reply["error"]["code"].get<int>() : 0;
+}
 
 std::unique_ptr<WsClient> connect(const ChildDaemon& child, const std::string& token) {
   auto client = WsClient::connect(child.tcp(), {token, ""});
@@ -41,7 +42,8 @@ std::string state_in_journal(const std::string& dir, const std::string& id) {
 
 TEST(Lifecycle, SigtermLetsRunningTasksFinishThenExitsZero) {
   testing::TempDir dir;
-  auto child = ChildDaemon::start(testing::write_config(dir.path(), testing::test_config_json(dir.path())));
+  auto child =
+      ChildDaemon::start(testing::write_config(dir.path(), testing::test_config_json(dir.path())));
   ASSERT_TRUE(child) << child.error().message;
   auto client = connect(**child, "alice-token");
   json submitted = client->call("task.submit", {{"spec", spec_for("sleep 700 emit 2")}});
@@ -70,8 +72,10 @@ TEST(Lifecycle, TheDrainDeadlineCancelsWhatStillRunsAndKeepsQueuedTasks) {
   auto child = ChildDaemon::start(testing::write_config(dir.path(), config));
   ASSERT_TRUE(child) << child.error().message;
   auto client = connect(**child, "alice-token");
-  const std::string running = client->call("task.submit", {{"spec", spec_for("block")}})["result"]["task_id"];
-  const std::string queued = client->call("task.submit", {{"spec", spec_for("emit 1")}})["result"]["task_id"];
+  const std::string running =
+      client->call("task.submit", {{"spec", spec_for("block")}})["result"]["task_id"];
+  const std::string queued =
+      client->call("task.submit", {{"spec", spec_for("emit 1")}})["result"]["task_id"];
   EXPECT_EQ(client->call("task.get", {{"task_id", queued}})["result"]["state"], "queued");
   (*child)->signal(SIGTERM);
   EXPECT_EQ((*child)->wait(), 0);
@@ -91,7 +95,8 @@ TEST(Lifecycle, SighupReloadsTokensWithoutDroppingConnections) {
   auto alice = connect(**child, "alice-token");
   auto bob = connect(**child, "bob-token");
   // A new policy appears, alice's token is rotated, bob is removed.
-  std::ofstream(dir.path() + "/policies/custom.json") << R"({"extends": "builtin:coder", "description": "custom"})";
+  std::ofstream(dir.path() + "/policies/custom.json")
+      << R"({"extends": "builtin:coder", "description": "custom"})";
   config["tenants"][0]["token_sha256"] = token_sha256_hex("alice-new");
   config["tenants"].erase(1);
   testing::write_config(dir.path(), config);
@@ -105,7 +110,8 @@ TEST(Lifecycle, SighupReloadsTokensWithoutDroppingConnections) {
   EXPECT_FALSE(WsClient::connect((*child)->tcp(), {std::string("alice-token"), ""}));
   // The open connections stayed; bob's tenant is gone, so its calls are refused.
   json policies = alice->call("server.info")["result"]["policies"];
-  EXPECT_NE(std::find(policies.begin(), policies.end(), "custom"), policies.end()) << policies.dump();
+  EXPECT_NE(std::find(policies.begin(), policies.end(), "custom"), policies.end())
+      << policies.dump();
   EXPECT_EQ(error_code(bob->call("server.info")), -32001);
   // A broken file changes nothing.
   std::ofstream(file) << "{ broken";

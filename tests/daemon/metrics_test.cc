@@ -74,7 +74,9 @@ TEST(DaemonMetrics, CountsLlmAgentsAndSandboxesFromEvents) {
   metrics.observe(event("agent.started", "w1", {}));
   metrics.observe(event("agent.started", "w2", {}));
   metrics.observe(event("llm.request", "w1", {{"model", "m"}}));
-  metrics.observe(event("llm.usage", "w1", {{"model", "m"}, {"prompt_tokens", 10}, {"completion_tokens", 5}, {"cost_usd", 0.5}}));
+  metrics.observe(
+      event("llm.usage", "w1",
+            {{"model", "m"}, {"prompt_tokens", 10}, {"completion_tokens", 5}, {"cost_usd", 0.5}}));
   metrics.observe(event("tool.call", "w1", {{"tool", "run_code"}}));
   EXPECT_EQ(metrics.agents_running.value(), 2);
   EXPECT_EQ(metrics.sandboxes_running.value(), 1);

@@ -121,10 +121,13 @@ TEST(RpcDecode, EmptyAndOversizedBatchesAreRefusedWhole) {
 TEST(RpcEncode, ResponsesAndErrors) {
   EXPECT_EQ(json::parse(response(3, json{{"x", 1}})),
             (json{{"jsonrpc", "2.0"}, {"id", 3}, {"result", {{"x", 1}}}}));
-  json error = json::parse(error_response("a", Failure{task_not_found, "task not found: t", nullptr}));
-  EXPECT_EQ(error, (json{{"jsonrpc", "2.0"}, {"id", "a"},
+  json error =
+      json::parse(error_response("a", Failure{task_not_found, "task not found: t", nullptr}));
+  EXPECT_EQ(error, (json{{"jsonrpc", "2.0"},
+                         {"id", "a"},
                          {"error", {{"code", -32004}, {"message", "task not found: t"}}}}));
-  json with_data = json::parse(error_response(nullptr, invalid_params_at("/spec/prompt", "a string")));
+  json with_data =
+      json::parse(error_response(nullptr, invalid_params_at("/spec/prompt", "a string")));
   EXPECT_EQ(with_data["error"]["code"], -32602);
   EXPECT_EQ(with_data["error"]["data"], (json{{"path", "/spec/prompt"}, {"expected", "a string"}}));
   EXPECT_TRUE(with_data["id"].is_null());

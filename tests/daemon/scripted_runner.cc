@@ -1,12 +1,11 @@
 #include "tests/daemon/scripted_runner.h"
 
-#include <sstream>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <sstream>
 
 namespace agentd::testing {
 
@@ -24,7 +23,8 @@ sandbox::Status ScriptedRunner::check(const agents::TaskSpec& spec,
                                       const agents::PolicyLookup& policies) {
   for (const auto& [role, role_spec] : spec.roles)
     if (!policies(role_spec.policy))
-      return sandbox::Error{"/roles/" + role + "/policy: no policy named \"" + role_spec.policy + "\""};
+      return sandbox::Error{"/roles/" + role + "/policy: no policy named \"" + role_spec.policy +
+                            "\""};
   return sandbox::Ok{};
 }
 
@@ -43,8 +43,10 @@ agents::Event event_of(const std::string& type, const std::string& task, const s
 // Waits `ms` (forever when negative); false when cancelled.
 asio::awaitable<bool> pause(int64_t ms) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  if (ms < 0) timer.expires_at(asio::steady_timer::time_point::max());
-  else timer.expires_after(std::chrono::milliseconds(ms));
+  if (ms < 0)
+    timer.expires_at(asio::steady_timer::time_point::max());
+  else
+    timer.expires_after(std::chrono::milliseconds(ms));
   auto [error] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return !error;
 }
@@ -68,7 +70,9 @@ asio::awaitable<agents::TaskResult> ScriptedRunner::run(agents::TaskSpec spec, s
       words >> count;
       if (word == "flood") words >> bytes;
       for (int64_t i = 0; i < count; ++i) {
-        const std::string type = i == 0 ? "agent.started" : i + 1 == count ? "agent.finished" : "tool.call";
+        const std::string type = i == 0           ? "agent.started"
+                                 : i + 1 == count ? "agent.finished"
+                                                  : "tool.call";
         json data{{"i", i}};
         if (bytes > 0) data["blob"] = std::string(static_cast<size_t>(bytes), 'x');
         events.emit(event_of(type, task_id, "voter-1", std::move(data)));

@@ -33,7 +33,9 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<TestDaemon> daemon;
 };
 
-int error_code(const json& reply) { return reply.contains("error") ? reply["error"]["code"].get<int>() : 0; }
+int error_code(const json& reply) {
+  return reply.contains("error") ? reply["error"]["code"].get<int>() : 0;
+}
 
 TEST_F(ServerTest, UpgradeNeedsAValidToken) {
   start();
@@ -44,7 +46,8 @@ TEST_F(ServerTest, UpgradeNeedsAValidToken) {
   ASSERT_FALSE(wrong);
   EXPECT_NE(wrong.error().message.find("401"), std::string::npos);
   auto reply = testing::http_request(daemon->tcp(), "/v1/ws",
-                                     {{"Connection", "Upgrade"}, {"Upgrade", "websocket"},
+                                     {{"Connection", "Upgrade"},
+                                      {"Upgrade", "websocket"},
                                       {"Sec-WebSocket-Version", "13"},
                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
   ASSERT_TRUE(reply) << reply.error().message;
@@ -55,7 +58,8 @@ TEST_F(ServerTest, UpgradeNeedsAValidToken) {
 
 TEST_F(ServerTest, BrowsersAuthenticateWithTheSubprotocol) {
   start();
-  auto client = WsClient::connect(daemon->tcp(), {std::nullopt, "agentd.v1, agentd.bearer.bob-token"});
+  auto client =
+      WsClient::connect(daemon->tcp(), {std::nullopt, "agentd.v1, agentd.bearer.bob-token"});
   ASSERT_TRUE(client) << client.error().message;
   EXPECT_EQ((*client)->accepted_subprotocol(), "agentd.v1");
   EXPECT_EQ((*client)->call("server.info")["result"]["tenant"], "bob");
@@ -81,7 +85,9 @@ TEST_F(ServerTest, HealthAndMetrics) {
     EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected;
   EXPECT_EQ(testing::http_request(daemon->tcp(), "/nothing")->status, 404);
   EXPECT_EQ(testing::http_request(daemon->tcp(), "/v1/ws")->status, 426);
-  EXPECT_EQ(testing::http_request(daemon->tcp(), "/healthz", {}, boost::beast::http::verb::post)->status, 405);
+  EXPECT_EQ(
+      testing::http_request(daemon->tcp(), "/healthz", {}, boost::beast::http::verb::post)->status,
+      405);
 }
 
 TEST_F(ServerTest, BadInputGetsErrorsAndTheConnectionStaysOpen) {
@@ -101,7 +107,8 @@ TEST_F(ServerTest, BadInputGetsErrorsAndTheConnectionStaysOpen) {
   EXPECT_EQ(error_code(json::parse(*client->read())), -32600);
   client->send_text("[]");
   EXPECT_EQ(error_code(json::parse(*client->read())), -32600);
-  client->send_text(R"([{"jsonrpc":"2.0","id":1,"method":"server.info"},{"jsonrpc":"2.0","method":"server.info"},{"jsonrpc":"2.0","id":3,"method":"x"}])");
+  client->send_text(
+      R"([{"jsonrpc":"2.0","id":1,"method":"server.info"},{"jsonrpc":"2.0","method":"server.info"},{"jsonrpc":"2.0","id":3,"method":"x"}])");
   json batch = json::parse(*client->read());
   ASSERT_TRUE(batch.is_array());
   ASSERT_EQ(batch.size(), 2u);  // the notification gets no answer
@@ -111,7 +118,9 @@ TEST_F(ServerTest, BadInputGetsErrorsAndTheConnectionStaysOpen) {
 }
 
 TEST_F(ServerTest, AnOversizedMessageGetsAnErrorThenClose1009) {
-  start([](Config& config) { config.limits.max_message_bytes = config.limits.max_frame_bytes = 4096; });
+  start([](Config& config) {
+    config.limits.max_message_bytes = config.limits.max_frame_bytes = 4096;
+  });
   auto client = daemon->connect();
   client->send_text(std::string(10000, ' '));
   auto error = client->read();
@@ -161,7 +170,9 @@ TEST_F(ServerTest, IdleConnectionsAreClosed) {
   // A client waiting in a read answers the server's pings, which keeps it connected well
   // past the idle timeout while it sends nothing.
   json subscribed = client->call("task.submit", {{"spec", spec_for("sleep 1000 emit 2")}});
-  ASSERT_EQ(error_code(client->call("task.subscribe", {{"task_id", subscribed["result"]["task_id"]}})), 0);
+  ASSERT_EQ(
+      error_code(client->call("task.subscribe", {{"task_id", subscribed["result"]["task_id"]}})),
+      0);
   auto events = client->events_until_finished();
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back()["type"], "task.finished");
@@ -191,10 +202,8 @@ TEST_F(ServerTest, EveryMethodRefusesAnotherTenantsTask) {
   const std::string id = submit(*alice, "block");
   const std::string unknown = "t-ffffffffffffffffffffffffffffffff";
   const std::vector<std::pair<std::string, json>> calls = {
-      {"task.get", {{"task_id", id}}},
-      {"task.subscribe", {{"task_id", id}}},
-      {"task.cancel", {{"task_id", id}}},
-      {"task.feedback", {{"task_id", id}, {"message", "stop"}}},
+      {"task.get", {{"task_id", id}}},    {"task.subscribe", {{"task_id", id}}},
+      {"task.cancel", {{"task_id", id}}}, {"task.feedback", {{"task_id", id}, {"message", "stop"}}},
       {"task.list", {{"before", id}}},
   };
   for (const auto& [method, params] : calls) {
@@ -220,8 +229,10 @@ TEST_F(ServerTest, EveryMethodRefusesAnotherTenantsTask) {
   std::vector<std::string> names;
   for (const auto& policy : policies) names.push_back(policy["name"]);
   EXPECT_EQ(names, (std::vector<std::string>{"coder", "tester"}));
-  EXPECT_EQ(error_code(alice->call("exec.run", {{"policy", "researcher"}, {"language", "python"}, {"code", "print(1)"}})),
-            -32007);
+  EXPECT_EQ(
+      error_code(alice->call(
+          "exec.run", {{"policy", "researcher"}, {"language", "python"}, {"code", "print(1)"}})),
+      -32007);
 }
 
 TEST_F(ServerTest, SubscribeAfterReconnectMissesNothing) {
@@ -231,8 +242,10 @@ TEST_F(ServerTest, SubscribeAfterReconnectMissesNothing) {
   ASSERT_EQ(error_code(first->call("task.subscribe", {{"task_id", id}})), 0);
   uint64_t last = 0;
   while (last < 4)
-    if (auto event = first->next_event()) last = (*event)["seq"];
-    else break;
+    if (auto event = first->next_event())
+      last = (*event)["seq"];
+    else
+      break;
   first.reset();
   auto second = daemon->connect();
   json subscribed = second->call("task.subscribe", {{"task_id", id}, {"after_seq", last}});
@@ -251,8 +264,9 @@ TEST_F(ServerTest, AClientThatDoesNotReadIsDisconnectedAndItsQueueStaysBounded) 
   auto client = daemon->connect();
   // 2000 events of 8 KiB, live after the subscription: 16 MB for a client that never reads.
   const std::string id = submit(*client, "sleep 500 flood 2000 8192");
-  client->send_text(json{{"jsonrpc", "2.0"}, {"id", 99}, {"method", "task.subscribe"},
-                         {"params", {{"task_id", id}}}}.dump());
+  client->send_text(json{
+      {"jsonrpc", "2.0"}, {"id", 99}, {"method", "task.subscribe"}, {"params", {{"task_id", id}}}}
+                        .dump());
   bool dropped = false;
   for (int i = 0; i < 600 && !dropped; ++i) {
     dropped = daemon->metric("agentd_disconnects_total", "{reason=\"send_queue\"}") >= 1;

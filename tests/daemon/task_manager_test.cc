@@ -88,7 +88,8 @@ class TaskManagerTest : public ::testing::Test {
   // Runs `operation` on the loop until it completes; the reply, and its after_sent action run.
   Reply run(asio::awaitable<Reply> operation) {
     std::optional<Reply> reply;
-    asio::co_spawn(io, std::move(operation), [&](std::exception_ptr, Reply r) { reply = std::move(r); });
+    asio::co_spawn(io, std::move(operation),
+                   [&](std::exception_ptr, Reply r) { reply = std::move(r); });
     spin([&] { return reply.has_value(); });
     if (!reply) return Reply::error(0, "the test's limit passed");
     if (reply->after_sent) reply->after_sent();
@@ -212,7 +213,9 @@ TEST_F(TaskManagerTest, AnotherTenantsTaskAnswersExactlyLikeAnUnknownOne) {
   };
   same([&](const std::string& t) { return tasks->get(bob, json{{"task_id", t}}); });
   same([&](const std::string& t) { return tasks->cancel(bob, json{{"task_id", t}}); });
-  same([&](const std::string& t) { return tasks->feedback(bob, json{{"task_id", t}, {"message", "x"}}); });
+  same([&](const std::string& t) {
+    return tasks->feedback(bob, json{{"task_id", t}, {"message", "x"}});
+  });
   same([&](const std::string& t) { return tasks->subscribe(bob, json{{"task_id", t}}, peer); });
   same([&](const std::string& t) { return tasks->list(bob, json{{"before", t}}); });
   Reply listed = run(tasks->list(bob, json::object()));
@@ -286,7 +289,8 @@ TEST_F(TaskManagerTest, SpecsAndPoliciesAreCheckedAtSubmit) {
   Reply bad = run(tasks->submit(alice, json{{"spec", {{"pattern", "vote"}, {"prompt", "x"}}}}));
   ASSERT_TRUE(bad.failure);
   EXPECT_EQ(bad.failure->code, rpc::invalid_params);
-  EXPECT_EQ(bad.failure->data["path"].get<std::string>().rfind("/spec/roles", 0), 0u) << bad.failure->message;
+  EXPECT_EQ(bad.failure->data["path"].get<std::string>().rfind("/spec/roles", 0), 0u)
+      << bad.failure->message;
 
   Reply forbidden = run(tasks->submit(alice, json{{"spec", spec_for("x", "researcher")}}));
   ASSERT_TRUE(forbidden.failure);
@@ -313,8 +317,8 @@ TEST_F(TaskManagerTest, RolesDefaultFillWhatTheSpecLeavesOut) {
   Reply submitted = run(tasks->submit(alice, json{{"spec", spec}}));
   ASSERT_FALSE(submitted.failure) << submitted.failure->message;
   Reply got = run(tasks->get(alice, json{{"task_id", submitted.result["task_id"]}}));
-  EXPECT_EQ(got.result["spec"]["roles"]["voter"]["model"], "scripted");   // from "*"
-  EXPECT_EQ(got.result["spec"]["roles"]["voter"]["policy"], "coder");     // the role's own
+  EXPECT_EQ(got.result["spec"]["roles"]["voter"]["model"], "scripted");  // from "*"
+  EXPECT_EQ(got.result["spec"]["roles"]["voter"]["policy"], "coder");    // the role's own
 }
 
 TEST_F(TaskManagerTest, IdempotencyKeyReturnsTheSameTask) {
@@ -346,8 +350,8 @@ TEST_F(TaskManagerTest, RecoveryInterruptsRunningTasksKeepsTheirEventsAndRequeue
   row("t-resume", "running", true);
   row("t-queued", "queued", false);
   for (uint64_t seq = 1; seq <= 3; ++seq)
-    journal_schema::append_event(
-        db, {"t-run", seq, "x", "", now_ms(), event_params_text("t-run", seq, "x", "", now_ms(), {})});
+    journal_schema::append_event(db, {"t-run", seq, "x", "", now_ms(),
+                                      event_params_text("t-run", seq, "x", "", now_ms(), {})});
   make_manager();
   auto recovered = tasks->recover([&](const std::string& name) {
     return name == "alice" ? std::make_shared<const Tenant>(alice) : nullptr;

@@ -16,7 +16,8 @@ std::vector<TenantConfig> two_tenants() {
   auto hash = [](std::string_view token) {
     TokenHash out{};
     const std::string hex = token_sha256_hex(token);
-    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
     return out;
   };
   return {TenantConfig{"alice", {hash("a1"), hash("a2")}, {"coder"}, {}},

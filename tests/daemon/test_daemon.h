@@ -4,14 +4,13 @@
 // "alice-token", policies coder and tester) and "bob" ("bob-token", every policy).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <functional>
 #include <future>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 #include "daemon/config.h"
 #include "daemon/server.h"

@@ -2,14 +2,13 @@
 // is the same.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cstdlib>
 
 #include "tests/daemon/test_daemon.h"
 
@@ -27,9 +26,10 @@ TEST(Tls, WssServesTheProtocolAndPlainConnectionsGetNothing) {
   testing::TempDir dir;
   const std::string cert = dir.path() + "/cert.pem";
   const std::string key = dir.path() + "/key.pem";
-  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                           "-addext subjectAltName=DNS:localhost -keyout " + key + " -out " + cert +
-                           " >/dev/null 2>&1";
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(make.c_str()), 0) << make;
   testing::TestDaemon daemon(dir.path(), [&](Config& config) {
     config.tls.cert = cert;

@@ -35,9 +35,9 @@ std::string HttpReply::header(const std::string& name) const {
   return std::string(response[name]);
 }
 
-sandbox::Expected<HttpReply> http_request(const Endpoint& endpoint, const std::string& target,
-                                          const std::vector<std::pair<std::string, std::string>>& headers,
-                                          http::verb verb) {
+sandbox::Expected<HttpReply> http_request(
+    const Endpoint& endpoint, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, http::verb verb) {
   asio::io_context io;
   auto socket = connect_socket(io, endpoint);
   if (!socket) return socket.error();
@@ -62,11 +62,12 @@ sandbox::Expected<std::unique_ptr<WsClient>> WsClient::connect(const Endpoint& e
   auto socket = connect_socket(client->io_, endpoint);
   if (!socket) return socket.error();
   client->ws_.next_layer() = std::move(*socket);
-  client->ws_.set_option(websocket::stream_base::decorator([options](websocket::request_type& request) {
-    if (options.token) request.set(http::field::authorization, "Bearer " + *options.token);
-    if (!options.subprotocols.empty())
-      request.set(http::field::sec_websocket_protocol, options.subprotocols);
-  }));
+  client->ws_.set_option(
+      websocket::stream_base::decorator([options](websocket::request_type& request) {
+        if (options.token) request.set(http::field::authorization, "Bearer " + *options.token);
+        if (!options.subprotocols.empty())
+          request.set(http::field::sec_websocket_protocol, options.subprotocols);
+      }));
   client->ws_.read_message_max(64 << 20);
   websocket::response_type response;
   boost::system::error_code error;
@@ -162,8 +163,9 @@ std::optional<json> WsClient::next_event(std::chrono::milliseconds timeout) {
 std::vector<json> WsClient::events_until_finished(std::chrono::milliseconds timeout) {
   std::vector<json> events;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (auto event = next_event(std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration(0))))) {
+  while (
+      auto event = next_event(std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
+          deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration(0))))) {
     events.push_back(*event);
     if ((*event)["type"] == "task.finished") break;
   }

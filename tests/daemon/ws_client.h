@@ -3,18 +3,17 @@
 // keep the notifications that arrive before their response.
 #pragma once
 
-#include <chrono>
-#include <deque>
-#include <memory>
-#include <optional>
-#include <string>
-
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "sandbox/expected.h"
 
@@ -35,9 +34,10 @@ struct HttpReply {
 };
 
 // One HTTP/1.1 request on a fresh connection.
-sandbox::Expected<HttpReply> http_request(const Endpoint& endpoint, const std::string& target,
-                                          const std::vector<std::pair<std::string, std::string>>& headers = {},
-                                          boost::beast::http::verb verb = boost::beast::http::verb::get);
+sandbox::Expected<HttpReply> http_request(
+    const Endpoint& endpoint, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers = {},
+    boost::beast::http::verb verb = boost::beast::http::verb::get);
 
 class WsClient {
  public:
@@ -58,9 +58,11 @@ class WsClient {
   nlohmann::json call(const std::string& method, nlohmann::json params = nlohmann::json::object(),
                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // The next task.event notification's params (kept ones first).
-  std::optional<nlohmann::json> next_event(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  std::optional<nlohmann::json> next_event(
+      std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Events until (and including) the task's task.finished.
-  std::vector<nlohmann::json> events_until_finished(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::vector<nlohmann::json> events_until_finished(
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   bool is_open() const { return ws_.is_open(); }
   // The close frame's code the server sent (after read() returned nullopt).
