@@ -41,7 +41,7 @@ asio::awaitable<Reply> Dispatcher::call(std::string method, json params, Tenant 
   if (method == "task.submit") co_return co_await tasks_.submit(tenant, params);
   if (method == "task.subscribe") co_return co_await tasks_.subscribe(tenant, params, context.peer);
   if (method == "task.unsubscribe")
-    co_return tasks_.unsubscribe(tenant, params, context.peer->peer_id());
+    co_return co_await tasks_.unsubscribe(tenant, params, context.peer->peer_id());
   if (method == "task.get") co_return co_await tasks_.get(tenant, params);
   if (method == "task.list") co_return co_await tasks_.list(tenant, params);
   if (method == "task.cancel") co_return co_await tasks_.cancel(tenant, params);

@@ -1,5 +1,6 @@
 #include "daemon/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -64,13 +65,20 @@ std::string help_text(const std::string& help) {
   return out;
 }
 
+// Label sets are kept sorted by name, so one series has one key (and one rendering) whatever
+// order a caller lists its labels in.
+Labels canonical(Labels labels) {
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
 }  // namespace
 
 Family::Family(std::string name, std::string help, Type type, std::vector<double> buckets)
     : name_(std::move(name)), help_(std::move(help)), type_(type), buckets_(std::move(buckets)) {}
 
 Family::Series& Family::series(const Labels& labels) {
-  auto [it, inserted] = series_.try_emplace(labels);
+  auto [it, inserted] = series_.try_emplace(canonical(labels));
   if (inserted && type_ == Type::histogram) it->second.bucket_counts.assign(buckets_.size(), 0);
   return it->second;
 }
@@ -96,7 +104,7 @@ void Family::observe(double value, const Labels& labels) {
 }
 
 double Family::value(const Labels& labels) const {
-  auto it = series_.find(labels);
+  auto it = series_.find(canonical(labels));
   if (it == series_.end()) return 0;
   return type_ == Type::histogram ? static_cast<double>(it->second.count) : it->second.value;
 }

@@ -61,7 +61,7 @@ class TaskManager : public agents::EventSink {
   boost::asio::awaitable<Reply> feedback(Tenant tenant, nlohmann::json params);
   boost::asio::awaitable<Reply> subscribe(Tenant tenant, nlohmann::json params,
                                           std::shared_ptr<Peer> peer);
-  Reply unsubscribe(const Tenant& tenant, const nlohmann::json& params, uint64_t peer_id);
+  boost::asio::awaitable<Reply> unsubscribe(Tenant tenant, nlohmann::json params, uint64_t peer_id);
   void drop_peer(uint64_t peer_id) { hub_.drop_peer(peer_id); }
 
   void emit(agents::Event event) override;

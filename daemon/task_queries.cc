@@ -153,13 +153,16 @@ asio::awaitable<Reply> TaskManager::subscribe(Tenant tenant, json params,
   co_return reply;
 }
 
-Reply TaskManager::unsubscribe(const Tenant& tenant, const json& params, uint64_t peer_id) {
+asio::awaitable<Reply> TaskManager::unsubscribe(Tenant tenant, json params, uint64_t peer_id) {
   Params p(params, {"task_id"});
   const std::string id = p.string("task_id", 128);
-  if (p.failure()) return Reply::error(*p.failure());
-  (void)tenant;  // a peer only ever holds subscriptions to its own tenant's tasks
-  hub_.unsubscribe(peer_id, id);
-  return Reply::ok(json::object());
+  if (p.failure()) co_return Reply::error(*p.failure());
+  // A peer only ever holds subscriptions to its own tenant's tasks. Without one, the tenant's
+  // own task is fine (its final event may have ended the subscription first); any other id
+  // gets the answer an unknown one gets.
+  if (hub_.unsubscribe(peer_id, id) || find_own(tenant, id)) co_return Reply::ok(json::object());
+  if (!co_await load_own(tenant.name, id)) co_return not_found(id);
+  co_return Reply::ok(json::object());
 }
 
 }  // namespace agentd

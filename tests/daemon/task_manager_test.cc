@@ -176,7 +176,7 @@ TEST_F(TaskManagerTest, UnsubscribeStopsTheEvents) {
   const std::string id = submit(alice, "emit 3 sleep 300 emit 3");
   ASSERT_FALSE(run(tasks->subscribe(alice, json{{"task_id", id}}, peer)).failure);
   spin([&] { return peer->seqs(id).size() >= 3; });
-  EXPECT_FALSE(tasks->unsubscribe(alice, json{{"task_id", id}}, 1).failure);
+  EXPECT_FALSE(run(tasks->unsubscribe(alice, json{{"task_id", id}}, 1)).failure);
   const size_t seen = peer->seqs(id).size();
   wait_final(alice, id);
   EXPECT_EQ(peer->seqs(id).size(), seen);
