@@ -10,19 +10,19 @@ CXX=clang++ CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 
 # target | dictionary | seed directories
 targets=(
-  "policies/policy_parser_fuzz|policies/fuzz/policy.dict|policies/fuzz/seeds policies/builtin"
+  "policies/policy_parser_fuzz|policies/fuzz/policy.dict|policies/fuzz/seeds policies/builtin|8192"
+  "daemon/rpc_decoder_fuzz||daemon/fuzz/seeds|65536"
 )
-# The daemon's decoder fuzzer joins once the daemon is in the default build (AGENTD_BUILD_DAEMON).
 
 for entry in "${targets[@]}"; do
-  IFS='|' read -r target dict seeds <<<"$entry"
+  IFS='|' read -r target dict seeds max_len <<<"$entry"
   name=$(basename "$target")
   cmake --build build-fuzz --target "$name" -j"$(nproc)"
   corpus=$(mktemp -d "/tmp/agentd-fuzz-$name.XXXXXX")  # writable corpus first: libFuzzer adds to it
   existing_seeds=()
   for dir in $seeds; do [ -d "$dir" ] && existing_seeds+=("$dir"); done
   echo "== fuzzing $name for ${seconds}s"
-  "build-fuzz/$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  "build-fuzz/$target" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     ${dict:+-dict="$dict"} "$corpus" "${existing_seeds[@]}"
   rm -rf "$corpus"
 done
