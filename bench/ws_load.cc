@@ -6,7 +6,13 @@
 // arrived once and in order.
 //
 //   ws_load --agentd build/daemon/agentd [--clients 1000] [--tasks 2] [--subtasks 2]
-//           [--latency-ms 20] [--llm tests/fixtures/scripted_llm/server.py] [--dir /tmp]
+//           [--latency-ms 1000] [--jitter-ms 1000] [--ramp-ms 2000]
+//           [--llm tests/fixtures/scripted_llm/server.py] [--dir /tmp]
+//
+// The workload: each model answer takes latency + a random 0..jitter ms (an agent's turn on a
+// real model takes seconds), and the clients join evenly over the ramp. `--latency-ms 20
+// --jitter-ms 0 --ramp-ms 0` instead offers more than the daemon can serve on a small
+// machine, every answer in lockstep: that run shows throughput, and latency under overload.
 //
 // --dir is where the daemon's journal goes: its fsyncs (synchronous=FULL) are part of what a
 // subscriber waits for when it subscribes from sequence 0, so a tmpfs (/dev/shm) shows the
@@ -22,11 +28,13 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "bench/ws_load_client.h"
 #include "bench/ws_load_stack.h"
@@ -36,11 +44,12 @@ namespace {
 struct Options {
   ws_load::StackOptions stack;
   uint32_t tasks = 2;
+  uint32_t ramp_ms = 2000;
 };
 
 const char* kUsage =
     "usage: ws_load --agentd PATH [--llm server.py] [--clients N] [--tasks N] [--subtasks N] "
-    "[--latency-ms N] [--dir DIR]\n";
+    "[--latency-ms N] [--jitter-ms N] [--ramp-ms N] [--dir DIR]\n";
 
 bool parse(int argc, char** argv, Options& options) {
   std::map<std::string, std::string> values;
@@ -53,6 +62,8 @@ bool parse(int argc, char** argv, Options& options) {
     else if (key == "--tasks") options.tasks = std::stoul(value);
     else if (key == "--subtasks") options.stack.subtasks = std::stoul(value);
     else if (key == "--latency-ms") options.stack.llm_latency_ms = std::stoul(value);
+    else if (key == "--jitter-ms") options.stack.llm_jitter_ms = std::stoul(value);
+    else if (key == "--ramp-ms") options.ramp_ms = std::stoul(value);
     else if (key == "--dir") options.stack.parent_dir = value;
     else return false;
   }
@@ -93,10 +104,11 @@ void report(const Options& options, ws_load::Results& results, double wall_s, do
   const double max = results.latencies_ms.empty() ? 0 : results.latencies_ms.back();
   const uint64_t tasks = results.tasks_succeeded + results.tasks_other;
   const double peak_mb = static_cast<double>(peak_bytes) / (1 << 20);
-  std::printf("ws_load: %u clients x %u fan_out tasks (%u workers each), scripted LLM latency %u ms, "
-              "journal in %s\n",
-              options.stack.clients, options.tasks, options.stack.subtasks,
-              options.stack.llm_latency_ms, options.stack.parent_dir.c_str());
+  std::printf("ws_load: %u clients (joining over %u ms) x %u fan_out tasks (%u workers each), "
+              "scripted LLM latency %u + 0..%u ms, journal in %s\n",
+              options.stack.clients, options.ramp_ms, options.tasks, options.stack.subtasks,
+              options.stack.llm_latency_ms, options.stack.llm_jitter_ms,
+              options.stack.parent_dir.c_str());
   std::printf("  tasks finished       %llu (%llu succeeded) in %.2f s: %.1f tasks/s\n",
               static_cast<unsigned long long>(tasks),
               static_cast<unsigned long long>(results.tasks_succeeded), wall_s,
@@ -141,8 +153,15 @@ int main(int argc, char** argv) {
   ws_load::Results results;
   ws_load::ClientPlan plan{"127.0.0.1", stack->port(), stack->token(), options.tasks,
                            options.stack.subtasks};
-  for (uint32_t i = 0; i < options.stack.clients; ++i)
-    boost::asio::co_spawn(io, ws_load::run_client(plan, results), boost::asio::detached);
+  // Clients join evenly over the ramp, as users do, not all in one instant.
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> joins;
+  for (uint32_t i = 0; i < options.stack.clients; ++i) {
+    const auto delay = std::chrono::milliseconds(uint64_t{options.ramp_ms} * i / options.stack.clients);
+    auto& timer = joins.emplace_back(std::make_unique<boost::asio::steady_timer>(io, delay));
+    timer->async_wait([&io, &plan, &results](boost::system::error_code) {
+      boost::asio::co_spawn(io, ws_load::run_client(plan, results), boost::asio::detached);
+    });
+  }
   const double cpu_before = ws_load::cpu_seconds(daemon);
   const double client_cpu_before = own_cpu_seconds();
   const auto started = std::chrono::steady_clock::now();

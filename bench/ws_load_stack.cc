@@ -182,7 +182,8 @@ Expected<Stack> Stack::start(const StackOptions& options) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Error{errno_text("pipe2")};
   auto llm = spawn({"/usr/bin/python3", options.scripted_llm, "--port", "0", "--latency-ms",
-                    std::to_string(options.llm_latency_ms), "--script", script},
+                    std::to_string(options.llm_latency_ms), "--latency-jitter-ms",
+                    std::to_string(options.llm_jitter_ms), "--script", script},
                    pipe_fds[1], 2);
   ::close(pipe_fds[1]);
   if (!llm) return llm.error();

@@ -31,7 +31,10 @@ class Child {
 struct StackOptions {
   std::string agentd;        // the agentd binary
   std::string scripted_llm;  // tests/fixtures/scripted_llm/server.py
-  uint32_t llm_latency_ms = 20;
+  // A model's answer takes latency + a uniformly random 0..jitter ms: real models answer an
+  // agent's turn in seconds, and never all at once.
+  uint32_t llm_latency_ms = 1000;
+  uint32_t llm_jitter_ms = 1000;
   uint32_t subtasks = 2;     // workers per fan_out task
   uint32_t clients = 1000;   // sizes the daemon's limits
   std::string parent_dir = "/tmp";  // where the daemon's journal and workspaces go

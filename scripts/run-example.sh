@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Starts agentd from a built tree with a throwaway configuration, runs examples/word-count.json
+# through it with agentctl (following its events), runs a snippet with exec.run, and stops
+# everything again. The exit status is agentctl's for the task: 0 when it succeeded.
+#
+#   scripts/run-example.sh [BUILD_DIR]        (default: build)
+#
+# The model: by default the scripted OpenAI-compatible test server (tests/fixtures/scripted_llm)
+# with the canned answers in examples/scripted-llm.json, so the run needs no GPU, key or network.
+# A real endpoint instead (any OpenAI-compatible server that supports tool calls):
+#   AGENTD_DEMO_BASE_URL=https://api.openai.com/v1 AGENTD_DEMO_MODEL=gpt-4o-mini \
+#   AGENTD_DEMO_API_KEY_ENV=OPENAI_API_KEY scripts/run-example.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+agentd="$build/daemon/agentd"
+agentctl="$build/daemon/agentctl/agentctl"
+for binary in "$agentd" "$agentctl"; do
+  [ -x "$binary" ] || { echo "run-example.sh: $binary is not built" >&2; exit 2; }
+done
+
+dir=$(mktemp -d /tmp/agentd-example.XXXXXX)
+llm_pid="" daemon_pid=""
+cleanup() {
+  # SIGTERM drains agentd: it finishes (or cancels) its tasks, flushes the journal, exits 0.
+  if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null; wait "$daemon_pid" || true; fi
+  if [ -n "$llm_pid" ]; then kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+if [ -z "${AGENTD_DEMO_BASE_URL:-}" ]; then
+  mkfifo "$dir/llm.port"
+  /usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm.json \
+    >"$dir/llm.port" 2>"$dir/llm.log" &
+  llm_pid=$!
+  read -r port <"$dir/llm.port"
+  base_url="http://127.0.0.1:$port/v1" model="demo" key_env=""
+  echo "== model: the SCRIPTED test server on port $port (canned answers from examples/scripted-llm.json;"
+  echo "   set AGENTD_DEMO_BASE_URL, AGENTD_DEMO_MODEL and AGENTD_DEMO_API_KEY_ENV for a real endpoint)"
+else
+  base_url="$AGENTD_DEMO_BASE_URL" model="${AGENTD_DEMO_MODEL:?set AGENTD_DEMO_MODEL too}"
+  key_env="${AGENTD_DEMO_API_KEY_ENV:-}"
+  echo "== model: $model at $base_url"
+fi
+
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+mkdir -m 0700 "$dir/ids" "$dir/workspaces"
+cat >"$dir/agentd.json" <<EOF
+{
+  "listen": {"address": "", "unix": "$dir/agentd.sock"},
+  "journal": {"path": "$dir/journal.db"},
+  "models": [{"name": "demo", "base_url": "$base_url", "model": "$model",
+              "api_key_env": "$key_env", "timeout": 300}],
+  "tenants": [{"name": "demo", "token_sha256": "$(printf %s "$token" | sha256sum | cut -d' ' -f1)",
+               "policies": ["*"]}],
+  "sandbox": {"id_lock_dir": "$dir/ids", "workspace_root": "$dir/workspaces"}
+}
+EOF
+"$agentd" --check-config --config "$dir/agentd.json"
+"$agentd" --config "$dir/agentd.json" 2>"$dir/agentd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$dir/agentd.sock" ] && break; sleep 0.1; done
+[ -S "$dir/agentd.sock" ] || { cat "$dir/agentd.log" >&2; exit 1; }
+echo "== agentd (pid $daemon_pid) serving on unix:$dir/agentd.sock"
+
+export AGENTD_SERVER="unix:$dir/agentd.sock" AGENTD_TOKEN="$token"
+echo
+echo "== agentctl submit examples/word-count.json --follow"
+status=0
+"$agentctl" submit examples/word-count.json --follow || status=$?
+
+echo
+echo "== agentctl exec: untrusted Python under the coder policy, no LLM"
+"$agentctl" exec --policy coder --language python - <<'EOF' || true
+import os, socket
+print("uid", os.getuid(), "pid", os.getpid(), "host", socket.gethostname())
+print("interfaces", [line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]])
+for path in ("/etc/shadow", "/root", "/sys/kernel"):
+    try:
+        os.listdir(path) if os.path.isdir(path) else open(path).read()
+        print(path, "readable")
+    except OSError as e:
+        print(path, "refused:", e.strerror)
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1)
+except OSError as e:
+    print("tcp to the host: refused:", e.strerror)
+EOF
+exit "$status"
