@@ -16,6 +16,9 @@ namespace asio = boost::asio;
 using journal_schema::EventRow;
 
 constexpr uint32_t kReplayPage = 256;
+// Per live task: enough for a whole ordinary task (a few hundred bytes per event), small
+// enough that max_running_tasks of them stay a few megabytes.
+constexpr uint64_t kRecentBytes = 128 << 10;
 
 SubscriptionHub::SubscriptionHub(asio::any_io_executor executor, Journal& journal)
     : executor_(std::move(executor)), journal_(journal) {}
@@ -78,8 +81,24 @@ void SubscriptionHub::hold(Subscription& subscription, uint64_t seq,
   subscription.held_bytes += frame->size();
 }
 
+void SubscriptionHub::remember(const std::string& task_id, uint64_t seq, const Frame& frame,
+                               bool final) {
+  if (final) {
+    recent_.erase(task_id);  // an ended task's subscribers replay from the journal
+    return;
+  }
+  RecentEvents& recent = recent_[task_id];
+  recent.frames.emplace_back(seq, frame);
+  recent.bytes += frame->size();
+  while (recent.bytes > kRecentBytes && recent.frames.size() > 1) {
+    recent.bytes -= recent.frames.front().second->size();
+    recent.frames.pop_front();
+  }
+}
+
 void SubscriptionHub::publish(const std::string& task_id, uint64_t seq,
                               const std::shared_ptr<const std::string>& frame, bool final) {
+  remember(task_id, seq, frame, final);
   auto task = by_task_.find(task_id);
   if (task == by_task_.end()) return;
   std::vector<SubscriptionPtr> ended;
@@ -114,9 +133,28 @@ asio::awaitable<bool> SubscriptionHub::wait_for_room(const SubscriptionPtr& subs
   }
 }
 
+void SubscriptionHub::replay_recent(Subscription& subscription, Peer& peer, uint64_t& cursor,
+                                    uint64_t upto) {
+  auto recent = recent_.find(subscription.task_id);
+  if (recent == recent_.end() || recent->second.frames.empty() ||
+      recent->second.frames.front().first > cursor + 1)
+    return;
+  for (const auto& [seq, frame] : recent->second.frames) {
+    if (seq <= cursor) continue;
+    if (seq > upto || !peer.send(frame)) return;
+    cursor = seq;
+  }
+}
+
 asio::awaitable<void> SubscriptionHub::replay(SubscriptionPtr subscription, uint64_t after_seq,
                                               uint64_t upto) {
   uint64_t cursor = after_seq;
+  if (cursor < upto && subscription->live) {
+    auto peer = subscription->peer.lock();
+    if (!peer || subscription->ended) co_return end(subscription);
+    replay_recent(*subscription, *peer, cursor, upto);
+    if (peer->closed()) co_return end(subscription);
+  }
   while (cursor < upto) {
     if (!co_await wait_for_room(subscription)) co_return end(subscription);
     std::function<std::vector<EventRow>(sqlite::Database&)> read =

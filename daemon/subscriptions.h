@@ -1,7 +1,8 @@
-// task.subscribe: each subscription first replays the task's journalled events after the
-// client's sequence number (in pages, waiting while the client's send queue is over half
-// full, so a long history never floods it), then follows live events until the task's
-// final event or task.unsubscribe. Events published during the replay are held and sent
+// task.subscribe: each subscription first replays the task's events after the client's
+// sequence number, then follows live events until the task's final event or
+// task.unsubscribe. A live task's recent events are kept in memory (bounded per task), so the
+// usual subscribe right after submit replays at once; older history comes from the journal in
+// pages, waiting while the client's send queue is over half full, so it never floods it. Events published during the replay are held and sent
 // after it, so the client sees every sequence number once, in order. Loop thread only.
 #pragma once
 
@@ -51,6 +52,17 @@ class SubscriptionHub {
   };
   using SubscriptionPtr = std::shared_ptr<Subscription>;
 
+  using Frame = std::shared_ptr<const std::string>;
+  // The newest events of a live task, oldest first, at most kRecentBytes of frames.
+  struct RecentEvents {
+    std::deque<std::pair<uint64_t, Frame>> frames;
+    uint64_t bytes = 0;
+  };
+
+  void remember(const std::string& task_id, uint64_t seq, const Frame& frame, bool final);
+  // Sends the remembered events after `cursor` (up to `upto`), moving it on, when memory holds
+  // every one of them; otherwise sends nothing and the journal serves them.
+  void replay_recent(Subscription& subscription, Peer& peer, uint64_t& cursor, uint64_t upto);
   boost::asio::awaitable<void> replay(SubscriptionPtr subscription, uint64_t after_seq,
                                       uint64_t upto);
   boost::asio::awaitable<bool> wait_for_room(const SubscriptionPtr& subscription);
@@ -62,6 +74,7 @@ class SubscriptionHub {
   Journal& journal_;
   std::map<uint64_t, std::map<std::string, SubscriptionPtr>> by_peer_;
   std::map<std::string, std::vector<SubscriptionPtr>> by_task_;  // live subscriptions
+  std::map<std::string, RecentEvents> recent_;                    // live tasks
 };
 
 }  // namespace agentd
