@@ -1,193 +1,36 @@
-// sandbox::cgroup against the real kernel: limits land in the control files and hold (OOM,
-// pids, devices), usage is read back, and nothing is left behind. Needs root and a cgroup
-// memory controller; the parsers and argument checks are tested everywhere.
+// sandbox::cgroup: the parsers and argument checks (tested everywhere), and against the real
+// kernel the manager's side: limits land in the control files, processes land in every
+// hierarchy, and nothing is left behind. Needs root and a cgroup memory controller; that the
+// limits hold (OOM, pids, CPU, devices) is in cgroup_limits_test.cc.
 #include "sandbox/cgroup.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <map>
 #include <set>
-#include <sstream>
-#include <thread>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sandbox/cgroup_impl.h"
+#include "tests/sandbox/cgroup_fixture.h"
 
-namespace sandbox::cgroup {
+namespace sandbox::cgroup::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using detail::read_cgroup_mounts;
 using detail::read_self_cgroups;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string trimmed(const std::string& path) {
   std::string text = slurp(path);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
 }
-
-// Empty when this machine can run the kernel tests; otherwise what is missing.
-std::string missing_prerequisite() {
-  if (::geteuid() != 0) return "root (creating cgroups)";
-  for (const auto& mount : read_cgroup_mounts(slurp("/proc/self/mountinfo"))) {
-    if (!mount.v2 && std::count(mount.controllers.begin(), mount.controllers.end(), "memory")) {
-      return {};
-    }
-    if (mount.v2 &&
-        slurp(mount.mount_point + "/cgroup.controllers").find("memory") != std::string::npos) {
-      return {};
-    }
-  }
-  return "a cgroup memory controller (a v1 memory hierarchy, or cgroup2 offering memory)";
-}
-
-// Controller ("" for cgroup2) -> the directory `pid` sits in, read from /proc/<pid>/cgroup.
-std::map<std::string, std::string> cgroup_dirs_of(pid_t pid, Version version) {
-  static const std::set<std::string> kOurs = {"memory",  "pids",    "cpu",
-                                              "cpuacct", "devices", "freezer"};
-  auto mounts = read_cgroup_mounts(slurp("/proc/self/mountinfo"));
-  std::map<std::string, std::string> dirs;
-  for (const auto& line : read_self_cgroups(slurp("/proc/" + std::to_string(pid) + "/cgroup"))) {
-    for (const auto& mount : mounts) {
-      bool v2_line = line.controllers.empty();
-      if (mount.v2 != v2_line || v2_line != (version == Version::v2)) continue;
-      for (const auto& controller : v2_line ? std::vector<std::string>{""} : line.controllers) {
-        bool wanted =
-            v2_line || (kOurs.count(controller) &&
-                        std::count(mount.controllers.begin(), mount.controllers.end(), controller));
-        auto dir = detail::dir_under_mount(mount, line.path);
-        if (wanted && dir && !dirs.count(controller)) dirs[controller] = *dir;
-      }
-    }
-  }
-  return dirs;
-}
-
-// A forked child that waits for go() before running `body` (so the test can move it into a
-// cgroup first); `body` may write one line of report. Killed and reaped if the test does not.
-class Child {
- public:
-  explicit Child(std::function<int(int report_fd)> body = [](int) { return 0; }) {
-    int go[2], report[2];
-    if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(go[1]);
-      ::close(report[0]);
-      char byte = 0;
-      if (::read(go[0], &byte, 1) != 1) ::_exit(120);
-      ::_exit(body(report[1]));
-    }
-    ::close(go[0]);
-    ::close(report[1]);
-    go_ = UniqueFd(go[1]);
-    report_ = UniqueFd(report[0]);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  pid_t pid() const { return pid_; }
-  void go() const {
-    char byte = 1;
-    ASSERT_EQ(::write(go_.get(), &byte, 1), 1);
-  }
-  // One line from the child; empty if it died or said nothing within a minute.
-  std::string read_line() const {
-    std::string line;
-    pollfd ready{report_.get(), POLLIN, 0};
-    char byte = 0;
-    while (::poll(&ready, 1, 60'000) == 1 && ::read(report_.get(), &byte, 1) == 1 && byte != '\n') {
-      line += byte;
-    }
-    return line;
-  }
-  // The child's wait status; a child still running after a minute is a failure (and killed).
-  int wait() {
-    int status = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "child " << pid_ << " still runs; killing it";
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  UniqueFd go_, report_;
-};
-
-void report(int fd, const std::string& line) {
-  std::string text = line + "\n";
-  (void)!::write(fd, text.data(), text.size());
-}
-
-class CgroupTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (auto missing = missing_prerequisite(); !missing.empty()) {
-      GTEST_SKIP() << "cgroup kernel tests need " << missing;
-    }
-    auto opened = Manager::open();
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    manager_ = *opened;
-  }
-
-  // Unique across the processes of several engineers running tests at once.
-  static std::string unique_name(const std::string& what) {
-    static int counter = 0;
-    return "t" + std::to_string(::getpid()) + "-" + what + "-" + std::to_string(counter++);
-  }
-
-  Cgroup create(const Limits& limits, const std::string& what) {
-    auto cgroup = manager_->create(unique_name(what), limits);
-    EXPECT_TRUE(cgroup.ok()) << cgroup.error().message;
-    return cgroup.ok() ? std::move(cgroup).value() : Cgroup();
-  }
-
-  // Moves the child in and returns the directories /proc/<pid>/cgroup now names.
-  std::map<std::string, std::string> add(const Cgroup& cgroup, const Child& child) {
-    auto added = cgroup.add(child.pid());
-    EXPECT_TRUE(added.ok()) << added.error().message;
-    return cgroup_dirs_of(child.pid(), manager_->version());
-  }
-
-  std::shared_ptr<Manager> manager_;
-};
 
 // --- no kernel needed ---
 
@@ -314,91 +157,6 @@ TEST_F(CgroupTest, AddPlacesProcessInEveryHierarchy) {
   }
 }
 
-TEST_F(CgroupTest, OomKillsAllocatorAndCountsIt) {
-  Limits limits;
-  limits.memory_bytes = 32ull << 20;
-  Cgroup cgroup = create(limits, "oom");
-  Child child([](int) {
-    size_t size = 200ull << 20;
-    auto* memory = static_cast<volatile char*>(
-        ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (memory == MAP_FAILED) return 3;
-    for (size_t offset = 0; offset < size; offset += 4096) memory[offset] = 1;
-    return 0;
-  });
-  add(cgroup, child);
-  child.go();
-  int status = child.wait();
-  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
-  EXPECT_EQ(WTERMSIG(status), SIGKILL);
-  Usage usage = cgroup.usage();
-  EXPECT_GT(usage.oom_kills, 0u);
-  EXPECT_GT(usage.peak_memory_bytes, 0u);
-  EXPECT_LE(usage.peak_memory_bytes, limits.memory_bytes);
-}
-
-TEST_F(CgroupTest, PidsLimitStopsForks) {
-  Limits limits;
-  limits.pids = 8;
-  Cgroup cgroup = create(limits, "pids");
-  // Grandchildren reparent to us when the cgroup is killed, so we can reap them.
-  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  Child child([](int report_fd) {
-    int forked = 0;
-    int error = 0;
-    for (; forked < 1000; ++forked) {  // bounded in case the limit does not hold
-      pid_t pid = ::fork();
-      if (pid == 0) {
-        ::pause();
-        ::_exit(0);
-      }
-      if (pid < 0) {
-        error = errno;
-        break;
-      }
-    }
-    report(report_fd, std::to_string(forked) + " " + std::to_string(error));
-    ::pause();
-    return 0;
-  });
-  add(cgroup, child);
-  child.go();
-  std::string line = child.read_line();
-  EXPECT_EQ(line, std::to_string(limits.pids - 1) + " " + std::to_string(EAGAIN));
-  auto removed = cgroup.remove();
-  EXPECT_TRUE(removed.ok()) << removed.error().message;
-  EXPECT_EQ(WTERMSIG(child.wait()), SIGKILL);
-  // Reap the grandchildren, now ours; they still run (and this fails) if the kill missed them.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  bool reaped_all = false;
-  while (!reaped_all && std::chrono::steady_clock::now() < deadline) {
-    reaped_all = ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;
-    if (!reaped_all) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_TRUE(reaped_all) << "grandchildren survived the cgroup's removal";
-  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
-}
-
-TEST_F(CgroupTest, CpuUsageGrowsWhileSpinning) {
-  Cgroup cgroup = create({}, "cpu");
-  Child child([](int) {
-    volatile uint64_t spin = 0;
-    for (;;) {
-      spin = spin + 1;
-    }
-    return 0;
-  });
-  add(cgroup, child);
-  int64_t before = cgroup.usage().cpu_ms;
-  child.go();
-  // Wait (bounded) for the spinner to accumulate CPU time; this asserts growth, not speed.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (cgroup.usage().cpu_ms < before + 50 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_GE(cgroup.usage().cpu_ms, before + 50);
-}
-
 TEST_F(CgroupTest, RemoveKillsAndLeavesNoDirectory) {
   Cgroup cgroup = create({}, "remove");
   Child child;
@@ -480,71 +238,5 @@ TEST_F(CgroupTest, ManyCgroupsLeaveNone) {
   }
 }
 
-// A character device outside the allowed list that this (unconfined) process can open.
-std::string unlisted_device() {
-  for (const char* path : {"/dev/kmsg", "/dev/ptmx", "/dev/mem", "/dev/tty0", "/dev/console"}) {
-    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd) return path;
-  }
-  return {};
-}
-
-// The child tries /dev/null and `device`, and reports "<errno of null> <errno of device>".
-Child open_probe(const std::string& device) {
-  return Child([device](int report_fd) {
-    auto try_open = [](const std::string& path) {
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-      return fd >= 0 ? 0 : errno;
-    };
-    report(report_fd,
-           std::to_string(try_open("/dev/null")) + " " + std::to_string(try_open(device)));
-    return 0;
-  });
-}
-
-TEST_F(CgroupTest, DevicesOutsideTheListAreRefused) {
-  std::string device = unlisted_device();
-  if (device.empty()) GTEST_SKIP() << "no openable device outside the allowed list in /dev";
-  Cgroup cgroup = create({}, "devices");
-  Child child = open_probe(device);
-  add(cgroup, child);
-  child.go();
-  EXPECT_EQ(child.read_line(), "0 " + std::to_string(EPERM)) << device;
-}
-
-// The v2 device program, exercised on whatever cgroup2 hierarchy this host has (on a hybrid
-// v1 host, the controller-less unified one still runs device programs).
-TEST(CgroupDeviceProgram, AllowsExactlyTheList) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (bpf, cgroup2 directories)";
-  auto mounts = read_cgroup_mounts(slurp("/proc/self/mountinfo"));
-  auto v2_mount = std::find_if(mounts.begin(), mounts.end(), [](auto& m) { return m.v2; });
-  if (v2_mount == mounts.end()) GTEST_SKIP() << "needs a cgroup2 mount";
-  std::string own;
-  for (const auto& line : read_self_cgroups(slurp("/proc/self/cgroup"))) {
-    if (line.controllers.empty()) own = detail::dir_under_mount(*v2_mount, line.path).value();
-  }
-  std::string device = unlisted_device();
-  if (device.empty()) GTEST_SKIP() << "no openable device outside the allowed list in /dev";
-  struct stat node {};
-  ASSERT_EQ(::stat(device.c_str(), &node), 0);
-
-  for (bool allow_it : {false, true}) {
-    std::string dir = own + "/agentd-devtest-" + std::to_string(::getpid());
-    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
-    std::unique_ptr<const char, void (*)(const char*)> cleanup(dir.c_str(),
-                                                               [](const char* d) { ::rmdir(d); });
-    UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    std::vector<DeviceNode> extra;
-    if (allow_it) extra.push_back({device, 'c', major(node.st_rdev), minor(node.st_rdev)});
-    auto attached = detail::v2::attach_device_program(dir_fd.get(), dir, extra);
-    ASSERT_TRUE(attached.ok()) << attached.error().message;
-    Child child = open_probe(device);
-    ASSERT_TRUE(detail::write_file(dir + "/cgroup.procs", std::to_string(child.pid())).ok());
-    child.go();
-    EXPECT_EQ(child.read_line(), "0 " + std::to_string(allow_it ? 0 : EPERM)) << device;
-    child.wait();
-  }
-}
-
 }  // namespace
-}  // namespace sandbox::cgroup
+}  // namespace sandbox::cgroup::testing
