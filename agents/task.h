@@ -59,6 +59,9 @@ class Client;
 namespace agents::llm {
 class Client;
 }
+namespace agents::runtime {
+class GpuProvider;
+}
 
 namespace agents {
 
@@ -209,6 +212,10 @@ struct TaskEnvironment {
   // the task (the daemon prunes it). Must be a directory only the daemon can write.
   std::filesystem::path workspace_root;
   RuntimeOptions options;
+  // The machine's GPUs for policies that grant some; null: this daemon has none, and run_code
+  // under such a policy fails saying so.
+  runtime::GpuProvider* gpus = nullptr;
+  std::string tenant{};  // who submitted the task, for fair GPU leases; empty: unknown
 };
 
 // Checks what parse_task_spec cannot: every role's policy is known to `env`.

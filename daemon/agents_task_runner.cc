@@ -33,6 +33,7 @@ boost::asio::awaitable<agents::TaskResult> AgentsTaskRunner::run(
     agents::PolicyLookup policies, agents::EventSink& events) {
   agents::TaskEnvironment env{executor_,           llm_,   sandboxes_,      http_,
                               std::move(policies), events, workspace_root_, {}};
+  env.gpus = gpus_.get();
   co_return co_await agents::run_task(env, std::move(spec), std::move(task_id), std::move(control));
 }
 

@@ -78,6 +78,19 @@ void read_sandbox(Reader r, SandboxConfig& sandbox) {
     r.error("workspace_root", "expected an absolute path");
 }
 
+void read_gpu(Reader r, GpuConfig& gpu) {
+  r.only({"root", "ld_cache", "nvml_library", "staging_dir", "max_wait", "max_sharers"});
+  r.string("root", gpu.root, true);
+  r.string("ld_cache", gpu.ld_cache, true);
+  r.string("nvml_library", gpu.nvml_library);
+  r.string("staging_dir", gpu.staging_dir, true);
+  for (auto [key, path] : {std::pair{"root", &gpu.root}, std::pair{"ld_cache", &gpu.ld_cache},
+                           std::pair{"staging_dir", &gpu.staging_dir}})
+    if (!path->empty() && path->front() != '/') r.error(key, "expected an absolute path");
+  r.seconds("max_wait", gpu.max_wait, 0.001, 86400);
+  r.count("max_sharers", gpu.max_sharers, 1, 64);
+}
+
 bool parse_hex_hash(const std::string& hex, TokenHash& out) {
   static const std::regex pattern("^[0-9a-fA-F]{64}$");
   if (!std::regex_match(hex, pattern)) return false;
@@ -201,7 +214,7 @@ sandbox::Expected<Config> parse_config(const json& document, const std::string& 
   config.file = origin;
   Reader top(document, "", errors);
   top.only({"listen", "tls", "journal", "policies", "caps", "models", "roles_default", "tenants",
-            "limits", "shutdown", "sandbox"});
+            "limits", "shutdown", "sandbox", "gpu"});
   if (top.is_object()) {
     read_listen(top.child("listen"), config.listen);
     read_tls(top.child("tls"), config.tls);
@@ -218,6 +231,7 @@ sandbox::Expected<Config> parse_config(const json& document, const std::string& 
     shutdown.only({"drain_seconds"});
     shutdown.seconds("drain_seconds", config.shutdown.drain, 0, 86400);
     read_sandbox(top.child("sandbox"), config.sandbox);
+    read_gpu(top.child("gpu"), config.gpu);
   }
   if (errors.empty()) return config;
   std::string message;

@@ -77,6 +77,17 @@ struct SandboxConfig {
   std::string workspace_root = "/var/lib/agentd/workspaces";  // agent and exec.run workspaces
 };
 
+// GPUs for policies that grant some: discovered at start when the server is asked to (it is,
+// outside tests), leased to run_code sandboxes. Read at start only.
+struct GpuConfig {
+  std::string root = "/";  // where discovery finds proc/driver/nvidia and dev/nvidia*
+  std::string ld_cache = "/etc/ld.so.cache";       // the linker cache naming the driver's libraries
+  std::string nvml_library = "libnvidia-ml.so.1";  // empty: discovery does not load NVML
+  std::string staging_dir = "/run/agentd/gpu";     // the curated /proc/driver/nvidia files
+  std::chrono::milliseconds max_wait{60'000};      // a run_code waits this long for its GPUs
+  uint32_t max_sharers = 4;  // sandboxes on one GPU at once under non-exclusive policies
+};
+
 struct Config {
   std::string file;  // where it was read from (SIGHUP reads it again)
   ListenConfig listen;
@@ -91,6 +102,7 @@ struct Config {
   Limits limits;
   ShutdownConfig shutdown;
   SandboxConfig sandbox;
+  GpuConfig gpu;
 };
 
 // `origin` names the text in errors. All errors are reported together, one per line.

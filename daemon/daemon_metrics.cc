@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gpu/scheduler.h"
+
 namespace agentd {
 namespace {
 
@@ -67,7 +69,38 @@ DaemonMetrics::DaemonMetrics()
       journal_writes(
           registry_.counter("agentd_journal_writes_total", "Journal operations committed.")),
       journal_queue(registry_.gauge("agentd_journal_queue",
-                                    "Journal operations waiting for the writer thread.")) {}
+                                    "Journal operations waiting for the writer thread.")),
+      gpu_queue(registry_.gauge("agentd_gpu_queue_length", "GPU requests waiting for a lease.")),
+      gpu_holders(registry_.gauge("agentd_gpu_holders", "Leases holding each GPU now.")),
+      gpu_busy_seconds(registry_.counter("agentd_gpu_busy_seconds_total",
+                                         "Time each GPU has been leased to at least one sandbox.")),
+      gpu_leases(registry_.counter("agentd_gpu_leases_total", "GPU leases granted.")),
+      gpu_wait_seconds(registry_.counter("agentd_gpu_wait_seconds_total",
+                                         "Time granted GPU requests spent waiting, summed.")),
+      gpu_wait_failures(
+          registry_.counter("agentd_gpu_wait_failures_total",
+                            "GPU requests that got no lease, by reason (timeout, cancelled).")) {}
+
+std::string DaemonMetrics::render() {
+  if (gpu_source_)
+    if (auto figures = gpu_source_()) note_gpus(*figures);
+  return registry_.render();
+}
+
+// The scheduler keeps the running totals; the families show them as of now.
+void DaemonMetrics::note_gpus(const gpu::SchedulerMetrics& figures) {
+  using Seconds = std::chrono::duration<double>;
+  gpu_queue.set(static_cast<double>(figures.queue_length));
+  gpu_leases.set(static_cast<double>(figures.granted));
+  gpu_wait_seconds.set(std::chrono::duration_cast<Seconds>(figures.total_wait).count());
+  gpu_wait_failures.set(static_cast<double>(figures.timed_out), {{"reason", "timeout"}});
+  gpu_wait_failures.set(static_cast<double>(figures.cancelled), {{"reason", "cancelled"}});
+  for (const gpu::GpuMetrics& one : figures.gpus) {
+    const metrics::Labels labels = {{"gpu", std::to_string(one.index)}};
+    gpu_holders.set(one.holders, labels);
+    gpu_busy_seconds.set(std::chrono::duration_cast<Seconds>(one.busy_time).count(), labels);
+  }
+}
 
 void DaemonMetrics::adjust(const std::string& task_id, int agents, int sandboxes) {
   TaskCounts& counts = per_task_[task_id];
@@ -106,6 +139,8 @@ void DaemonMetrics::observe(const agents::Event& event) {
     adjust(event.task_id, -1, 0);
   } else if (event.type == "tool.call" && text_field(data, "tool") == "run_code") {
     adjust(event.task_id, 0, 1);
+  } else if (event.type == "gpu.failed") {
+    adjust(event.task_id, 0, -1);  // its run_code ends without a sandbox
   } else if (event.type == "sandbox.result") {
     adjust(event.task_id, 0, -1);
     sandbox_finished(text_field(data, "status"), number_field(data, "wall_ms") / 1000.0, "task");

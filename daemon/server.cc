@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "daemon/agents_task_runner.h"
 #include "daemon/config_check.h"
 #include "daemon/dispatcher.h"
 #include "daemon/exec_service.h"
+#include "daemon/gpu_grants.h"
 #include "daemon/info_methods.h"
 #include "daemon/listeners.h"
 #include "daemon/task_manager.h"
@@ -95,8 +97,21 @@ sandbox::Status Server::start() {
   if (sandboxes_)
     facts.cgroup_version =
         sandboxes_->cgroup_version() == sandbox::cgroup::Version::v2 ? "v2" : "v1";
-  if (options_.discover_gpus)
-    facts.gpus = gpu::to_json(gpu::discover()).value("gpus", json::array());
+  // Only the agents runner runs sandboxes that can use GPUs (tests' scripted runners do not).
+  auto* agents_runner = dynamic_cast<AgentsTaskRunner*>(&task_runner_);
+  if (options_.discover_gpus) {
+    gpu::Inventory inventory = gpu::discover(gpu_discovery(config_.gpu));
+    facts.gpus = gpu::to_json(inventory).value("gpus", json::array());
+    auto grants =
+        agents_runner ? grant_gpus(io_.get_executor(), std::move(inventory), config_.gpu) : nullptr;
+    if (grants) {
+      metrics_.set_gpu_source([weak = std::weak_ptr<GpuGrants>(grants)] {
+        auto alive = weak.lock();
+        return alive ? std::optional(alive->metrics()) : std::nullopt;
+      });
+      agents_runner->set_gpus(std::move(grants));
+    }
+  }
   info_ = std::make_unique<InfoMethods>([this] { return policies_; }, std::move(facts));
   dispatcher_ = std::make_unique<Dispatcher>(
       *tasks_, *exec_, *info_, [this](std::string_view name) { return tenants_->find(name); },

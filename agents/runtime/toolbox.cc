@@ -1,5 +1,6 @@
 #include "agents/runtime/toolbox.h"
 
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
@@ -127,8 +128,18 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
   }
   auto spec = run_code_spec(*policy_, request);
   if (!spec) co_return ToolCallOutcome{spec.error().message, ToolCallOutcome::Kind::failed};
+  GpuHold gpus;
+  if (policy_->scope.gpu.count > 0) {
+    auto held = co_await acquire_gpus();
+    if (!held) co_return ToolCallOutcome{held.error().message, ToolCallOutcome::Kind::failed};
+    gpus = std::move(*held);
+    gpus.add_to(*spec);
+  } else if (task_.env.gpus) {
+    task_.env.gpus->add_no_gpu(*spec);
+  }
   sandbox::Result result = co_await task_.env.runner.async_run(task_.env.executor, std::move(*spec),
                                                                asio::use_awaitable);
+  gpus.release();
   hold.release();
   task_.emit("sandbox.result", agent_id_,
              {{"tool", "run_code"},
@@ -141,6 +152,34 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
   co_return ToolCallOutcome{
       dump(run_result_for_model(result, task_.env.options.max_tool_result_chars)),
       ran ? ToolCallOutcome::Kind::ok : ToolCallOutcome::Kind::failed};
+}
+
+asio::awaitable<sandbox::Expected<GpuHold>> Toolbox::acquire_gpus() {
+  const policies::GpuScope& grant = policy_->scope.gpu;
+  auto failed = [&](std::string reason) -> sandbox::Expected<GpuHold> {
+    task_.emit("gpu.failed", agent_id_, {{"count", grant.count}, {"reason", reason}});
+    return sandbox::Error{"run_code: " + std::move(reason)};
+  };
+  if (!task_.env.gpus)
+    co_return failed("policy \"" + policy_->scope.policy_name + "\" grants " +
+                     std::to_string(grant.count) +
+                     " GPU(s), but this daemon has no GPUs (it found no usable NVIDIA driver "
+                     "and GPU when it started; `agentd gpu list` says why)");
+  GpuRequest request{task_.env.tenant,
+                     task_.task_id,
+                     agent_id_,
+                     grant.count,
+                     grant.exclusive ? GpuMode::exclusive : GpuMode::shared,
+                     {}};
+  auto held = co_await task_.env.gpus->acquire(
+      std::move(request),
+      [this](const std::string& type, json data) { task_.emit(type, agent_id_, std::move(data)); });
+  if (held) co_return std::move(held);
+  // A cancelled agent ends its tool call the way a cancelled sandbox does.
+  asio::cancellation_state cancelled = co_await asio::this_coro::cancellation_state;
+  if (cancelled.cancelled() != asio::cancellation_type::none)
+    throw boost::system::system_error(asio::error::operation_aborted);
+  co_return failed(held.error().message);
 }
 
 asio::awaitable<ToolCallOutcome> Toolbox::http_get(const json& args) {

@@ -3,7 +3,10 @@
 // network), then executed: run_code in a sandbox on the agent's workspace, the file tools
 // through openat2 beneath it, http_get under the policy's host allowlist. Results come back
 // as text for the model, cut to the runtime's limit. Every call, result and refusal is an
-// event. final_answer is the agent loop's business, not the toolbox's.
+// event. final_answer is the agent loop's business, not the toolbox's. A policy that grants
+// GPUs gets them for each run_code sandbox: leased from the environment's GpuProvider before
+// the run (after any shared-resource token, so that no GPU holder ever waits for a token)
+// and given back when the sandbox exits.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "agents/llm/chat.h"
+#include "agents/runtime/gpu_provider.h"
 #include "agents/tools/workspace.h"
 #include "policies/compile.h"
 
@@ -58,6 +62,8 @@ class Toolbox {
 
  private:
   boost::asio::awaitable<ToolCallOutcome> run_code(const nlohmann::json& arguments);
+  // The GPUs the policy grants, or an error for the model (also a gpu.failed event).
+  boost::asio::awaitable<sandbox::Expected<GpuHold>> acquire_gpus();
   boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
   ToolCallOutcome file_tool(const std::string& tool, const nlohmann::json& arguments);
   std::optional<policies::Refusal> check(const std::string& tool, const nlohmann::json& args);
