@@ -275,6 +275,52 @@ TEST_F(GpuGrantTest, AWaitLongerThanTheMaximumFailsAndIsCounted) {
   EXPECT_EQ(metric("agentd_gpu_holders{gpu=\"0\"}"), 0);
 }
 
+TEST_F(GpuGrantTest, NonExclusiveSandboxesOfOneTaskShareAGpu) {
+  const std::string policies = dir_.path() + "/policies";
+  std::filesystem::create_directories(policies);
+  std::ofstream(policies + "/shared-gpu.json")
+      << R"({"extends": "builtin:gpu-coder", "gpu": {"count": 1, "exclusive": false}})";
+  start_daemon(tree_, [&](Config& config) { config.policy_dirs = {policies}; });
+  auto events = run_task("shared-gpu", "import time; time.sleep(1); print('ran')", 2);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["data"]["state"], "succeeded") << events.back().dump();
+  auto granted = of_type(events, "gpu.granted");
+  ASSERT_EQ(granted.size(), 2u) << json(events).dump();
+  EXPECT_EQ(granted[0]["data"]["mode"], "shared");
+  EXPECT_EQ(granted[0]["data"]["gpus"], granted[1]["data"]["gpus"]) << "packed onto one GPU";
+  EXPECT_NE(granted[0]["agent_id"], granted[1]["agent_id"]);
+  EXPECT_TRUE(of_type(events, "gpu.waiting").empty());
+  auto released = of_type(events, "gpu.released");
+  ASSERT_EQ(released.size(), 2u);
+  EXPECT_LT(granted[1]["seq"], released[0]["seq"]) << "both held the GPU at once";
+}
+
+TEST(GpuConfig, DefaultsKeysAndErrors) {
+  auto defaults = parse_config(json::object(), "empty.json");
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->gpu.root, "/");
+  EXPECT_EQ(defaults->gpu.nvml_library, "libnvidia-ml.so.1");
+  EXPECT_EQ(defaults->gpu.staging_dir, "/run/agentd/gpu");
+  EXPECT_EQ(defaults->gpu.max_wait, std::chrono::seconds(60));
+  EXPECT_EQ(defaults->gpu.max_sharers, 4u);
+  auto set = parse_config(
+      {{"gpu",
+        {{"max_wait", 2.5}, {"max_sharers", 2}, {"root", "/srv/tree"}, {"nvml_library", ""}}}},
+      "gpu.json");
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->gpu.max_wait, std::chrono::milliseconds(2500));
+  EXPECT_EQ(set->gpu.max_sharers, 2u);
+  EXPECT_EQ(set->gpu.root, "/srv/tree");
+  EXPECT_EQ(set->gpu.nvml_library, "");
+  auto bad =
+      parse_config({{"gpu", {{"root", "tree"}, {"max_sharers", 0}, {"colour", 1}}}}, "bad.json");
+  ASSERT_FALSE(bad);
+  for (const char* expected : {"bad.json: gpu.root: expected an absolute path",
+                               "bad.json: gpu.max_sharers: expected an integer from 1 to 64",
+                               "bad.json: gpu.\"colour\": unknown key"})
+    EXPECT_NE(bad.error().message.find(expected), std::string::npos) << bad.error().message;
+}
+
 // The same on this machine's own GPUs, where it has any.
 TEST_F(GpuGrantTest, OnARealGpuTheSandboxSeesExactlyItsGpu) {
   const gpu::Inventory inventory = gpu::discover();
