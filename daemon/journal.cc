@@ -47,14 +47,18 @@ void Journal::on_commit(std::function<void(size_t, double)> callback) {
 }
 
 void Journal::enqueue(Job job) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    // The writer waits for a first job, then (batching) only for an urgent one: waking it for
+    // every event would cost a futex wake and a context switch each.
+    wake = queue_.empty() || job.urgent;
     if (queue_.empty()) oldest_ = std::chrono::steady_clock::now();
     if (job.urgent) ++urgent_queued_;
     queue_.push_back(std::move(job));
     queued_.store(queue_.size());
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void Journal::write(std::function<void(sqlite::Database&)> operation) {

@@ -122,6 +122,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   uint64_t next_id_ = 1;
   uint64_t sockets_opened_ = 0;
   int curl_depth_ = 0;  // > 0 while libcurl runs: its API must not be re-entered then
+  bool timeout_posted_ = false;  // an act(CURL_SOCKET_TIMEOUT) is posted and has not run
 };
 
 namespace {
@@ -320,6 +321,19 @@ int Client::Impl::on_timer(CURLM*, long timeout_ms, void* userp) {
   auto& self = *static_cast<Impl*>(userp);
   if (timeout_ms < 0) {
     self.timer_.cancel();
+    return 0;
+  }
+  if (timeout_ms == 0) {
+    // "Now" (every new transfer asks for it): a post, not a timer, since re-arming the
+    // reactor's timerfd costs a syscall each time. One post serves however many ask.
+    self.timer_.cancel();
+    if (!std::exchange(self.timeout_posted_, true))
+      asio::post(self.executor_, [weak = self.weak_from_this()] {
+        if (auto impl = weak.lock()) {
+          impl->timeout_posted_ = false;
+          impl->act(CURL_SOCKET_TIMEOUT, 0);
+        }
+      });
     return 0;
   }
   self.timer_.expires_after(std::chrono::milliseconds(timeout_ms));
