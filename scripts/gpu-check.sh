@@ -14,7 +14,8 @@
 # nothing and reaches no network. It builds the CUDA probe with the machine's nvcc when there is
 # one, runs the probe directly and in a sandbox, checks that a sandbox without a grant cannot
 # open any NVIDIA device (and, with two GPUs, that one granted GPU 1 cannot open GPU 0), lets
-# four agents contend for the GPUs through leases, runs the gpu unit tests, and prints every
+# four agents contend for the GPUs through leases, runs exec.run through agentd under a policy
+# that grants a GPU and under one that does not, runs the gpu unit tests, and prints every
 # figure, the sandbox/direct ratios (target: at most 2% slower inside) and a summary.
 # About two minutes. Exit status: the number of failed steps. With $OUT set (the device tool's
 # output folder) the whole log is also written to $OUT/gpu-check.log.
@@ -32,6 +33,9 @@ if [[ ${1:-} == --pack ]]; then
   strip -o "$to/gpu/agentd-gpu" "$from/gpu/agentd-gpu" || exit 1
   strip -o "$to/tests/gpu/gpu_test" "$from/tests/gpu/gpu_test" || exit 1
   [[ -x $from/gpu/agentd-gpu-probe ]] && cp "$from/gpu/agentd-gpu-probe" "$to/gpu/"
+  mkdir -p "$to/daemon/agentctl" || exit 1
+  strip -o "$to/daemon/agentd" "$from/daemon/agentd" || exit 1
+  strip -o "$to/daemon/agentctl/agentctl" "$from/daemon/agentctl/agentctl" || exit 1
   cp -a "$from/tests/gpu/fake-driver" "$from/tests/gpu/libfake-nvml.so" "$to/tests/gpu/" || exit 1
   grep -E '^CMAKE_(HOME_DIRECTORY|CACHEFILE_DIR):INTERNAL=' "$from/CMakeCache.txt" >"$to/CMakeCache.txt"
   du -sh "$to"
@@ -221,6 +225,54 @@ contention() {
     --staging-dir "$work/staging" "${ld_cache_args[@]}"
 }
 
+# The daemon end to end: exec.run under gpu-coder (one exclusive GPU) must see its GPU and
+# initialise CUDA through the bound driver; under coder (no grant) there is no NVIDIA device.
+daemon_grant() {
+  local agentd=$build/daemon/agentd agentctl=$build/daemon/agentctl/agentctl
+  if [[ ! -x $agentd || ! -x $agentctl ]]; then
+    echo "SKIP agentd or agentctl is not in $build (scripts/gpu-check.sh --pack carries them)"
+    return 2
+  fi
+  local dir=$work/daemon token=gpu-check-token ld_cache=/etc/ld.so.cache
+  ((${#ld_cache_args[@]})) && ld_cache=${ld_cache_args[1]}
+  mkdir -p "$dir/ids" "$dir/workspaces" && chmod 711 "$dir" "$dir/workspaces" || return 1
+  cat >"$dir/agentd.json" <<CONFIG
+{"listen": {"address": "", "unix": "$dir/agentd.sock"},
+ "journal": {"path": "$dir/journal.db"},
+ "models": [{"name": "none", "base_url": "http://127.0.0.1:9/v1", "model": "none"}],
+ "tenants": [{"name": "check", "policies": ["*"],
+              "token_sha256": "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"}],
+ "sandbox": {"id_lock_dir": "$dir/ids", "workspace_root": "$dir/workspaces"},
+ "gpu": {"ld_cache": "$ld_cache", "staging_dir": "$dir/staging"}}
+CONFIG
+  limit 30 "$agentd" --check-config --config "$dir/agentd.json" || return 1
+  timeout --kill-after=10 300 "$agentd" --config "$dir/agentd.json" 2>"$dir/agentd.log" &
+  local pid=$! rc=0
+  for _ in $(seq 100); do [[ -S $dir/agentd.sock ]] && break; sleep 0.1; done
+  local ctl=("$agentctl" --server "unix:$dir/agentd.sock" --token "$token")
+  local code granted ungranted
+  code=$(cat <<'CODE'
+ls /dev/ | grep -i nvidia || echo "no NVIDIA device"
+python3 -c 'import ctypes; c = ctypes.CDLL("libcuda.so.1"); n = ctypes.c_int(); print("cuInit", c.cuInit(0)); c.cuDeviceGetCount(ctypes.byref(n)); print("devices", n.value)' 2>&1 | tail -2
+CODE
+)
+  limit 30 "${ctl[@]}" info | grep -iA3 gpu
+  echo "-- exec.run under gpu-coder"
+  granted=$(limit 120 "${ctl[@]}" exec --policy gpu-coder --language bash - <<<"$code" 2>&1)
+  echo "$granted"
+  grep -q "cuInit 0" <<<"$granted" && grep -q "devices 1" <<<"$granted" || rc=1
+  echo "-- exec.run under coder (no grant)"
+  ungranted=$(limit 120 "${ctl[@]}" exec --policy coder --language bash - <<<"$code" 2>&1)
+  echo "$ungranted"
+  grep -q "no NVIDIA device" <<<"$ungranted" && ! grep -q "cuInit 0" <<<"$ungranted" || rc=1
+  kill -TERM "$pid" && wait "$pid"
+  if ((rc)); then
+    echo "agentd's log:"
+    tail -20 "$dir/agentd.log"
+  fi
+  return $rc
+}
+
 # gpu_test has the development machine's paths compiled in (fixtures, fake libraries, the
 # tool): make them resolve here with symlinks where nothing else lives at those paths.
 unit_tests() {
@@ -273,6 +325,7 @@ step "selftest on GPU 0: isolation, probe in a sandbox, 3 rounds compared with d
   selftest --compare --rounds 3
 step "selftest on GPU 1: granted GPU 1 cannot open GPU 0" second_gpu
 step "4 agents contending for the GPUs through leases" contention
+step "through agentd: exec.run with and without a GPU grant" daemon_grant
 step "unit tests (gpu_test)" unit_tests
 
 section "figures (sandbox vs direct; slowdown x1.02 = 2% slower inside)"
