@@ -29,11 +29,13 @@ sandbox::Status AgentsTaskRunner::check(const agents::TaskSpec& spec,
 }
 
 boost::asio::awaitable<agents::TaskResult> AgentsTaskRunner::run(
-    agents::TaskSpec spec, std::string task_id, std::shared_ptr<agents::TaskControl> control,
-    agents::PolicyLookup policies, agents::EventSink& events) {
+    agents::TaskSpec spec, std::string task_id, std::string tenant,
+    std::shared_ptr<agents::TaskControl> control, agents::PolicyLookup policies,
+    agents::EventSink& events) {
   agents::TaskEnvironment env{executor_,           llm_,   sandboxes_,      http_,
                               std::move(policies), events, workspace_root_, {}};
   env.gpus = gpus_.get();
+  env.tenant = std::move(tenant);
   co_return co_await agents::run_task(env, std::move(spec), std::move(task_id), std::move(control));
 }
 

@@ -29,7 +29,9 @@ constexpr size_t kMaxFiles = 64;
 constexpr size_t kMaxFileBytes = 8 << 20;  // all files together
 constexpr size_t kMaxStdinBytes = 8 << 20;
 
-struct ExecRequest {
+}  // namespace
+
+struct ExecService::Request {
   std::string policy;
   policies::Language language = policies::Language::python;
   std::string code;
@@ -37,6 +39,10 @@ struct ExecRequest {
   std::vector<std::pair<std::string, std::string>> files;
   std::optional<std::chrono::milliseconds> timeout;
 };
+
+namespace {
+
+using ExecRequest = ExecService::Request;
 
 std::optional<rpc::Failure> read_files(Params& p, ExecRequest& request) {
   const json* files = p.find("files");
@@ -135,12 +141,50 @@ asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
   if (auto refusal = compiled->scope.check_run_code(policies::to_string(request.language)))
     co_return Reply::error(rpc::policy_not_allowed, refusal->reason,
                            json{{"policy", request.policy}, {"reason", refusal->reason}});
+  if (const uint32_t count = compiled->scope.gpu.count; count > 0 && !gpus_) {
+    const std::string reason = agents::runtime::no_gpus_reason(request.policy, count);
+    co_return Reply::error(rpc::policy_not_allowed, reason,
+                           json{{"policy", request.policy}, {"reason", reason}});
+  }
   if (!runner_)
     co_return Reply::error(rpc::internal_error, "internal error: sandboxes are unavailable");
   if (auto refused = usage_.admit_sandbox(tenant)) co_return Reply::error(*refused);
 
-  const std::string tenant_name = tenant.name;
-  usage_.sandbox_started(tenant_name);
+  // A run waiting for its GPUs holds one of the tenant's sandboxes: the quota bounds waiters.
+  usage_.sandbox_started(tenant.name);
+  Reply reply = co_await run_admitted(tenant.name, std::move(request), std::move(compiled));
+  usage_.sandbox_ended(tenant.name);
+  co_return reply;
+}
+
+asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> ExecService::lease_gpus(
+    std::string tenant, std::shared_ptr<const policies::Compiled> policy) {
+  const policies::GpuScope& grant = policy->scope.gpu;
+  if (grant.count == 0) co_return agents::runtime::GpuHold{};
+  // Each run is a task of its own: shared GPUs are shared within a task, never across.
+  agents::runtime::GpuRequest request{
+      std::move(tenant),
+      random_id("exec-", 12),
+      "exec",
+      grant.count,
+      grant.exclusive ? agents::runtime::GpuMode::exclusive : agents::runtime::GpuMode::shared,
+      {}};
+  // No task to report gpu.* events to: the reply says how it went.
+  agents::runtime::GpuReport report = [](const std::string&, json) {};
+  auto held = co_await gpus_->acquire(std::move(request), std::move(report));
+  if (held) co_return std::move(*held);
+  const uint64_t gpus = gpus_->inventory().gpus.size();
+  co_return rpc::Failure{
+      rpc::quota_exceeded,
+      "quota exceeded: gpus (limit " + std::to_string(gpus) + "): " + held.error().message,
+      json{{"quota", "gpus"}, {"limit", gpus}}};
+}
+
+asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest request,
+                                                 std::shared_ptr<const policies::Compiled> policy) {
+  auto leased = co_await lease_gpus(std::move(tenant), policy);
+  if (auto* failure = std::get_if<rpc::Failure>(&leased)) co_return Reply::error(*failure);
+  agents::runtime::GpuHold gpus = std::move(std::get<agents::runtime::GpuHold>(leased));
   metrics_.sandboxes_running.add(1);
   std::optional<std::string> workspace;
   std::optional<sandbox::Result> result;
@@ -158,22 +202,26 @@ asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
   if (internal.empty()) {
     agents::runtime::RunCodeRequest code{
         request.language, request.code, request.stdin_data, workspace.value_or(""), {}};
-    auto spec = agents::runtime::run_code_spec(*compiled, code);
+    auto spec = agents::runtime::run_code_spec(*policy, code);
     if (!spec) {
       error = spec.error().message;
     } else {
       if (request.timeout)
         spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
+      if (gpus.held())
+        gpus.add_to(*spec);
+      else
+        agents::runtime::hide_gpus(gpus_.get(), *spec);
       result = co_await runner_->async_run(loop_, std::move(*spec), asio::use_awaitable);
     }
   }
+  gpus.release();
   if (workspace) {
     co_await asio::post(blocking_, asio::use_awaitable);
     std::error_code ignored;
     std::filesystem::remove_all(*workspace, ignored);
     co_await asio::post(loop_, asio::use_awaitable);
   }
-  usage_.sandbox_ended(tenant_name);
   metrics_.sandboxes_running.add(-1);
   if (!internal.empty()) {
     std::cerr << "agentd: " << internal << "\n";

@@ -2,7 +2,10 @@
 // code interpreter API). The policy's run_code scope decides the languages; the program
 // travels as an argument (agents::runtime::run_code_spec), input files are written into a
 // fresh workspace directory (removed afterwards) with the workspace tools' openat2 guards.
-// Blocking file work runs on the daemon's small blocking pool, never on the loop.
+// Blocking file work runs on the daemon's small blocking pool, never on the loop. A policy
+// that grants GPUs gets them as run_code does: leased (in the tenant's name, each run its own
+// task for fairness) before the sandbox starts and given back when it exits; a policy without
+// sees none of the host's.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -10,9 +13,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <variant>
 
+#include "agents/runtime/gpu_provider.h"
 #include "agents/task.h"
 #include "daemon/daemon_metrics.h"
+#include "daemon/gpu_grants.h"
 #include "daemon/reply.h"
 #include "daemon/tenant_usage.h"
 #include "daemon/tenants.h"
@@ -33,7 +39,20 @@ class ExecService {
 
   boost::asio::awaitable<Reply> run(Tenant tenant, nlohmann::json params);
 
+  // The GPUs that policies granting some get (the server sets them at start when it found
+  // any). Without: exec.run under such a policy fails saying the daemon has no GPUs.
+  void set_gpus(std::shared_ptr<GpuGrants> gpus) { gpus_ = std::move(gpus); }
+
+  struct Request;  // exec.run's params, read
+
  private:
+  // The run of a request the tenant's sandbox quota admitted.
+  boost::asio::awaitable<Reply> run_admitted(std::string tenant, Request request,
+                                             std::shared_ptr<const policies::Compiled> policy);
+  // The policy's GPUs (none when it grants none), or the error the client gets.
+  boost::asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> lease_gpus(
+      std::string tenant, std::shared_ptr<const policies::Compiled> policy);
+
   boost::asio::any_io_executor loop_;
   boost::asio::any_io_executor blocking_;
   std::shared_ptr<sandbox::Runner> runner_;
@@ -41,6 +60,7 @@ class ExecService {
   std::function<agents::PolicyLookup(const Tenant&)> policies_;
   TenantUsage& usage_;
   DaemonMetrics& metrics_;
+  std::shared_ptr<GpuGrants> gpus_;
 };
 
 }  // namespace agentd

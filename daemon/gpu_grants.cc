@@ -104,6 +104,18 @@ class HeldLease final : public GpuHold::Lease {
   uint64_t route_id_;
 };
 
+// After a wait, the scheduler's message ends with every GPU's holders by tenant/task/agent
+// ("; 2 GPU(s): GPU 0 held exclusively by ..."): the daemon's log gets it; the requester, who
+// may be another tenant, is told only why its own request failed.
+std::string for_requester(std::string message) {
+  const size_t summary = message.find(" GPU(s):");
+  const size_t cut = summary == std::string::npos ? summary : message.rfind("; ", summary);
+  if (cut == std::string::npos) return message;
+  std::cerr << "agentd: " << message << "\n";
+  message.erase(cut);
+  return message;
+}
+
 gpu::LeaseRequest lease_request(GpuRequest request) {
   return {std::move(request.tenant),
           std::move(request.task),
@@ -157,7 +169,7 @@ asio::awaitable<sandbox::Expected<GpuHold>> GpuGrants::acquire(GpuRequest reques
             routes_->starting.reset();
           },
           asio::use_awaitable);
-  if (!result) co_return result.error();
+  if (!result) co_return sandbox::Error{for_requester(result.error().message)};
   if (routes.expired()) co_return sandbox::Error{"the GPU scheduler shut down"};
   gpu::Lease lease = std::move(result).value();
   auto grant = passthrough_.grant(lease.gpus());

@@ -97,19 +97,20 @@ sandbox::Status Server::start() {
   if (sandboxes_)
     facts.cgroup_version =
         sandboxes_->cgroup_version() == sandbox::cgroup::Version::v2 ? "v2" : "v1";
-  // Only the agents runner runs sandboxes that can use GPUs (tests' scripted runners do not).
-  auto* agents_runner = dynamic_cast<AgentsTaskRunner*>(&task_runner_);
   if (options_.discover_gpus) {
     gpu::Inventory inventory = gpu::discover(gpu_discovery(config_.gpu));
     facts.gpus = gpu::to_json(inventory).value("gpus", json::array());
+    // Only exec.run and the agents runner run sandboxes (tests' scripted runners do not).
     auto grants =
-        agents_runner ? grant_gpus(io_.get_executor(), std::move(inventory), config_.gpu) : nullptr;
+        sandboxes_ ? grant_gpus(io_.get_executor(), std::move(inventory), config_.gpu) : nullptr;
     if (grants) {
       metrics_.set_gpu_source([weak = std::weak_ptr<GpuGrants>(grants)] {
         auto alive = weak.lock();
         return alive ? std::optional(alive->metrics()) : std::nullopt;
       });
-      agents_runner->set_gpus(std::move(grants));
+      if (auto* agents_runner = dynamic_cast<AgentsTaskRunner*>(&task_runner_))
+        agents_runner->set_gpus(grants);
+      exec_->set_gpus(std::move(grants));
     }
   }
   info_ = std::make_unique<InfoMethods>([this] { return policies_; }, std::move(facts));

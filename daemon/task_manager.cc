@@ -167,7 +167,8 @@ void TaskManager::start(TaskPtr task) {
 asio::awaitable<void> TaskManager::run(TaskPtr task) {
   agents::TaskResult result;
   try {
-    result = co_await runner_.run(task->spec, task->id, task->control, task->policies, *this);
+    result = co_await runner_.run(task->spec, task->id, task->tenant, task->control, task->policies,
+                                  *this);
   } catch (const boost::system::system_error& error) {
     result.status = error.code() == asio::error::operation_aborted ? agents::TaskStatus::cancelled
                                                                    : agents::TaskStatus::failed;

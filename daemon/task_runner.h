@@ -20,10 +20,12 @@ class TaskRunner {
   virtual sandbox::Status check(const agents::TaskSpec& spec,
                                 const agents::PolicyLookup& policies) = 0;
   // Runs the task to its end, its events going to `events`. Cancelling the awaiting coroutine
-  // (terminal) cancels the task.
+  // (terminal) cancels the task. `tenant` is the submitting tenant's name: shared resources
+  // that are scheduled fairly across tenants (GPU leases) are asked for in its name.
   virtual boost::asio::awaitable<agents::TaskResult> run(
-      agents::TaskSpec spec, std::string task_id, std::shared_ptr<agents::TaskControl> control,
-      agents::PolicyLookup policies, agents::EventSink& events) = 0;
+      agents::TaskSpec spec, std::string task_id, std::string tenant,
+      std::shared_ptr<agents::TaskControl> control, agents::PolicyLookup policies,
+      agents::EventSink& events) = 0;
 };
 
 }  // namespace agentd

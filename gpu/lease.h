@@ -13,7 +13,9 @@ namespace gpu {
 
 enum class LeaseMode {
   exclusive,  // the GPU is this lease's alone
-  shared,     // the GPU may hold other shared leases of the same task (its agents pass a token)
+  shared,     // the GPU may hold other shared leases of the same task (same tenant and task
+              // id) at once, at most SchedulerOptions::max_sharers; each sandbox still takes
+              // a lease of its own, nothing is handed between agents
 };
 std::string_view to_string(LeaseMode mode);
 

@@ -7,6 +7,7 @@
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/run_code.h"
 #include "agents/runtime/task_context.h"
+#include "agents/runtime/toolbox.h"
 #include "agents/tools/workspace.h"
 #include "sandbox/runner.h"
 
@@ -77,8 +78,15 @@ asio::awaitable<void> run_one(runtime::TaskContext& task, const policies::Compil
     out.detail = spec.error().message;
     co_return;
   }
+  // The tests run the coder's program: GPUs as its run_code would get them, or none visible.
+  auto gpus = co_await runtime::gpus_for_sandbox(task, candidate.agent_id, policy, *spec);
+  if (!gpus) {
+    out.detail = gpus.error().message;
+    co_return;
+  }
   sandbox::Result result = co_await task.env.runner.async_run(
       co_await asio::this_coro::executor, std::move(*spec), asio::use_awaitable);
+  gpus->release();
   out.output = normalize_output(result.stdout_data);
   if (result.status != sandbox::RunStatus::ok) {
     out.detail = "status " + std::string(sandbox::to_string(result.status));

@@ -5,9 +5,11 @@
 // gpu module, and lets tests stand in a fake.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -81,5 +83,29 @@ class GpuProvider {
   // A sandbox granted no GPU on this machine: hide what the host shows of its GPUs.
   virtual void add_no_gpu(sandbox::Spec& spec) const = 0;
 };
+
+// Why a sandbox under a policy granting `count` GPUs cannot run on a daemon without GPUs
+// (the same words for run_code and exec.run).
+inline std::string no_gpus_reason(const std::string& policy, uint32_t count) {
+  return "policy \"" + policy + "\" grants " + std::to_string(count) +
+         " GPU(s), but this daemon has no GPUs (it found no usable NVIDIA driver and GPU when it "
+         "started; `agentd gpu list` says why)";
+}
+
+// Every sandbox granted no GPU (run_code, best_of_n's candidate tests, exec.run) goes through
+// here, so that none learns the host's GPUs. With a provider: its view of none (no device, an
+// empty /proc/driver/nvidia). Without one (the daemon found no GPU it can pass through) a
+// loaded driver still shows /proc/driver/nvidia in every procfs, so it is covered all the
+// same. Call after the Spec's system mounts: the cover is mounted over the sandbox's /proc.
+inline void hide_gpus(const GpuProvider* gpus, sandbox::Spec& spec) {
+  if (gpus) return gpus->add_no_gpu(spec);
+  constexpr const char* kProcDriver = "/proc/driver/nvidia";
+  const bool has_proc = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const auto& m) {
+    return m.type == sandbox::MountType::proc && m.target == "/proc";
+  });
+  std::error_code ignored;
+  if (has_proc && std::filesystem::is_directory(kProcDriver, ignored))
+    spec.mounts.push_back({sandbox::MountType::tmpfs, "", kProcDriver, 4096});
+}
 
 }  // namespace agents::runtime

@@ -19,6 +19,17 @@ json object_schema(json properties, std::vector<std::string> required) {
           {"additionalProperties", false}};
 }
 
+// The model cannot ask for GPUs (the policy grants them), so it must be told it has some, or
+// it writes CPU-only code.
+std::string gpu_note(const policies::GpuScope& gpu) {
+  if (gpu.count == 0) return "";
+  const std::string gpus =
+      gpu.count == 1 ? "an NVIDIA GPU" : std::to_string(gpu.count) + " NVIDIA GPUs";
+  return " The sandbox has " + gpus + " attached (CUDA_VISIBLE_DEVICES is set)" +
+         (gpu.exclusive ? ", for this run alone."
+                        : ", which other sandboxes of this task may use at the same time.");
+}
+
 llm::ToolDefinition run_code(const policies::ToolScope& scope, const CatalogOptions& options) {
   json languages = json::array();
   for (policies::Language language : scope.run_code.languages)
@@ -34,7 +45,8 @@ llm::ToolDefinition run_code(const policies::ToolScope& scope, const CatalogOpti
   return {"run_code",
           "Runs a program in a sandbox with your workspace at /workspace (files persist "
           "between calls). C and C++ are compiled first. Returns status, exit code, stdout, "
-          "stderr.",
+          "stderr." +
+              gpu_note(scope.gpu),
           object_schema(std::move(properties), {"language", "code"})};
 }
 

@@ -128,18 +128,11 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
   }
   auto spec = run_code_spec(*policy_, request);
   if (!spec) co_return ToolCallOutcome{spec.error().message, ToolCallOutcome::Kind::failed};
-  GpuHold gpus;
-  if (policy_->scope.gpu.count > 0) {
-    auto held = co_await acquire_gpus();
-    if (!held) co_return ToolCallOutcome{held.error().message, ToolCallOutcome::Kind::failed};
-    gpus = std::move(*held);
-    gpus.add_to(*spec);
-  } else if (task_.env.gpus) {
-    task_.env.gpus->add_no_gpu(*spec);
-  }
+  auto gpus = co_await gpus_for_sandbox(task_, agent_id_, *policy_, *spec);
+  if (!gpus) co_return ToolCallOutcome{gpus.error().message, ToolCallOutcome::Kind::failed};
   sandbox::Result result = co_await task_.env.runner.async_run(task_.env.executor, std::move(*spec),
                                                                asio::use_awaitable);
-  gpus.release();
+  gpus->release();
   hold.release();
   task_.emit("sandbox.result", agent_id_,
              {{"tool", "run_code"},
@@ -152,34 +145,6 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
   co_return ToolCallOutcome{
       dump(run_result_for_model(result, task_.env.options.max_tool_result_chars)),
       ran ? ToolCallOutcome::Kind::ok : ToolCallOutcome::Kind::failed};
-}
-
-asio::awaitable<sandbox::Expected<GpuHold>> Toolbox::acquire_gpus() {
-  const policies::GpuScope& grant = policy_->scope.gpu;
-  auto failed = [&](std::string reason) -> sandbox::Expected<GpuHold> {
-    task_.emit("gpu.failed", agent_id_, {{"count", grant.count}, {"reason", reason}});
-    return sandbox::Error{"run_code: " + std::move(reason)};
-  };
-  if (!task_.env.gpus)
-    co_return failed("policy \"" + policy_->scope.policy_name + "\" grants " +
-                     std::to_string(grant.count) +
-                     " GPU(s), but this daemon has no GPUs (it found no usable NVIDIA driver "
-                     "and GPU when it started; `agentd gpu list` says why)");
-  GpuRequest request{task_.env.tenant,
-                     task_.task_id,
-                     agent_id_,
-                     grant.count,
-                     grant.exclusive ? GpuMode::exclusive : GpuMode::shared,
-                     {}};
-  auto held = co_await task_.env.gpus->acquire(
-      std::move(request),
-      [this](const std::string& type, json data) { task_.emit(type, agent_id_, std::move(data)); });
-  if (held) co_return std::move(held);
-  // A cancelled agent ends its tool call the way a cancelled sandbox does.
-  asio::cancellation_state cancelled = co_await asio::this_coro::cancellation_state;
-  if (cancelled.cancelled() != asio::cancellation_type::none)
-    throw boost::system::system_error(asio::error::operation_aborted);
-  co_return failed(held.error().message);
 }
 
 asio::awaitable<ToolCallOutcome> Toolbox::http_get(const json& args) {
@@ -241,6 +206,52 @@ ToolCallOutcome Toolbox::file_tool(const std::string& tool, const json& args) {
   json out = {{"entries", std::move(entries)}};
   if (listing->truncated) out["truncated"] = true;
   return {dump(out), Kind::ok};
+}
+
+namespace {
+
+asio::awaitable<sandbox::Expected<GpuHold>> lease_gpus(TaskContext& task,
+                                                       const std::string& agent_id,
+                                                       const policies::Compiled& policy) {
+  const policies::GpuScope& grant = policy.scope.gpu;
+  auto failed = [&](std::string reason) -> sandbox::Expected<GpuHold> {
+    task.emit("gpu.failed", agent_id, {{"count", grant.count}, {"reason", reason}});
+    return sandbox::Error{"run_code: " + std::move(reason)};
+  };
+  if (!task.env.gpus) co_return failed(no_gpus_reason(policy.scope.policy_name, grant.count));
+  GpuRequest request{task.env.tenant,
+                     task.task_id,
+                     agent_id,
+                     grant.count,
+                     grant.exclusive ? GpuMode::exclusive : GpuMode::shared,
+                     {}};
+  // A named reporter, not a temporary in the co_await: g++ 12 destroys a temporary lambda
+  // with non-trivial captures twice there.
+  GpuReport report = [&task, agent_id](const std::string& type, json data) {
+    task.emit(type, agent_id, std::move(data));
+  };
+  auto held = co_await task.env.gpus->acquire(std::move(request), std::move(report));
+  if (held) co_return std::move(held);
+  // A cancelled agent ends its tool call the way a cancelled sandbox does.
+  asio::cancellation_state cancelled = co_await asio::this_coro::cancellation_state;
+  if (cancelled.cancelled() != asio::cancellation_type::none)
+    throw boost::system::system_error(asio::error::operation_aborted);
+  co_return failed(held.error().message);
+}
+
+}  // namespace
+
+asio::awaitable<sandbox::Expected<GpuHold>> gpus_for_sandbox(TaskContext& task,
+                                                             const std::string& agent_id,
+                                                             const policies::Compiled& policy,
+                                                             sandbox::Spec& spec) {
+  if (policy.scope.gpu.count == 0) {
+    hide_gpus(task.env.gpus, spec);
+    co_return GpuHold{};
+  }
+  auto held = co_await lease_gpus(task, agent_id, policy);
+  if (held) held->add_to(spec);
+  co_return std::move(held);
 }
 
 }  // namespace agents::runtime

@@ -26,6 +26,15 @@ namespace agents::runtime {
 
 class TaskContext;
 
+// GPUs for one sandbox of `agent_id` under `policy`, added to `spec`: the GPUs the policy
+// grants, leased (gpu.* events as that agent's) and held until the returned hold goes, or, for
+// a policy without GPUs, the host's hidden (hide_gpus). An error for the model (also a
+// gpu.failed event) says why none were granted. Cancellation throws operation_aborted, as a
+// cancelled sandbox run does. run_code and best_of_n's candidate tests share it.
+boost::asio::awaitable<sandbox::Expected<GpuHold>> gpus_for_sandbox(
+    TaskContext& task, const std::string& agent_id, const policies::Compiled& policy,
+    sandbox::Spec& spec);
+
 struct ToolCallOutcome {
   std::string content;  // the tool message's content
   enum class Kind { ok, failed, refused, invalid } kind = Kind::ok;
@@ -62,8 +71,6 @@ class Toolbox {
 
  private:
   boost::asio::awaitable<ToolCallOutcome> run_code(const nlohmann::json& arguments);
-  // The GPUs the policy grants, or an error for the model (also a gpu.failed event).
-  boost::asio::awaitable<sandbox::Expected<GpuHold>> acquire_gpus();
   boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
   ToolCallOutcome file_tool(const std::string& tool, const nlohmann::json& arguments);
   std::optional<policies::Refusal> check(const std::string& tool, const nlohmann::json& args);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agents/runtime/gpu_provider.h"
+#include "agents/runtime/tool_catalog.h"
 #include "tests/agents/runtime_fixture.h"
 
 namespace agents::testing {
@@ -91,6 +92,29 @@ class GpuToolTest : public TaskTest {
     return worker[1]["request"]["messages"].back()["content"];
   }
 
+  // best_of_n with one coder under `policy` whose program prints what it sees of the GPUs,
+  // and one test expecting `expected`; returns the candidate.tested event's data.
+  json test_candidate(const std::string& policy, const std::string& expected, FakeGpus& gpus) {
+    const std::string program =
+        "```python\nimport os\nprint(os.environ.get('FAKE_GPUS', 'none'), "
+        "os.environ.get('NO_GPU', '0'))\n```";
+    load({{"roles", {{"coder", {{"default", {{"text", program}}}}}}}});
+    json spec = {{"pattern", "best_of_n"},
+                 {"prompt", "Print your GPUs."},
+                 {"options", {{"n", 1}}},
+                 {"roles", {{"coder", role("cheap", policy)}}},
+                 {"tests", {{{"stdin", ""}, {"expected_stdout", expected}}}}};
+    env().gpus = &gpus;
+    TaskResult result = run(spec);
+    EXPECT_EQ(result.status, TaskStatus::succeeded) << result.error;
+    auto tested = events("candidate.tested");
+    if (tested.size() != 1) {
+      ADD_FAILURE() << tested.size() << " candidate.tested events";
+      return json();
+    }
+    return tested[0].data;
+  }
+
   // Position of the first event of `type`, or the number of events when there is none.
   size_t position(const std::string& type) const {
     for (size_t i = 0; i < events_.events.size(); ++i)
@@ -161,6 +185,53 @@ TEST_F(GpuToolTest, AFailedWaitFailsTheCallWithTheProvidersReason) {
   EXPECT_EQ(events("gpu.failed")[0].data["reason"], "no GPU became free within 200 ms");
   EXPECT_TRUE(events("sandbox.result").empty());
   EXPECT_EQ(gpus.released, 0);
+}
+
+TEST_F(GpuToolTest, TheLeaseIsAskedForInTheTenantsName) {
+  FakeGpus gpus;
+  env().tenant = "team-a";
+  run_worker("one-gpu", &gpus);
+  ASSERT_EQ(gpus.requests.size(), 1u);
+  EXPECT_EQ(gpus.requests[0].tenant, "team-a");
+}
+
+// best_of_n runs the coder's program against the tests under the test policy (the coder's
+// here): with the GPUs it grants, or hidden from the host's, as its run_code would be.
+TEST_F(GpuToolTest, CandidateTestsGetThePolicysGpus) {
+  FakeGpus gpus;
+  json tested = test_candidate("one-gpu", "7 0", gpus);
+  EXPECT_EQ(tested["passed"], 1) << tested.dump();
+  ASSERT_EQ(gpus.requests.size(), 1u);
+  EXPECT_EQ(gpus.requests[0].agent, "coder-1");
+  EXPECT_EQ(gpus.released, 1);
+  EXPECT_EQ(events("gpu.granted", "coder-1").size(), 1u);
+}
+
+TEST_F(GpuToolTest, CandidateTestsWithoutAGrantAreHiddenFromTheGpus) {
+  FakeGpus gpus;
+  json tested = test_candidate("coder", "none 1", gpus);
+  EXPECT_EQ(tested["passed"], 1) << tested.dump();
+  EXPECT_TRUE(gpus.requests.empty());
+  EXPECT_EQ(gpus.hidden, 1);
+}
+
+// The model cannot ask for GPUs, so run_code's description tells it when it has some.
+TEST(GpuToolCatalog, RunCodeSaysAGpuIsAttachedOnlyWhenThePolicyGrantsOne) {
+  policies::ToolScope scope;
+  scope.run_code.allowed = true;
+  scope.run_code.languages = {policies::Language::python};
+  auto description = [&scope] { return runtime::tool_catalog(scope, {}).front().description; };
+  EXPECT_EQ(description().find("GPU"), std::string::npos) << description();
+  scope.gpu = {1, true};
+  EXPECT_NE(description().find("The sandbox has an NVIDIA GPU attached (CUDA_VISIBLE_DEVICES "
+                               "is set), for this run alone."),
+            std::string::npos)
+      << description();
+  scope.gpu = {2, false};
+  EXPECT_NE(description().find("2 NVIDIA GPUs attached (CUDA_VISIBLE_DEVICES is set), which "
+                               "other sandboxes of this task may use at the same time."),
+            std::string::npos)
+      << description();
 }
 
 }  // namespace

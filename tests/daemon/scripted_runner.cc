@@ -54,6 +54,7 @@ asio::awaitable<bool> pause(int64_t ms) {
 }  // namespace
 
 asio::awaitable<agents::TaskResult> ScriptedRunner::run(agents::TaskSpec spec, std::string task_id,
+                                                        std::string,
                                                         std::shared_ptr<agents::TaskControl>,
                                                         agents::PolicyLookup,
                                                         agents::EventSink& events) {

@@ -21,6 +21,7 @@ class ScriptedRunner final : public TaskRunner {
   sandbox::Status check(const agents::TaskSpec& spec,
                         const agents::PolicyLookup& policies) override;
   boost::asio::awaitable<agents::TaskResult> run(agents::TaskSpec spec, std::string task_id,
+                                                 std::string tenant,
                                                  std::shared_ptr<agents::TaskControl> control,
                                                  agents::PolicyLookup policies,
                                                  agents::EventSink& events) override;
