@@ -23,6 +23,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -30,11 +34,6 @@
 #include <map>
 #include <memory>
 #include <string>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "bench/ws_load_client.h"
 #include "bench/ws_load_stack.h"
@@ -56,16 +55,26 @@ bool parse(int argc, char** argv, Options& options) {
   for (int i = 1; i + 1 < argc; i += 2) values[argv[i]] = argv[i + 1];
   if (argc % 2 == 0) return false;
   for (const auto& [key, value] : values) {
-    if (key == "--agentd") options.stack.agentd = value;
-    else if (key == "--llm") options.stack.scripted_llm = value;
-    else if (key == "--clients") options.stack.clients = std::stoul(value);
-    else if (key == "--tasks") options.tasks = std::stoul(value);
-    else if (key == "--subtasks") options.stack.subtasks = std::stoul(value);
-    else if (key == "--latency-ms") options.stack.llm_latency_ms = std::stoul(value);
-    else if (key == "--jitter-ms") options.stack.llm_jitter_ms = std::stoul(value);
-    else if (key == "--ramp-ms") options.ramp_ms = std::stoul(value);
-    else if (key == "--dir") options.stack.parent_dir = value;
-    else return false;
+    if (key == "--agentd")
+      options.stack.agentd = value;
+    else if (key == "--llm")
+      options.stack.scripted_llm = value;
+    else if (key == "--clients")
+      options.stack.clients = std::stoul(value);
+    else if (key == "--tasks")
+      options.tasks = std::stoul(value);
+    else if (key == "--subtasks")
+      options.stack.subtasks = std::stoul(value);
+    else if (key == "--latency-ms")
+      options.stack.llm_latency_ms = std::stoul(value);
+    else if (key == "--jitter-ms")
+      options.stack.llm_jitter_ms = std::stoul(value);
+    else if (key == "--ramp-ms")
+      options.ramp_ms = std::stoul(value);
+    else if (key == "--dir")
+      options.stack.parent_dir = value;
+    else
+      return false;
   }
   return !options.stack.agentd.empty() && options.stack.clients > 0 && options.tasks > 0;
 }
@@ -104,32 +113,36 @@ void report(const Options& options, ws_load::Results& results, double wall_s, do
   const double max = results.latencies_ms.empty() ? 0 : results.latencies_ms.back();
   const uint64_t tasks = results.tasks_succeeded + results.tasks_other;
   const double peak_mb = static_cast<double>(peak_bytes) / (1 << 20);
-  std::printf("ws_load: %u clients (joining over %u ms) x %u fan_out tasks (%u workers each), "
-              "scripted LLM latency %u + 0..%u ms, journal in %s\n",
-              options.stack.clients, options.ramp_ms, options.tasks, options.stack.subtasks,
-              options.stack.llm_latency_ms, options.stack.llm_jitter_ms,
-              options.stack.parent_dir.c_str());
+  std::printf(
+      "ws_load: %u clients (joining over %u ms) x %u fan_out tasks (%u workers each), "
+      "scripted LLM latency %u + 0..%u ms, journal in %s\n",
+      options.stack.clients, options.ramp_ms, options.tasks, options.stack.subtasks,
+      options.stack.llm_latency_ms, options.stack.llm_jitter_ms, options.stack.parent_dir.c_str());
   std::printf("  tasks finished       %llu (%llu succeeded) in %.2f s: %.1f tasks/s\n",
               static_cast<unsigned long long>(tasks),
               static_cast<unsigned long long>(results.tasks_succeeded), wall_s,
               static_cast<double>(tasks) / wall_s);
-  std::printf("  events               %llu (%llu replayed at subscribe, not timed), %.0f events/s\n",
-              static_cast<unsigned long long>(results.events),
-              static_cast<unsigned long long>(results.replayed),
-              static_cast<double>(results.events) / wall_s);
-  std::printf("  event latency        p50 %.2f ms  p99 %.2f ms  max %.2f ms  (target p99 < 10 ms: %s)\n",
-              p50, p99, max, p99 < 10 ? "met" : "MISSED");
+  std::printf(
+      "  events               %llu (%llu replayed at subscribe, not timed), %.0f events/s\n",
+      static_cast<unsigned long long>(results.events),
+      static_cast<unsigned long long>(results.replayed),
+      static_cast<double>(results.events) / wall_s);
+  std::printf(
+      "  event latency        p50 %.2f ms  p99 %.2f ms  max %.2f ms  (target p99 < 10 ms: %s)\n",
+      p50, p99, max, p99 < 10 ? "met" : "MISSED");
   std::printf("  daemon CPU           %.2f s (%.0f%% of one core), %.1f us per event\n", cpu_s,
               100 * cpu_s / wall_s,
               results.events ? 1e6 * cpu_s / static_cast<double>(results.events) : 0.0);
   std::printf("  client CPU           %.2f s (%.0f%% of one core; this process, 1 thread)\n",
               client_cpu_s, 100 * client_cpu_s / wall_s);
   std::printf("  daemon memory        peak %.1f MB, at the end %.1f MB  (target < 200 MB: %s)\n",
-              peak_mb, static_cast<double>(rss_bytes) / (1 << 20), peak_mb < 200 ? "met" : "MISSED");
+              peak_mb, static_cast<double>(rss_bytes) / (1 << 20),
+              peak_mb < 200 ? "met" : "MISSED");
   std::printf("  order                %s (%llu events out of order)\n",
               results.order_errors == 0 ? "every event arrived once, in order" : "BROKEN",
               static_cast<unsigned long long>(results.order_errors));
-  std::printf("  clients failed       %llu\n", static_cast<unsigned long long>(results.clients_failed));
+  std::printf("  clients failed       %llu\n",
+              static_cast<unsigned long long>(results.clients_failed));
   for (const auto& failure : results.failures) std::printf("    %s\n", failure.c_str());
 }
 
@@ -156,7 +169,8 @@ int main(int argc, char** argv) {
   // Clients join evenly over the ramp, as users do, not all in one instant.
   std::vector<std::unique_ptr<boost::asio::steady_timer>> joins;
   for (uint32_t i = 0; i < options.stack.clients; ++i) {
-    const auto delay = std::chrono::milliseconds(uint64_t{options.ramp_ms} * i / options.stack.clients);
+    const auto delay =
+        std::chrono::milliseconds(uint64_t{options.ramp_ms} * i / options.stack.clients);
     auto& timer = joins.emplace_back(std::make_unique<boost::asio::steady_timer>(io, delay));
     timer->async_wait([&io, &plan, &results](boost::system::error_code) {
       boost::asio::co_spawn(io, ws_load::run_client(plan, results), boost::asio::detached);
@@ -170,8 +184,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double cpu_s = ws_load::cpu_seconds(daemon) - cpu_before;
   report(options, results, wall_s, cpu_s, own_cpu_seconds() - client_cpu_before,
-         ws_load::status_bytes(daemon, "VmHWM:"),
-         ws_load::status_bytes(daemon, "VmRSS:"));
+         ws_load::status_bytes(daemon, "VmHWM:"), ws_load::status_bytes(daemon, "VmRSS:"));
   const bool correct = results.order_errors == 0 && results.clients_failed == 0 &&
                        results.tasks_succeeded == uint64_t{options.stack.clients} * options.tasks;
   return correct ? 0 : 1;

@@ -14,11 +14,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace ws_load {
 namespace {
@@ -28,7 +27,9 @@ using sandbox::Error;
 using sandbox::Expected;
 using namespace std::chrono_literals;
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // fork + exec with stdout and stderr redirected; `argv[0]` is a path.
 Expected<Child> spawn(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
@@ -59,7 +60,8 @@ std::string sha256_hex(const std::string& text) {
 }
 
 json final_answer(json answer) {
-  return {{"tool_calls", json::array({{{"name", "final_answer"}, {"arguments", {{"answer", answer}}}}})}};
+  return {{"tool_calls",
+           json::array({{{"name", "final_answer"}, {"arguments", {{"answer", answer}}}}})}};
 }
 
 // Every task: a planner with `subtasks` parts, a worker per part, a reducer.
@@ -86,8 +88,11 @@ json daemon_config(const std::string& dir, uint16_t port, uint16_t llm_port,
                                 {"token_sha256", sha256_hex(token)},
                                 {"policies", json::array({"*"})},
                                 {"quotas", {{"concurrent_tasks", many}, {"agents", many * 8}}}}})},
-      {"limits", {{"connections_per_tenant", many}, {"max_running_tasks", many},
-                  {"requests_per_second", 1000}, {"request_burst", 1000}}},
+      {"limits",
+       {{"connections_per_tenant", many},
+        {"max_running_tasks", many},
+        {"requests_per_second", 1000},
+        {"request_burst", 1000}}},
       {"sandbox", {{"id_lock_dir", dir + "/ids"}, {"workspace_root", dir + "/workspaces"}}},
   };
 }
@@ -194,11 +199,13 @@ Expected<Stack> Stack::start(const StackOptions& options) {
   stack.token_ = "ws-load-token";
   stack.port_ = free_port();
   const std::string config = stack.dir_ + "/agentd.json";
-  if (auto written = write_file(config, daemon_config(stack.dir_, stack.port_, *llm_port,
-                                                      stack.token_, options.clients).dump(2));
+  if (auto written = write_file(
+          config,
+          daemon_config(stack.dir_, stack.port_, *llm_port, stack.token_, options.clients).dump(2));
       !written)
     return written.error();
-  const int log = ::open((stack.dir_ + "/agentd.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int log =
+      ::open((stack.dir_ + "/agentd.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   auto daemon = spawn({options.agentd, "--config", config}, log, log);
   ::close(log);
   if (!daemon) return daemon.error();

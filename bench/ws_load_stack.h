@@ -35,8 +35,8 @@ struct StackOptions {
   // agent's turn in seconds, and never all at once.
   uint32_t llm_latency_ms = 1000;
   uint32_t llm_jitter_ms = 1000;
-  uint32_t subtasks = 2;     // workers per fan_out task
-  uint32_t clients = 1000;   // sizes the daemon's limits
+  uint32_t subtasks = 2;            // workers per fan_out task
+  uint32_t clients = 1000;          // sizes the daemon's limits
   std::string parent_dir = "/tmp";  // where the daemon's journal and workspaces go
 };
 

@@ -2,8 +2,9 @@
 // sequence number, then follows live events until the task's final event or
 // task.unsubscribe. A live task's recent events are kept in memory (bounded per task), so the
 // usual subscribe right after submit replays at once; older history comes from the journal in
-// pages, waiting while the client's send queue is over half full, so it never floods it. Events published during the replay are held and sent
-// after it, so the client sees every sequence number once, in order. Loop thread only.
+// pages, waiting while the client's send queue is over half full, so it never floods it. Events
+// published during the replay are held and sent after it, so the client sees every sequence number
+// once, in order. Loop thread only.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -74,7 +75,7 @@ class SubscriptionHub {
   Journal& journal_;
   std::map<uint64_t, std::map<std::string, SubscriptionPtr>> by_peer_;
   std::map<std::string, std::vector<SubscriptionPtr>> by_task_;  // live subscriptions
-  std::map<std::string, RecentEvents> recent_;                    // live tasks
+  std::map<std::string, RecentEvents> recent_;                   // live tasks
 };
 
 }  // namespace agentd

@@ -121,7 +121,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   MultiHandle multi_;  // destroyed explicitly first: its callbacks use the members above
   uint64_t next_id_ = 1;
   uint64_t sockets_opened_ = 0;
-  int curl_depth_ = 0;  // > 0 while libcurl runs: its API must not be re-entered then
+  int curl_depth_ = 0;           // > 0 while libcurl runs: its API must not be re-entered then
   bool timeout_posted_ = false;  // an act(CURL_SOCKET_TIMEOUT) is posted and has not run
 };
 
