@@ -11,6 +11,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import tty
 
 import sandbox_session
@@ -292,12 +293,28 @@ class HostSettings(Fixture):
 FILE_CAPS = struct.pack("<IIIII", 0x02000001, (1 << 2) | (1 << 13) | (1 << 21), 0, 0, 0)
 
 
+def traversable_by_all(path):
+    """Whether every directory from / down to `path` lets others through (o+x)."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
 class SetuidDir(Fixture):
     """Setuid-root, setgid-root and file-capability copies of suid_probe, bound at /suid."""
 
     def setup(self):
         self.directory = self.path("suid")
-        os.makedirs(self.directory)
+        self.own_directory = not traversable_by_all(self.session.work_dir)
+        if self.own_directory:
+            # The probe runs as nobody, who cannot reach a build tree under a 0700 home (/root):
+            # use /var/tmp, which (unlike a tmpfs /tmp) is usually not mounted nosuid.
+            self.directory = tempfile.mkdtemp(prefix="agentd-sec-suid-", dir="/var/tmp")
+        os.makedirs(self.directory, exist_ok=True)
         os.chmod(self.directory, 0o755)
         probe = os.path.join(self.session.bin_dir, "suid_probe")
         for name, mode in (("setuid", 0o4755), ("setgid", 0o2755), ("filecaps", 0o755)):
@@ -317,6 +334,10 @@ class SetuidDir(Fixture):
         if not probe.stdout.startswith("EUID=0 "):
             raise Unavailable(f"setuid binaries do not work in {self.directory} on this host "
                               f"(probe printed {probe.stdout!r})")
+
+    def cleanup(self):
+        if getattr(self, "own_directory", False):
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def flags(self):
         return ["--ro-bind", f"{self.directory}:/suid"]
