@@ -78,7 +78,9 @@ Family::Family(std::string name, std::string help, Type type, std::vector<double
     : name_(std::move(name)), help_(std::move(help)), type_(type), buckets_(std::move(buckets)) {}
 
 Family::Series& Family::series(const Labels& labels) {
-  auto [it, inserted] = series_.try_emplace(canonical(labels));
+  // Callers list labels in one fixed order: copy and sort only when it is not already sorted.
+  if (!std::is_sorted(labels.begin(), labels.end())) return series(canonical(labels));
+  auto [it, inserted] = series_.try_emplace(labels);
   if (inserted && type_ == Type::histogram) it->second.bucket_counts.assign(buckets_.size(), 0);
   return it->second;
 }
@@ -104,7 +106,8 @@ void Family::observe(double value, const Labels& labels) {
 }
 
 double Family::value(const Labels& labels) const {
-  auto it = series_.find(canonical(labels));
+  if (!std::is_sorted(labels.begin(), labels.end())) return value(canonical(labels));
+  auto it = series_.find(labels);
   if (it == series_.end()) return 0;
   return type_ == Type::histogram ? static_cast<double>(it->second.count) : it->second.value;
 }

@@ -34,7 +34,12 @@ if [ -z "${AGENTD_DEMO_BASE_URL:-}" ]; then
   /usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm.json \
     >"$dir/llm.port" 2>"$dir/llm.log" &
   llm_pid=$!
-  read -r port <"$dir/llm.port"
+  read -r port <"$dir/llm.port" || true
+  if [[ ! $port =~ ^[0-9]+$ ]]; then
+    echo "run-example.sh: the scripted model server did not start:" >&2
+    cat "$dir/llm.log" >&2
+    exit 1
+  fi
   base_url="http://127.0.0.1:$port/v1" model="demo" key_env=""
   echo "== model: the SCRIPTED test server on port $port (canned answers from examples/scripted-llm.json;"
   echo "   set AGENTD_DEMO_BASE_URL, AGENTD_DEMO_MODEL and AGENTD_DEMO_API_KEY_ENV for a real endpoint)"

@@ -78,6 +78,21 @@ class GpuGrantTest : public ::testing::Test {
     http_.reset();
   }
 
+  // A daemon on this machine's own GPUs (the system's driver and linker cache); false, with
+  // why in `why`, when the machine has none.
+  bool start_daemon_on_real_gpus(std::string& why) {
+    const gpu::Inventory inventory = gpu::discover();
+    if (inventory.gpus.empty()) {
+      why = "no NVIDIA GPU on this machine: " + gpu::describe(inventory);
+      return false;
+    }
+    start_daemon(tree_, [this](Config& config) {
+      config.gpu = GpuConfig{};
+      config.gpu.staging_dir = dir_.path() + "/gpu-staging";
+    });
+    return true;
+  }
+
   // A daemon whose GPU discovery looks at `root` (the fake tree, or an empty one).
   void start_daemon(const gpu::testing::FakeTree& root, std::function<void(Config&)> adjust = {}) {
     Config config = testing::test_config(dir_.path());

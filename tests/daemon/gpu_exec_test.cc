@@ -113,13 +113,8 @@ TEST_F(GpuExecTest, AWaitLongerThanTheMaximumIsAQuotaError) {
 // On this machine's own GPUs, where it has any: a run without a grant sees neither the GPUs
 // nor the driver's /proc view; one with a grant sees its GPU there and no other.
 TEST_F(GpuExecTest, OnARealGpuTheDriversProcViewFollowsTheGrant) {
-  const gpu::Inventory inventory = gpu::discover();
-  if (inventory.gpus.empty())
-    GTEST_SKIP() << "no NVIDIA GPU on this machine: " << gpu::describe(inventory);
-  start_daemon(tree_, [this](Config& config) {
-    config.gpu = GpuConfig{};
-    config.gpu.staging_dir = dir_.path() + "/gpu-staging";
-  });
+  std::string why;
+  if (!start_daemon_on_real_gpus(why)) GTEST_SKIP() << why;
   const std::string program =
       "import json, os\n"
       "d = '/proc/driver/nvidia/gpus'\n"

@@ -157,13 +157,8 @@ TEST(GpuConfig, DefaultsKeysAndErrors) {
 
 // The same on this machine's own GPUs, where it has any.
 TEST_F(GpuGrantTest, OnARealGpuTheSandboxSeesExactlyItsGpu) {
-  const gpu::Inventory inventory = gpu::discover();
-  if (inventory.gpus.empty())
-    GTEST_SKIP() << "no NVIDIA GPU on this machine: " << gpu::describe(inventory);
-  start_daemon(tree_, [this](Config& config) {
-    config.gpu = GpuConfig{};
-    config.gpu.staging_dir = dir_.path() + "/gpu-staging";
-  });
+  std::string why;
+  if (!start_daemon_on_real_gpus(why)) GTEST_SKIP() << why;
   const std::string program =
       "import json, os, re\n"
       "print(json.dumps({'gpus': [d for d in os.listdir('/dev') if re.fullmatch(r'nvidia\\d+', d)],"
