@@ -25,18 +25,23 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The carried build must stay under the device tool's 64 MiB: stripped binaries, the fake
-# driver libraries and NVML the unit tests use, and the two paths compiled into them.
+# driver libraries and NVML the unit tests use, the two paths compiled into them, and the shared
+# libraries the binaries load apart from glibc and the compiler's runtime (a GPU machine's image
+# may lack libseccomp, libcurl, SQLite, ...; only those it lacks are used there).
 if [[ ${1:-} == --pack ]]; then
   from=$(cd "${2:-$repo/build-gpu}" && pwd) || exit 1
   to=$repo/build-gpu-check
-  rm -rf "$to" && mkdir -p "$to/gpu" "$to/tests/gpu" || exit 1
-  strip -o "$to/gpu/agentd-gpu" "$from/gpu/agentd-gpu" || exit 1
-  strip -o "$to/tests/gpu/gpu_test" "$from/tests/gpu/gpu_test" || exit 1
+  rm -rf "$to" && mkdir -p "$to/lib" || exit 1
+  binaries=(gpu/agentd-gpu tests/gpu/gpu_test tests/daemon/daemon_gpu_test daemon/agentd
+            daemon/agentctl/agentctl sandbox/agentbox tests/sandbox/sandbox_test)
+  for binary in "${binaries[@]}"; do
+    mkdir -p "$to/$(dirname "$binary")" && strip -o "$to/$binary" "$from/$binary" || exit 1
+  done
   [[ -x $from/gpu/agentd-gpu-probe ]] && cp "$from/gpu/agentd-gpu-probe" "$to/gpu/"
-  mkdir -p "$to/daemon/agentctl" || exit 1
-  strip -o "$to/daemon/agentd" "$from/daemon/agentd" || exit 1
-  strip -o "$to/daemon/agentctl/agentctl" "$from/daemon/agentctl/agentctl" || exit 1
   cp -a "$from/tests/gpu/fake-driver" "$from/tests/gpu/libfake-nvml.so" "$to/tests/gpu/" || exit 1
+  ldd "${binaries[@]/#/$from/}" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
+    grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|libstdc\+\+|libgcc_s)\.so' |
+    xargs -r cp -L -t "$to/lib" || exit 1
   grep -E '^CMAKE_(HOME_DIRECTORY|CACHEFILE_DIR):INTERNAL=' "$from/CMakeCache.txt" >"$to/CMakeCache.txt"
   du -sh "$to"
   echo "carry build-gpu-check and run: scripts/gpu-check.sh build-gpu-check"
@@ -81,7 +86,7 @@ limit() {
   timeout --kill-after=10 "$@"
   local rc=$?
   ((rc == 124 || rc == 137)) && echo "(stopped after $1 s: $2)"
-  return $rc
+  return "$rc"
 }
 
 # step NAME COMMAND...: records PASS (exit 0), SKIP (exit 2) or FAIL.
@@ -106,6 +111,10 @@ environment() {
   grep -E '^(PRETTY_NAME)=' /etc/os-release 2>/dev/null
   ldd --version 2>/dev/null | head -1
   echo "cpus: $(nproc); cgroup: $(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
+  echo "this shell's cgroup: $(tr '\n' ' ' </proc/self/cgroup)"
+  echo "cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers 2>&1);" \
+       "subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control 2>&1)"
+  echo "user.max_user_namespaces: $(cat /proc/sys/user/max_user_namespaces 2>&1)"
   if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,persistence_mode \
       --format=csv
@@ -121,6 +130,25 @@ environment() {
     echo "(no driver library in the linker cache /etc/ld.so.cache)"
   command -v nvcc >/dev/null && nvcc --version | tail -2
   return 0
+}
+
+# Only the libraries this machine lacks come from the carried lib/ folder, through links in a
+# folder of their own, so nothing else here (nvcc, nvidia-smi) loads the carried copies.
+carried_libraries() {
+  [[ -d $build/lib ]] || { echo "no carried lib/ folder: using this machine's libraries"; return 0; }
+  local dir=$work/lib missing lib
+  mkdir -p "$dir"
+  for _ in 1 2 3; do
+    missing=$(for binary in "$build"/gpu/agentd-gpu "$build"/daemon/agentd "$build"/tests/*/*_test; do
+                [[ -x $binary ]] && LD_LIBRARY_PATH=$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ldd "$binary"
+              done | awk '/not found/ {print $1}' | sort -u)
+    [[ -z $missing ]] && break
+    for lib in $missing; do
+      if [[ -e $build/lib/$lib ]]; then ln -sf "$build/lib/$lib" "$dir/$lib"; else echo "not carried: $lib"; fi
+    done
+  done
+  echo "taken from the carried build: $(cd "$dir" && echo *)"
+  export LD_LIBRARY_PATH=$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 }
 
 binaries() {
@@ -253,6 +281,7 @@ CONFIG
   local code granted ungranted
   code=$(cat <<'CODE'
 ls /dev/ | grep -i nvidia || echo "no NVIDIA device"
+command -v python3 >/dev/null || echo "no python3 in the sandbox: cannot try cuInit"
 python3 -c 'import ctypes; c = ctypes.CDLL("libcuda.so.1"); n = ctypes.c_int(); print("cuInit", c.cuInit(0)); c.cuDeviceGetCount(ctypes.byref(n)); print("devices", n.value)' 2>&1 | tail -2
 CODE
 )
@@ -270,7 +299,7 @@ CODE
     echo "agentd's log:"
     tail -20 "$dir/agentd.log"
   fi
-  return $rc
+  return "$rc"
 }
 
 # gpu_test has the development machine's paths compiled in (fixtures, fake libraries, the
@@ -301,13 +330,25 @@ unit_tests() {
       dir=$(dirname "$dir")
     done
   done
-  local filter='*'
-  # RealGpu.* uses the system linker cache; with a cache of our own, the selftest above did it.
-  ((${#ld_cache_args[@]})) && filter='-RealGpu.*'
-  limit 240 "$build/tests/gpu/gpu_test" --gtest_brief=1 --gtest_filter="$filter"
+  ((${#ld_cache_args[@]})) && export AGENTD_TEST_LD_CACHE=${ld_cache_args[1]}
+  limit 240 "$build/tests/gpu/gpu_test" --gtest_brief=1
+}
+
+# The daemon's GPU grant tests, among them the two that use this machine's GPU through agentd.
+daemon_gpu_tests() {
+  [[ -x $build/tests/daemon/daemon_gpu_test ]] || { echo "SKIP daemon_gpu_test was not carried"; return 2; }
+  limit 300 "$build/tests/daemon/daemon_gpu_test" --gtest_brief=1
+}
+
+# The sandbox tests on this machine's cgroup hierarchy (cgroup v2 with controllers, where the
+# development machine has only v1).
+sandbox_tests() {
+  [[ -x $build/tests/sandbox/sandbox_test ]] || { echo "SKIP sandbox_test was not carried"; return 2; }
+  limit 300 "$build/tests/sandbox/sandbox_test" --gtest_brief=1
 }
 
 step "environment" environment
+step "shared libraries this machine lacks" carried_libraries
 step "binaries from $build" binaries
 if [[ ! -x $tool ]]; then
   section "summary"
@@ -327,6 +368,8 @@ step "selftest on GPU 1: granted GPU 1 cannot open GPU 0" second_gpu
 step "4 agents contending for the GPUs through leases" contention
 step "through agentd: exec.run with and without a GPU grant" daemon_grant
 step "unit tests (gpu_test)" unit_tests
+step "daemon GPU tests (daemon_gpu_test)" daemon_gpu_tests
+step "sandbox tests on this machine's cgroups (sandbox_test)" sandbox_tests
 
 section "figures (sandbox vs direct; slowdown x1.02 = 2% slower inside)"
 grep -hE '^(PASS|FAIL|INFO) (d2d_copy|vector_add_kernel|launch_sync|context_init|probe)' \

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -81,13 +82,18 @@ class GpuGrantTest : public ::testing::Test {
   // A daemon on this machine's own GPUs (the system's driver and linker cache); false, with
   // why in `why`, when the machine has none.
   bool start_daemon_on_real_gpus(std::string& why) {
-    const gpu::Inventory inventory = gpu::discover();
+    // AGENTD_TEST_LD_CACHE: the linker cache listing the driver's libraries when
+    // /etc/ld.so.cache does not (scripts/gpu-check.sh builds one).
+    GpuConfig gpu_config;
+    if (const char* ld_cache = std::getenv("AGENTD_TEST_LD_CACHE")) gpu_config.ld_cache = ld_cache;
+    const gpu::Inventory inventory = gpu::discover(
+        {gpu_config.root, gpu_config.ld_cache, gpu_config.nvml_library});
     if (inventory.gpus.empty()) {
       why = "no NVIDIA GPU on this machine: " + gpu::describe(inventory);
       return false;
     }
-    start_daemon(tree_, [this](Config& config) {
-      config.gpu = GpuConfig{};
+    start_daemon(tree_, [this, gpu_config](Config& config) {
+      config.gpu = gpu_config;
       config.gpu.staging_dir = dir_.path() + "/gpu-staging";
     });
     return true;

@@ -1,7 +1,11 @@
 // On a machine with an NVIDIA GPU, driver and the CUDA probe: the whole self-test (isolation
 // and the probe inside a sandbox). Elsewhere it skips, saying what is missing.
+// AGENTD_TEST_LD_CACHE names the linker cache listing the driver's libraries when
+// /etc/ld.so.cache does not (scripts/gpu-check.sh builds one where the driver is only on
+// LD_LIBRARY_PATH).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -12,7 +16,9 @@ namespace gpu {
 namespace {
 
 TEST(RealGpu, SelftestPasses) {
-  Inventory inventory = discover();
+  DiscoveryOptions discovery;
+  if (const char* ld_cache = std::getenv("AGENTD_TEST_LD_CACHE")) discovery.ld_cache = ld_cache;
+  Inventory inventory = discover(discovery);
   if (inventory.gpus.empty()) GTEST_SKIP() << "no NVIDIA GPU here: " << describe(inventory);
   testing::FakeTree scratch("");
   PassthroughOptions options;
