@@ -64,9 +64,17 @@ fi
 # Sandboxes run as an unprivileged host uid: whatever they bind must be world-readable.
 work=$(mktemp -d /tmp/agentd-gpu-check-XXXXXX)
 chmod 755 "$work"
-# On exit: remove the scratch folder, and let tee finish the log before the tool collects it.
+delegated=
+home_cgroup=
+# On exit: remove the scratch folder and the cgroup made below, and let tee finish the log
+# before the tool collects it.
 finish() {
   rm -rf "$work"
+  if [[ -n $delegated ]]; then
+    echo $$ >"$home_cgroup/cgroup.procs"
+    find "$delegated" -depth -type d -exec rmdir {} + 2>/dev/null ||
+      echo "could not remove $delegated (a process still in it?)"
+  fi
   if [[ -n $log_writer ]]; then
     exec >&- 2>&-
     wait "$log_writer" 2>/dev/null
@@ -130,6 +138,30 @@ environment() {
     echo "(no driver library in the linker cache /etc/ld.so.cache)"
   command -v nvcc >/dev/null && nvcc --version | tail -2
   return 0
+}
+
+# Sandboxes need memory, pids and cpu delegated to the cgroup their runner starts in (systemd's
+# Delegate=yes does that for agentd.service). Where this shell's cgroup v2 lacks them and there
+# is no service manager to ask (a VM's own cgroup, say), root makes a cgroup at the hierarchy's
+# root, which offers them, and moves this shell into it; it is removed at exit.
+delegate_cgroup() {
+  if [[ $(stat -fc %T /sys/fs/cgroup) != cgroup2fs ]]; then
+    echo "cgroup v1: the sandboxes' hierarchies need no delegation"
+    return 0
+  fi
+  home_cgroup=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
+  local controllers
+  controllers=$(cat "$home_cgroup/cgroup.controllers")
+  if [[ " $controllers " == *" memory "* && " $controllers " == *" pids "* &&
+        " $controllers " == *" cpu "* ]]; then
+    echo "this shell's cgroup $home_cgroup offers memory, pids and cpu: using it"
+    return 0
+  fi
+  echo "this shell's cgroup $home_cgroup offers only: ${controllers:-nothing}"
+  ((EUID == 0)) || { echo "only root can make a cgroup with them here"; return 1; }
+  delegated=/sys/fs/cgroup/agentd-gpu-check-$$
+  mkdir "$delegated" && echo $$ >"$delegated/cgroup.procs" || return 1
+  echo "moved this shell into $delegated, which offers: $(cat "$delegated/cgroup.controllers")"
 }
 
 # Only the libraries this machine lacks come from the carried lib/ folder, through links in a
@@ -348,6 +380,7 @@ sandbox_tests() {
 }
 
 step "environment" environment
+step "a cgroup with memory, pids and cpu for the sandboxes" delegate_cgroup
 step "shared libraries this machine lacks" carried_libraries
 step "binaries from $build" binaries
 if [[ ! -x $tool ]]; then
