@@ -314,13 +314,15 @@ int Cgroup::clone_into_fd() const {
   return state_ ? state_->v2_dir_fd.get() : -1;
 }
 
+// A cgroup whose creation failed before its first directory was made has no dirs: nothing to
+// read, kill or remove (v2 reads dirs.front()).
 Usage Cgroup::usage() const {
-  if (!state_ || state_->removed) return {};
+  if (!state_ || state_->removed || state_->dirs.empty()) return {};
   return state_->version == Version::v2 ? detail::v2::usage(*state_) : detail::v1::usage(*state_);
 }
 
 void Cgroup::kill_all() const {
-  if (!state_ || state_->removed) return;
+  if (!state_ || state_->removed || state_->dirs.empty()) return;
   if (state_->version == Version::v2) {
     detail::v2::kill_all(*state_);
   } else {

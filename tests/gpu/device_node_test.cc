@@ -15,12 +15,13 @@ using testing::FakeTree;
 
 TEST(DeviceNode, AcceptsACharacterDeviceWithTheExpectedNumbers) {
   FakeTree tree("");
-  if (!tree.make_node("nvidia3", 240, 3)) GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
-  auto node = check_char_device(tree.path("dev/nvidia3"), 240, 3);
+  if (!tree.make_node("nvidia3", testing::kFakeNvidiaMajor, 3))
+    GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
+  auto node = check_char_device(tree.path("dev/nvidia3"), testing::kFakeNvidiaMajor, 3);
   ASSERT_TRUE(node) << node.error().message;
   EXPECT_EQ(node->path, tree.path("dev/nvidia3"));
   EXPECT_EQ(node->type, 'c');
-  EXPECT_EQ(node->major, 240u);
+  EXPECT_EQ(node->major, testing::kFakeNvidiaMajor);
   EXPECT_EQ(node->minor, 3u);
   auto any = check_char_device(tree.path("dev/nvidia3"), std::nullopt, std::nullopt);
   ASSERT_TRUE(any);
@@ -29,10 +30,11 @@ TEST(DeviceNode, AcceptsACharacterDeviceWithTheExpectedNumbers) {
 
 TEST(DeviceNode, RefusesWrongNumbers) {
   FakeTree tree("");
-  if (!tree.make_node("nvidia0", 240, 1)) GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
-  auto node = check_char_device(tree.path("dev/nvidia0"), 240, 0);
+  if (!tree.make_node("nvidia0", testing::kFakeNvidiaMajor, 1))
+    GTEST_SKIP() << "mknod denied: " << std::strerror(errno);
+  auto node = check_char_device(tree.path("dev/nvidia0"), testing::kFakeNvidiaMajor, 0);
   ASSERT_FALSE(node);
-  EXPECT_NE(node.error().message.find("240:1, expected 240:0"), std::string::npos)
+  EXPECT_NE(node.error().message.find("120:1, expected 120:0"), std::string::npos)
       << node.error().message;
   EXPECT_FALSE(check_char_device(tree.path("dev/nvidia0"), 195, 1));
 }

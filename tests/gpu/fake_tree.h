@@ -7,10 +7,12 @@
 
 namespace gpu::testing {
 
-// Majors reserved for local use (Documentation/admin-guide/devices.txt): opening such a node
-// reaches no real driver, so a sandbox that may open it gets ENXIO, one that may not, EPERM.
-constexpr uint32_t kFakeNvidiaMajor = 240;
-constexpr uint32_t kFakeUvmMajor = 241;
+// Majors reserved for local use (Documentation/admin-guide/devices.txt) and outside the ranges
+// the kernel hands out dynamically (234-254, 384-511: an NVIDIA driver's nvidia-uvm, -caps and
+// -nvlink get 238-241 on an H200 machine): opening such a node reaches no real driver, so a
+// sandbox that may open it gets ENXIO, one that may not, EPERM.
+constexpr uint32_t kFakeNvidiaMajor = 120;
+constexpr uint32_t kFakeUvmMajor = 121;
 
 class FakeTree {
  public:
