@@ -84,12 +84,23 @@ Status move_into_leaf(const std::string& own) {
   return Ok{};
 }
 
+// A process that starts in the leaf an earlier process of its cgroup made (X/daemon, X offered
+// the controllers) shares X's sandboxes' parent instead of nesting a level deeper: agentbox
+// runs and test binaries started one after another, or side by side, from one shell.
+std::string shared_home(const std::string& own_dir) {
+  size_t slash = own_dir.rfind('/');
+  if (slash == std::string::npos || own_dir.substr(slash + 1) != kDaemonLeaf) return own_dir;
+  std::string above = own_dir.substr(0, slash);
+  return lists_all_controllers(above + "/cgroup.controllers") ? above : own_dir;
+}
+
 Status enable_controllers_in(const std::string& dir, bool is_own) {
   std::string file = dir + "/cgroup.subtree_control";
   int error = write_file_errno(file, kEnableControllers);
   // EBUSY is the no-internal-processes rule; our own cgroup we may empty into a leaf. (The
-  // root cgroup is exempt, so the host's processes there are never moved.)
-  if (error == EBUSY && is_own) {
+  // root cgroup is exempt, so the host's processes there are never moved.) A few tries: a
+  // process forked meanwhile by one not yet moved is born in `dir`.
+  for (int attempt = 0; error == EBUSY && is_own && attempt < 3; ++attempt) {
     if (auto ok = move_into_leaf(dir); !ok) return ok;
     error = write_file_errno(file, kEnableControllers);
   }
@@ -100,11 +111,11 @@ Status enable_controllers_in(const std::string& dir, bool is_own) {
 
 // Enables the controllers in the subtree_control of every cgroup from the mount point down to
 // `parent` (inclusive, so that sandboxes created under it get them) where they are missing.
-Status enable_controllers(const Home& home, const std::string& parent) {
+Status enable_controllers(const Home& home, const std::string& own, const std::string& parent) {
   for (size_t end = home.mount_point.size();; end = parent.find('/', end + 1)) {
     std::string dir = parent.substr(0, end);
     if (!lists_all_controllers(dir + "/cgroup.subtree_control")) {
-      if (auto ok = enable_controllers_in(dir, dir == home.own_dir); !ok) return ok;
+      if (auto ok = enable_controllers_in(dir, dir == own); !ok) return ok;
     }
     if (end == std::string::npos) return Ok{};
   }
@@ -233,16 +244,17 @@ Expected<Manager::Paths> open(const std::string& relative_parent) {
   static const Expected<Home> kHome = find_home();
   if (!kHome) return kHome.error();
   const Home& home = *kHome;
-  if (relative_parent.empty() && !lists_all_controllers(home.own_dir + "/cgroup.controllers")) {
-    return Error{home.own_dir +
+  const std::string own = shared_home(home.own_dir);
+  if (relative_parent.empty() && !lists_all_controllers(own + "/cgroup.controllers")) {
+    return Error{own +
                  "/cgroup.controllers lacks one of memory, pids, cpu (expected "
                  "them delegated to us, e.g. systemd Delegate=yes)"};
   }
   Manager::Paths paths;
-  paths.v2_parent = relative_parent.empty() ? home.own_dir + "/" + std::string(kDefaultParent)
+  paths.v2_parent = relative_parent.empty() ? own + "/" + std::string(kDefaultParent)
                                             : home.mount_point + "/" + relative_parent;
   if (auto ok = make_dirs(paths.v2_parent); !ok) return ok.error();
-  if (auto ok = enable_controllers(home, paths.v2_parent); !ok) return ok.error();
+  if (auto ok = enable_controllers(home, own, paths.v2_parent); !ok) return ok.error();
   return paths;
 }
 
