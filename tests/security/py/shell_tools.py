@@ -21,6 +21,13 @@ COMMANDS = [
     ["setpriv", "--reuid=0", "--regid=0", "--clear-groups", "true"],
 ]
 
+# Where a tool's exit status is not to be trusted, the effect itself is checked: procps-ng
+# 4.0.4's sysctl (Ubuntu 24.04) exits 0 and echoes the value when the write fails.
+EFFECTS = {
+    "sysctl": lambda: open("/proc/sys/kernel/hostname").read().strip() == "agentd-sec-pwned",
+    "hostname": lambda: os.uname().nodename == "agentd-sec-pwned",
+}
+
 os.makedirs("/tmp/m", exist_ok=True)
 environment = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
 for command in COMMANDS:
@@ -34,7 +41,10 @@ for command in COMMANDS:
     except subprocess.TimeoutExpired:
         blocked(what, "hung and was stopped")
         continue
-    if run.returncode == 0:
+    took_effect = EFFECTS.get(command[0], lambda: True)
+    if run.returncode == 0 and not took_effect():
+        blocked(what, f"exit 0 but nothing changed: {run.stdout.strip()[:120]}")
+    elif run.returncode == 0:
         escaped(what, f"exit 0: {run.stdout.strip()[:200]}")
     else:
         blocked(what, f"exit {run.returncode}: {(run.stderr or run.stdout).strip()[:120]}")
