@@ -9,7 +9,7 @@
 #include "daemon/agents_task_runner.h"
 #include "daemon/config_check.h"
 #include "daemon/server.h"
-#include "gpu/inventory.h"
+#include "gpu/tool/commands.h"
 #include "policies/check_command.h"
 #include "sandbox/runner.h"
 
@@ -18,31 +18,6 @@
 #endif
 
 namespace agentd {
-
-namespace {
-
-int gpu_list(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  bool as_json = false;
-  gpu::DiscoveryOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--json")
-      as_json = true;
-    else if (args[i] == "--root" && i + 1 < args.size())
-      options.root = args[++i];
-    else {
-      err << "agentd gpu list: unknown argument \"" << args[i] << "\"\n" << kUsage;
-      return 64;
-    }
-  }
-  auto inventory = gpu::discover(options);
-  if (as_json)
-    out << gpu::to_json(inventory).dump(2) << "\n";
-  else
-    out << gpu::describe(inventory);
-  return 0;
-}
-
-}  // namespace
 
 int serve(const std::string& config_file, std::ostream& err) {
   auto config = load_config(config_file);
@@ -92,11 +67,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return policies::run_check_command({args.begin() + 2, args.end()}, out, err);
   }
   if (args[0] == "gpu") {
-    if (args.size() < 2 || args[1] != "list") {
-      err << kUsage;
-      return 64;
-    }
-    return gpu_list({args.begin() + 2, args.end()}, out, err);
+    // Inside selftest's sandboxes, `agentd gpu open-check` runs from this same executable.
+    const gpu::tool::Program program{"agentd gpu", {gpu::tool::self_path(), "gpu"}};
+    return gpu::tool::run({args.begin() + 1, args.end()}, program, out, err);
   }
   bool check = false;
   std::string file;

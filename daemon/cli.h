@@ -2,7 +2,8 @@
 //   agentd --config FILE                 run the daemon
 //   agentd --check-config --config FILE  validate the configuration and every policy it names
 //   agentd policy check [...] FILE...    the policies module's check (agentd-policy check)
-//   agentd gpu list [--json] [--root DIR]  the GPUs agentd would use
+//   agentd gpu list|selftest|contend ...  the GPUs agentd would use, passthrough proven on them,
+//                                         agents contending for them (gpu/tool/commands.h)
 //   agentd --version | --help
 #pragma once
 
@@ -22,7 +23,9 @@ inline constexpr const char* kUsage =
     "usage: agentd --config FILE\n"
     "       agentd --check-config --config FILE\n"
     "       agentd policy check [--caps FILE] [--policy-dir DIR]... POLICY...\n"
-    "       agentd gpu list [--json] [--root DIR]\n"
+    "       agentd gpu list [--json] [DISCOVERY]\n"
+    "       agentd gpu selftest [--gpu N] [--rounds N] [--compare] [--probe PATH] [DISCOVERY]\n"
+    "       agentd gpu contend [--agents N] [--max-wait-ms N] [--probe PATH] [DISCOVERY]\n"
     "       agentd --version\n";
 
 }  // namespace agentd

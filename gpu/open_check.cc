@@ -27,11 +27,13 @@ int open_check_main(const std::vector<std::string>& paths, std::ostream& out) {
 }
 
 sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
-    sandbox::Runner& runner, const std::string& tool, const GpuGrant& grant,
+    sandbox::Runner& runner, const std::vector<std::string>& tool, const GpuGrant& grant,
     const std::vector<std::string>& paths) {
-  std::vector<std::string> args = {"open-check"};
+  if (tool.empty()) return sandbox::Error{"open-check sandbox: no tool command"};
+  std::vector<std::string> args(tool.begin() + 1, tool.end());
+  args.push_back("open-check");
   args.insert(args.end(), paths.begin(), paths.end());
-  sandbox::Spec spec = program_spec(tool, std::move(args));
+  sandbox::Spec spec = program_spec(tool.front(), std::move(args));
   add_to_spec(grant, spec);
   sandbox::Result result = runner.run(std::move(spec));
   if (result.status != sandbox::RunStatus::ok) {

@@ -22,9 +22,10 @@ sandbox::Spec program_spec(const std::string& host_program, std::vector<std::str
 int open_check_main(const std::vector<std::string>& paths, std::ostream& out);
 
 // Per path: 0 when a sandbox with `grant` (Passthrough::none() for no GPU) opened it
-// read-write, else the errno. `tool` is the agentd-gpu executable.
+// read-write, else the errno. `tool` is the command line before `open-check`: {agentd, "gpu"}
+// or {agentd-gpu}.
 sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
-    sandbox::Runner& runner, const std::string& tool, const GpuGrant& grant,
+    sandbox::Runner& runner, const std::vector<std::string>& tool, const GpuGrant& grant,
     const std::vector<std::string>& paths);
 
 }  // namespace gpu

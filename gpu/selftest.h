@@ -1,4 +1,4 @@
-// `agentd-gpu selftest` (later `agentd gpu selftest`): proves passthrough works on this
+// `agentd gpu selftest` (and `agentd-gpu selftest`): proves passthrough works on this
 // machine. A sandbox without a grant must open no NVIDIA node; one granted a GPU must open its
 // nodes and no other GPU's; the CUDA probe must run inside it, and its figures are compared
 // with a run outside any sandbox when asked.
@@ -15,7 +15,8 @@
 namespace gpu {
 
 struct SelftestOptions {
-  std::string tool;   // the agentd-gpu executable (runs `open-check` inside sandboxes)
+  // The command line that runs `open-check` inside sandboxes: {agentd, "gpu"} or {agentd-gpu}.
+  std::vector<std::string> tool;
   std::string probe;  // agentd-gpu-probe; empty or missing: the probe step says it was not built
   uint32_t gpu = 0;   // inventory index to grant
   uint32_t rounds = 1;

@@ -15,9 +15,11 @@
 # one, runs the probe directly and in a sandbox, checks that a sandbox without a grant cannot
 # open any NVIDIA device (and, with two GPUs, that one granted GPU 1 cannot open GPU 0), lets
 # four agents contend for the GPUs through leases, runs exec.run through agentd under a policy
-# that grants a GPU and under one that does not, runs the gpu unit tests, and prints every
-# figure, the sandbox/direct ratios (target: at most 2% slower inside) and a summary.
-# About two minutes. Exit status: the number of failed steps. With $OUT set (the device tool's
+# that grants a GPU and under one that does not, runs the gpu, daemon GPU and sandbox unit tests
+# and the security suite on that machine's kernel and cgroups (a GPU machine is often the only
+# cgroup v2 host with controllers at hand), and prints every figure, the sandbox/direct ratios
+# (target: at most 2% slower inside) and a summary. About a minute on 16 cores.
+# Exit status: the number of failed steps. With $OUT set (the device tool's
 # output folder) the whole log is also written to $OUT/gpu-check.log.
 # shellcheck disable=SC2317  # the step functions are called through step()
 set -uo pipefail
@@ -39,6 +41,7 @@ if [[ ${1:-} == --pack ]]; then
   done
   [[ -x $from/gpu/agentd-gpu-probe ]] && cp "$from/gpu/agentd-gpu-probe" "$to/gpu/"
   cp -a "$from/tests/gpu/fake-driver" "$from/tests/gpu/libfake-nvml.so" "$to/tests/gpu/" || exit 1
+  tar -C "$from/tests/security" -cJf "$to/security-bin.tar.xz" bin || exit 1
   ldd "${binaries[@]/#/$from/}" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
     grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|libstdc\+\+|libgcc_s)\.so' |
     xargs -r cp -L -t "$to/lib" || exit 1
@@ -379,6 +382,36 @@ sandbox_tests() {
   limit 300 "$build/tests/sandbox/sandbox_test" --gtest_brief=1
 }
 
+# The security suite's cases (tests/security/cases.json) through the carried agentbox, six at a
+# time, the CPU-time cases alone afterwards (as ctest runs them).
+security_suite() {
+  local archive=$build/security-bin.tar.xz
+  [[ -f $archive ]] || { echo "SKIP the security programs were not carried"; return 2; }
+  [[ -x /usr/bin/python3 ]] || { echo "SKIP the suite's runner needs /usr/bin/python3"; return 2; }
+  mkdir -p "$work/security" && tar -C "$work/security" -xJf "$archive" || return 1
+  local cases
+  cases=$(/usr/bin/python3 -c 'import json, sys
+print("\n".join(c["name"] for c in json.load(open(sys.argv[1]))["cases"]))' \
+    "$repo/tests/security/cases.json") || return 1
+  run_case() {
+    timeout 90 /usr/bin/python3 "$repo/tests/security/run_case.py" --agentbox "$build/sandbox/agentbox" \
+      --bin "$work/security/bin" --work "$work/security/$1" "$1" >"$work/security/$1.log" 2>&1
+    echo "$? $1"
+  }
+  export -f run_case
+  export repo build work
+  {
+    grep -vE 'cpu_spin|cpu_time|fork_bomb' <<<"$cases" | xargs -P 6 -I{} bash -c 'run_case {}'
+    grep -E 'cpu_spin|cpu_time|fork_bomb' <<<"$cases" | xargs -P 1 -I{} bash -c 'run_case {}'
+  } >"$work/security/results"
+  local failed
+  failed=$(awk '$1 != 0 && $1 != 77 {print $2}' "$work/security/results")
+  echo "$(wc -l <"$work/security/results") cases: $(grep -c '^0 ' "$work/security/results") passed," \
+       "$(grep -c '^77 ' "$work/security/results") skipped"
+  for name in $failed; do echo "--- FAIL $name"; tail -8 "$work/security/$name.log"; done
+  [[ -z $failed ]]
+}
+
 step "environment" environment
 step "a cgroup with memory, pids and cpu for the sandboxes" delegate_cgroup
 step "shared libraries this machine lacks" carried_libraries
@@ -403,6 +436,7 @@ step "through agentd: exec.run with and without a GPU grant" daemon_grant
 step "unit tests (gpu_test)" unit_tests
 step "daemon GPU tests (daemon_gpu_test)" daemon_gpu_tests
 step "sandbox tests on this machine's cgroups (sandbox_test)" sandbox_tests
+step "security suite on this machine's kernel and cgroups" security_suite
 
 section "figures (sandbox vs direct; slowdown x1.02 = 2% slower inside)"
 grep -hE '^(PASS|FAIL|INFO) (d2d_copy|vector_add_kernel|launch_sync|context_init|probe)' \

@@ -6,11 +6,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <optional>
+#include <ostream>
 
 #include "gpu/open_check.h"
 #include "gpu/scheduler.h"
@@ -23,6 +22,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Contest {
+  explicit Contest(std::ostream& out) : out(out) {}
+
+  std::ostream& out;
   asio::io_context io;
   std::shared_ptr<sandbox::Runner> runner;
   std::optional<Passthrough> passthrough;  // empty: stand-in GPU, agents only sleep
@@ -85,8 +87,8 @@ asio::awaitable<void> agent(Contest& contest, Scheduler& scheduler, uint32_t num
   --contest.holding[gpu];
   if (result.status == sandbox::RunStatus::ok) {
     ++contest.succeeded;
-    std::printf("agent %s t=%lldms done on GPU %u: %s", request.agent.c_str(), contest.elapsed_ms(),
-                gpu, result.stdout_data.empty() ? "\n" : result.stdout_data.c_str());
+    contest.out << "agent " << request.agent << " t=" << contest.elapsed_ms() << "ms done on GPU "
+                << gpu << ": " << (result.stdout_data.empty() ? "\n" : result.stdout_data);
   } else {
     contest.failures.push_back(request.agent + ": sandbox " +
                                std::string(sandbox::to_string(result.status)) + " " + result.error +
@@ -95,40 +97,39 @@ asio::awaitable<void> agent(Contest& contest, Scheduler& scheduler, uint32_t num
 }  // the lease goes back here, whatever happened
 
 void print_event(const Contest& contest, const LeaseEvent& event) {
-  std::printf("event t=%lldms %s lease=%llu %s/%s/%s gpus=[%s] waited=%lldms position=%zu %s\n",
-              contest.elapsed_ms(), std::string(to_string(event.kind)).c_str(),
-              static_cast<unsigned long long>(event.lease_id), event.tenant.c_str(),
-              event.task.c_str(), event.agent.c_str(), gpu_list(event.gpus).c_str(),
-              static_cast<long long>(event.waited.count()), event.queue_position,
-              event.detail.c_str());
+  contest.out << "event t=" << contest.elapsed_ms() << "ms " << to_string(event.kind)
+              << " lease=" << event.lease_id << " " << event.tenant << "/" << event.task << "/"
+              << event.agent << " gpus=[" << gpu_list(event.gpus)
+              << "] waited=" << event.waited.count() << "ms position=" << event.queue_position
+              << " " << event.detail << "\n";
+}
+
+long long milliseconds(std::chrono::nanoseconds duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
 }
 
 void print_metrics(const Contest& contest, const SchedulerMetrics& metrics, uint32_t agents) {
-  std::printf(
-      "metrics granted=%llu timed_out=%llu cancelled=%llu max_queue_length=%zu "
-      "total_wait_ms=%lld\n",
-      static_cast<unsigned long long>(metrics.granted),
-      static_cast<unsigned long long>(metrics.timed_out),
-      static_cast<unsigned long long>(metrics.cancelled), metrics.max_queue_length,
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(metrics.total_wait).count()));
+  contest.out << "metrics granted=" << metrics.granted << " timed_out=" << metrics.timed_out
+              << " cancelled=" << metrics.cancelled
+              << " max_queue_length=" << metrics.max_queue_length
+              << " total_wait_ms=" << milliseconds(metrics.total_wait) << "\n";
   for (const auto& gpu : metrics.gpus) {
-    std::printf("metrics gpu=%u busy_ms=%lld\n", gpu.index,
-                static_cast<long long>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(gpu.busy_time).count()));
+    contest.out << "metrics gpu=" << gpu.index << " busy_ms=" << milliseconds(gpu.busy_time)
+                << "\n";
   }
-  std::printf("result agents=%u succeeded=%d most_on_one_gpu_at_once=%d wall_ms=%lld\n", agents,
-              contest.succeeded, contest.most_holding, contest.elapsed_ms());
+  contest.out << "result agents=" << agents << " succeeded=" << contest.succeeded
+              << " most_on_one_gpu_at_once=" << contest.most_holding
+              << " wall_ms=" << contest.elapsed_ms() << "\n";
 }
 
 }  // namespace
 
-int run_contend(const Options& options) {
-  Contest contest;
+int run_contend(const Options& options, std::ostream& out, std::ostream& err) {
+  Contest contest(out);
   auto runner = sandbox::Runner::create();
   if (!runner) {
-    std::cerr << "agentd-gpu contend: cannot create the sandbox runner: " << runner.error().message
-              << "\n";
+    err << options.program
+        << " contend: cannot create the sandbox runner: " << runner.error().message << "\n";
     return 2;
   }
   contest.runner = *runner;
@@ -139,14 +140,12 @@ int run_contend(const Options& options) {
     contest.passthrough = std::move(*passthrough);
     contest.probe = options.probe;
     gpus = static_cast<uint32_t>(contest.passthrough->inventory().gpus.size());
-    std::printf("mode: %u GPU(s), each agent runs %s in a sandbox granted its leased GPU\n", gpus,
-                options.probe.c_str());
+    out << "mode: " << gpus << " GPU(s), each agent runs " << options.probe
+        << " in a sandbox granted its leased GPU\n";
   } else {
-    std::printf(
-        "mode: stand-in GPU (%s); each agent sleeps 0.3 s in a sandbox while it holds "
-        "the lease\n",
-        passthrough ? ("no probe at " + options.probe).c_str()
-                    : passthrough.error().message.c_str());
+    out << "mode: stand-in GPU ("
+        << (passthrough ? "no probe at " + options.probe : passthrough.error().message)
+        << "); each agent sleeps 0.3 s in a sandbox while it holds the lease\n";
   }
   Scheduler scheduler(contest.io.get_executor(), gpus, {},
                       [&](const LeaseEvent& event) { print_event(contest, event); });
@@ -157,11 +156,12 @@ int run_contend(const Options& options) {
   }
   contest.io.run();
   print_metrics(contest, scheduler.metrics(), options.agents);
-  for (const auto& failure : contest.failures) std::printf("FAIL %s\n", failure.c_str());
+  for (const auto& failure : contest.failures) out << "FAIL " << failure << "\n";
   bool ok = contest.failures.empty() && contest.succeeded == static_cast<int>(options.agents) &&
             contest.most_holding == 1;
-  std::printf("%s contention: %s\n", ok ? "PASS" : "FAIL",
-              ok ? "every agent ran, never two on one GPU at once" : "see above");
+  out << (ok ? "PASS" : "FAIL")
+      << " contention: " << (ok ? "every agent ran, never two on one GPU at once" : "see above")
+      << "\n";
   return ok ? 0 : 1;
 }
 

@@ -18,12 +18,12 @@ sandbox::Expected<uint32_t> number(std::string_view flag, std::string_view text)
   return value;
 }
 
-// Applies one "--flag [value]" at argv[i]; advances i past its value.
-sandbox::Status apply_flag(Options& options, int argc, char** argv, int& i) {
-  std::string_view flag = argv[i];
+// Applies one "--flag [value]" at args[i]; advances i past its value.
+sandbox::Status apply_flag(Options& options, const std::vector<std::string>& args, size_t& i) {
+  std::string_view flag = args[i];
   auto value = [&]() -> sandbox::Expected<std::string> {
-    if (i + 1 >= argc) return sandbox::Error{std::string(flag) + ": needs a value"};
-    return std::string(argv[++i]);
+    if (i + 1 >= args.size()) return sandbox::Error{std::string(flag) + ": needs a value"};
+    return args[++i];
   };
   auto set_text = [&](std::string& field) -> sandbox::Status {
     auto text = value();
@@ -55,7 +55,7 @@ sandbox::Status apply_flag(Options& options, int argc, char** argv, int& i) {
   } else if (flag == "--compare") {
     options.compare = true;
   } else {
-    return sandbox::Error{"unknown flag " + std::string(flag) + "\n" + usage()};
+    return sandbox::Error{"unknown flag " + std::string(flag) + "\n" + usage(options.program)};
   }
   return sandbox::Ok{};
 }
@@ -68,32 +68,42 @@ std::string self_path() {
   return error ? std::string() : path.string();
 }
 
-std::string usage() {
-  return "usage: agentd-gpu list [--json] [DISCOVERY]\n"
-         "       agentd-gpu selftest [--gpu N] [--rounds N] [--compare] [--probe PATH]\n"
-         "                           [--staging-dir DIR] [DISCOVERY]\n"
-         "       agentd-gpu contend [--agents N] [--max-wait-ms N] [--probe PATH] [DISCOVERY]\n"
+std::string usage(const std::string& program) {
+  const std::string indent(program.size() + 10, ' ');
+  return "usage: " + program + " list [--json] [DISCOVERY]\n       " + program +
+         " selftest [--gpu N] [--rounds N] [--compare] [--probe PATH]\n       " + indent +
+         "[--staging-dir DIR] [DISCOVERY]\n       " + program +
+         " contend [--agents N] [--max-wait-ms N] [--probe PATH] [DISCOVERY]\n"
          "DISCOVERY: [--root DIR] [--ld-cache FILE] [--nvml LIBRARY | --no-nvml]\n";
 }
 
-sandbox::Expected<Options> parse_options(int argc, char** argv) {
+// The probe is built next to agentd-gpu (build/gpu/); agentd lives in build/daemon/.
+static std::string default_probe() {
+  const std::filesystem::path dir = std::filesystem::path(self_path()).parent_path();
+  for (const auto& candidate :
+       {dir / "agentd-gpu-probe", dir / ".." / "gpu" / "agentd-gpu-probe"}) {
+    if (std::filesystem::exists(candidate)) return candidate.lexically_normal().string();
+  }
+  return (dir / "agentd-gpu-probe").string();
+}
+
+sandbox::Expected<Options> parse_options(const std::vector<std::string>& args,
+                                         const std::string& program) {
   Options options;
-  if (argc < 2) return sandbox::Error{usage()};
-  options.command = argv[1];
+  options.program = program;
+  if (args.empty()) return sandbox::Error{usage(program)};
+  options.command = args[0];
   if (options.command == "open-check") {
-    options.paths.assign(argv + 2, argv + argc);
+    options.paths.assign(args.begin() + 1, args.end());
     return options;
   }
   if (options.command != "list" && options.command != "selftest" && options.command != "contend") {
-    return sandbox::Error{"unknown command \"" + options.command + "\"\n" + usage()};
+    return sandbox::Error{"unknown command \"" + options.command + "\"\n" + usage(program)};
   }
-  for (int i = 2; i < argc; ++i) {
-    if (auto applied = apply_flag(options, argc, argv, i); !applied) return applied.error();
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (auto applied = apply_flag(options, args, i); !applied) return applied.error();
   }
-  if (options.probe.empty()) {
-    options.probe =
-        (std::filesystem::path(self_path()).parent_path() / "agentd-gpu-probe").string();
-  }
+  if (options.probe.empty()) options.probe = default_probe();
   return options;
 }
 

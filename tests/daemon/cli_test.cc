@@ -62,6 +62,20 @@ TEST(Cli, PolicyCheckAndGpuList) {
   EXPECT_EQ(inventory["gpus"], nlohmann::json::array());
 }
 
+// The GPU commands are gpu/tool's (tests/gpu covers them on fake trees); agentd runs them.
+TEST(Cli, GpuSelftestSaysWhyItCannotRunWithoutADriver) {
+  CliRun selftest = cli({"gpu", "selftest", "--root", "/nonexistent", "--no-nvml"});
+  EXPECT_EQ(selftest.status, 2) << selftest.out << selftest.err;
+  EXPECT_NE(selftest.out.find("no NVIDIA driver"), std::string::npos) << selftest.out;
+  EXPECT_NE(selftest.out.find("selftest: incomplete"), std::string::npos) << selftest.out;
+  CliRun help = cli({"gpu", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("agentd gpu selftest"), std::string::npos) << help.out;
+  CliRun bad = cli({"gpu", "list", "--bogus"});
+  EXPECT_EQ(bad.status, 64);
+  EXPECT_NE(bad.err.find("agentd gpu: unknown flag --bogus"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, UsageErrors) {
   EXPECT_EQ(cli({}).status, 64);
   EXPECT_EQ(cli({"--bogus"}).status, 64);

@@ -31,7 +31,7 @@ TEST(RealGpu, SelftestPasses) {
   }
   auto runner = sandbox::Runner::create();
   if (!runner) GTEST_SKIP() << "no sandbox runner here: " << runner.error().message;
-  SelftestOptions selftest{AGENTD_GPU_TOOL, probe, 0, 1, false};
+  SelftestOptions selftest{{AGENTD_GPU_TOOL}, probe, 0, 1, false};
   SelftestReport report = run_selftest(*passthrough, **runner, selftest);
   for (const auto& line : report.lines) std::cout << line << "\n";
   EXPECT_EQ(report.outcome, SelftestOutcome::passed) << report.figures.dump();

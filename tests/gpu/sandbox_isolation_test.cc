@@ -43,7 +43,7 @@ class SandboxIsolationTest : public ::testing::Test {
   }
 
   std::map<std::string, int> open_all(const GpuGrant& grant) {
-    auto opened = open_in_sandbox(*runner_, AGENTD_GPU_TOOL, grant, paths_);
+    auto opened = open_in_sandbox(*runner_, {AGENTD_GPU_TOOL}, grant, paths_);
     EXPECT_TRUE(opened) << opened.error().message;
     return opened ? *opened : std::map<std::string, int>{};
   }

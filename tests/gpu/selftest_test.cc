@@ -49,8 +49,8 @@ class SelftestTest : public ::testing::Test {
 };
 
 TEST_F(SelftestTest, ChecksIsolationRunsTheProbeAndCompares) {
-  SelftestOptions options{AGENTD_GPU_TOOL, std::string(AGENTD_FIXTURES_DIR) + "/gpu/fake_probe.sh",
-                          0, 2, true};
+  SelftestOptions options{
+      {AGENTD_GPU_TOOL}, std::string(AGENTD_FIXTURES_DIR) + "/gpu/fake_probe.sh", 0, 2, true};
   SelftestReport report = run_selftest(*passthrough_, *runner_, options);
   std::string all;
   for (const auto& line : report.lines) all += line + "\n";
@@ -81,8 +81,23 @@ TEST_F(SelftestTest, ChecksIsolationRunsTheProbeAndCompares) {
   EXPECT_DOUBLE_EQ(report.figures["comparison"]["d2d_copy"]["slowdown"].get<double>(), 1.0);
 }
 
+// `agentd gpu selftest` runs the same checks with agentd itself as the tool inside the sandboxes
+// (`agentd gpu open-check`).
+TEST_F(SelftestTest, TheDaemonBinaryServesAsTheToolInsideSandboxes) {
+  SelftestOptions options{{AGENTD_DAEMON, "gpu"}, tree_.path("no-probe-here"), 0, 1, false};
+  SelftestReport report = run_selftest(*passthrough_, *runner_, options);
+  std::string all;
+  for (const auto& line : report.lines) all += line + "\n";
+  EXPECT_TRUE(has_line(report, "PASS sandbox without a GPU grant: " + tree_.path("dev/nvidia1") +
+                                   ": No such file or directory (as it must)"))
+      << all;
+  EXPECT_TRUE(has_line(report, "FAIL sandbox granted GPU 0: " + tree_.path("dev/nvidia1") +
+                                   ": No such device or address (should open)"))
+      << all;
+}
+
 TEST_F(SelftestTest, MissingProbeIsSaidPlainly) {
-  SelftestOptions options{AGENTD_GPU_TOOL, tree_.path("no-probe-here"), 0, 1, false};
+  SelftestOptions options{{AGENTD_GPU_TOOL}, tree_.path("no-probe-here"), 0, 1, false};
   SelftestReport report = run_selftest(*passthrough_, *runner_, options);
   EXPECT_TRUE(has_line(report, "SKIP CUDA probe: agentd-gpu-probe was not built"));
   EXPECT_FALSE(report.figures.contains("sandbox"));
@@ -93,7 +108,7 @@ TEST_F(SelftestTest, AFailingProbeIsAFailure) {
       "broken-probe",
       "#!/bin/sh\necho '{\"ok\":false,\"error\":\"cudaSetDevice(0): no device\"}'\nexit 1\n");
   ASSERT_EQ(::chmod(tree_.path("broken-probe").c_str(), 0755), 0);
-  SelftestOptions options{AGENTD_GPU_TOOL, tree_.path("broken-probe"), 0, 1, false};
+  SelftestOptions options{{AGENTD_GPU_TOOL}, tree_.path("broken-probe"), 0, 1, false};
   SelftestReport report = run_selftest(*passthrough_, *runner_, options);
   EXPECT_TRUE(
       has_line(report, "FAIL probe in sandbox: the probe failed: cudaSetDevice(0): no device"));
