@@ -204,6 +204,8 @@ binaries() {
   limit 30 "$build/tests/gpu/gpu_test" --gtest_list_tests >/dev/null ||
     { echo "gpu_test does not run here"; return 1; }
   install -m 755 "$build/gpu/agentd-gpu" "$tool"
+  # The selftest runs as `agentd gpu selftest`; its sandboxes run agentd itself (open-check).
+  [[ -x $build/daemon/agentd ]] && install -m 755 "$build/daemon/agentd" "$work/agentd"
   limit 30 "$tool" list --no-nvml >/dev/null || { echo "agentd-gpu does not run here"; return 1; }
   echo "agentd-gpu and gpu_test load and run"
 }
@@ -268,7 +270,10 @@ probe_directly() {
 
 # Its lines also go to a log, from which the figures are gathered at the end.
 selftest() {
-  limit 300 "$tool" selftest --probe "$probe" --staging-dir "$work/staging" \
+  local command=("$tool")
+  [[ -x $work/agentd ]] && command=("$work/agentd" gpu)
+  echo "${command[*]} selftest"
+  limit 300 "${command[@]}" selftest --probe "$probe" --staging-dir "$work/staging" \
     "${ld_cache_args[@]}" "$@" | tee -a "$work/selftest.log"
   return "${PIPESTATUS[0]}"
 }
