@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <string>
@@ -73,6 +74,7 @@ TEST_F(CliTest, TokenFileFirstLineOnly) {
   EXPECT_EQ(inv->token, "secret-token");
   auto both = parse({"info", "--token", "a", "--token-file", path});
   EXPECT_FALSE(both);
+  std::remove(path.c_str());
 }
 
 TEST_F(CliTest, DoubleDashLetsAMessageStartWithADash) {

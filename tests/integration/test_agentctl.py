@@ -3,6 +3,7 @@ socket, and --follow surviving dropped connections (through a proxy that cuts th
 import asyncio
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -52,6 +53,7 @@ class Proxy:
 class AgentctlTest(StackTest):
     def setUp(self):
         self.files = tempfile.mkdtemp(prefix="agentctl-it-")
+        self.addCleanup(shutil.rmtree, self.files, ignore_errors=True)
 
     def write(self, name, content):
         path = os.path.join(self.files, name)
