@@ -128,7 +128,14 @@ asio::awaitable<std::vector<TestOutcome>> run_candidate_tests(runtime::TaskConte
                                                               const std::vector<TestCase>& tests) {
   std::vector<TestOutcome> outcomes(tests.size());
   std::string error;
-  if (!place_candidate(candidate, tests, error)) {
+  // The coder's workspace exists only if its agent used a tool that needed it.
+  bool placed = true;
+  if (!candidate.workspace.empty()) {
+    auto made = task.make_workspace(candidate.agent_id);
+    if (!made) error = "workspace: " + made.error().message;
+    placed = made.ok();
+  }
+  if (!placed || !place_candidate(candidate, tests, error)) {
     for (size_t i = 0; i < tests.size(); ++i) outcomes[i] = {tests[i].name, false, "", error};
     co_return outcomes;
   }

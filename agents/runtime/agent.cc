@@ -325,14 +325,10 @@ asio::awaitable<AgentOutcome> run_agent(TaskContext& task, AgentSpec spec) {
   if (!role || !policy) {
     out.error = "role \"" + spec.role + "\": " +
                 (role ? "unknown policy " + role->policy : std::string("not in the task spec"));
-  } else if (auto workspace =
-                 spec.tools_enabled && needs_workspace(policy->scope)
-                     ? task.make_workspace(out.id)
-                     : sandbox::Expected<std::filesystem::path>(std::filesystem::path());
-             !workspace) {
-    out.error = "workspace: " + workspace.error().message;
   } else {
-    out.workspace = workspace->string();
+    // Made when a tool first needs it (Toolbox::workspace).
+    if (spec.tools_enabled && needs_workspace(policy->scope))
+      out.workspace = task.workspace_path(out.id).string();
     task.feedback().agent_started(out.id);
     AgentLoop loop(task, std::move(spec), *role, policy, out);
     co_await loop.run();

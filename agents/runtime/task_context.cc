@@ -115,19 +115,27 @@ sandbox::Expected<fs::path> TaskContext::task_directory() {
   return dir;
 }
 
+fs::path TaskContext::workspace_path(const std::string& agent_id) const {
+  return env.workspace_root.empty() ? fs::path() : env.workspace_root / task_id / agent_id;
+}
+
 sandbox::Expected<fs::path> TaskContext::make_workspace(const std::string& agent_id) {
   if (env.workspace_root.empty()) return fs::path();
+  // Once: the input files must not overwrite what the agent changed since.
+  if (made_workspaces_.count(agent_id)) return workspace_path(agent_id);
   auto task_dir = task_directory();
   if (!task_dir) return task_dir.error();
   const fs::path dir = *task_dir / agent_id;
   // Writable by every sandbox of this agent: each run gets a different host uid.
   if (auto s = make_directory(dir, 0777); !s) return s.error();
-  if (spec.input_files.empty()) return dir;
-  auto workspace = tools::Workspace::open(dir.string());
-  if (!workspace) return workspace.error();
-  for (const InputFile& file : spec.input_files)
-    if (auto s = workspace->write_file(file.path, file.content); !s)
-      return sandbox::Error{"input file: " + s.error().message};
+  if (!spec.input_files.empty()) {
+    auto workspace = tools::Workspace::open(dir.string());
+    if (!workspace) return workspace.error();
+    for (const InputFile& file : spec.input_files)
+      if (auto s = workspace->write_file(file.path, file.content); !s)
+        return sandbox::Error{"input file: " + s.error().message};
+  }
+  made_workspaces_.insert(agent_id);
   return dir;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,8 +66,12 @@ class TaskContext {
   std::shared_ptr<const policies::Compiled> policy_for_role(const std::string& role);
   const RoleSpec* role(const std::string& name) const;
 
-  // <workspace_root>/<task_id>/<agent_id>, created with the task's input files in it; empty
-  // path when the environment has no workspace root (run_code then gets a fresh tmpfs).
+  // <workspace_root>/<task_id>/<agent_id>, not created; empty when the environment has no
+  // workspace root (run_code then gets a fresh tmpfs).
+  std::filesystem::path workspace_path(const std::string& agent_id) const;
+  // The same, created with the task's input files in it on the first call (when the agent first
+  // uses a tool that needs it: most agents never do, and a directory per agent costs the loop
+  // an ext4 inode allocation); later calls return it as it is.
   sandbox::Expected<std::filesystem::path> make_workspace(const std::string& agent_id);
   // The shared resource's token and directory, or null when the task has none by that name.
   TokenQueue* token(const std::string& resource);
@@ -93,6 +98,7 @@ class TaskContext {
   std::map<std::string, uint32_t> agent_counts_;
   std::map<std::string, std::shared_ptr<const policies::Compiled>> policies_;
   std::map<std::string, std::unique_ptr<TokenQueue>> tokens_;
+  std::set<std::string> made_workspaces_;
   std::deque<std::string> digest_;
   uint64_t digest_end_ = 0;  // sequence number after the newest digest line
 };

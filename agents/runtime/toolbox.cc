@@ -51,6 +51,14 @@ Toolbox::Toolbox(TaskContext& task, std::string agent_id,
       policy_(std::move(policy)),
       workspace_dir_(std::move(workspace)) {}
 
+sandbox::Status Toolbox::make_workspace() {
+  if (workspace_made_ || workspace_dir_.empty()) return sandbox::Ok{};
+  auto made = task_.make_workspace(agent_id_);
+  if (!made) return sandbox::Error{"workspace: " + made.error().message};
+  workspace_made_ = true;
+  return sandbox::Ok{};
+}
+
 ToolCallOutcome Toolbox::unknown_tool(const llm::ToolCall& call) {
   const std::string name = valid_utf8(truncate_for_model(call.name, 64, "name"));
   return refuse(name, "unknown tool " + dump(json(name)) + "; use one of the tools offered");
@@ -113,6 +121,8 @@ asio::awaitable<ToolCallOutcome> Toolbox::run_code(const json& args) {
     co_return ToolCallOutcome{"run_code: \"code\" must be a string", ToolCallOutcome::Kind::failed};
   request.code = std::move(*code);
   request.stdin_data = string_arg(args, "stdin").value_or("");
+  if (auto made = make_workspace(); !made)
+    co_return ToolCallOutcome{"run_code: " + made.error().message, ToolCallOutcome::Kind::failed};
   request.workspace = workspace_dir_;
   TokenQueue::Hold hold;
   if (auto shared = string_arg(args, "shared")) {
@@ -172,6 +182,8 @@ ToolCallOutcome Toolbox::file_tool(const std::string& tool, const json& args) {
   using Kind = ToolCallOutcome::Kind;
   if (workspace_dir_.empty()) return {tool + ": this agent has no workspace", Kind::failed};
   if (!workspace_) {
+    if (auto made = make_workspace(); !made)
+      return {tool + ": " + made.error().message, Kind::failed};
     auto opened = tools::Workspace::open(workspace_dir_.string());
     if (!opened) return {tool + ": " + opened.error().message, Kind::failed};
     workspace_.emplace(std::move(*opened));

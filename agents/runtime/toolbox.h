@@ -73,6 +73,8 @@ class Toolbox {
   boost::asio::awaitable<ToolCallOutcome> run_code(const nlohmann::json& arguments);
   boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
   ToolCallOutcome file_tool(const std::string& tool, const nlohmann::json& arguments);
+  // Creates the agent's workspace (TaskContext::make_workspace) the first time a tool needs it.
+  sandbox::Status make_workspace();
   std::optional<policies::Refusal> check(const std::string& tool, const nlohmann::json& args);
   ToolCallOutcome refuse(const std::string& tool, std::string reason);
   ToolCallOutcome finish(const std::string& tool, ToolCallOutcome outcome);
@@ -81,6 +83,7 @@ class Toolbox {
   std::string agent_id_;
   std::shared_ptr<const policies::Compiled> policy_;
   std::filesystem::path workspace_dir_;
+  bool workspace_made_ = false;
   std::optional<tools::Workspace> workspace_;
   std::vector<ToolAudit> audit_;
 };
