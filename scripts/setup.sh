@@ -12,6 +12,7 @@ packages=(
   libboost1.81-dev                  # Asio/Beast with cancellation slots and parallel_group
   libseccomp-dev nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev
   libsystemd-dev libssl-dev
+  libjemalloc-dev                   # agentd's allocator (daemon/CMakeLists.txt says why)
   libgtest-dev libgmock-dev
   # runtime and tests
   python3 python3-websockets iproute2 procps util-linux
