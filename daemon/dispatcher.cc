@@ -46,7 +46,8 @@ asio::awaitable<Reply> Dispatcher::call(std::string method, json params, Tenant 
   if (method == "task.list") co_return co_await tasks_.list(tenant, params);
   if (method == "task.cancel") co_return co_await tasks_.cancel(tenant, params);
   if (method == "task.feedback") co_return co_await tasks_.feedback(tenant, params);
-  if (method == "exec.run") co_return co_await exec_.run(tenant, params);
+  if (method == "exec.run")
+    co_return co_await exec_.run(tenant, params, context.peer ? context.peer->peer_id() : 0);
   if (method == "policy.list") co_return info_.policy_list(tenant, params);
   if (method == "server.info") co_return info_.server_info(tenant, params);
   co_return Reply::error(rpc::method_not_found, "method not found: " + method.substr(0, 128));

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
@@ -128,7 +129,15 @@ ExecService::ExecService(asio::any_io_executor loop, asio::any_io_executor block
       usage_(usage),
       metrics_(metrics) {}
 
-asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
+void ExecService::cancel_peer(uint64_t peer) {
+  auto [first, last] = running_.equal_range(peer);
+  for (auto it = first; it != last; ++it) {
+    it->second->cancelled = true;
+    it->second->cancel.emit(asio::cancellation_type::terminal);
+  }
+}
+
+asio::awaitable<Reply> ExecService::run(Tenant tenant, json params, uint64_t peer) {
   auto read = read_request(params);
   if (auto* failure = std::get_if<rpc::Failure>(&read)) co_return Reply::error(*failure);
   ExecRequest request = std::move(std::get<ExecRequest>(read));
@@ -152,7 +161,7 @@ asio::awaitable<Reply> ExecService::run(Tenant tenant, json params) {
 
   // A run waiting for its GPUs holds one of the tenant's sandboxes: the quota bounds waiters.
   usage_.sandbox_started(tenant.name);
-  Reply reply = co_await run_admitted(tenant.name, std::move(request), std::move(compiled));
+  Reply reply = co_await run_admitted(tenant.name, std::move(request), std::move(compiled), peer);
   usage_.sandbox_ended(tenant.name);
   co_return reply;
 }
@@ -181,7 +190,15 @@ asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> ExecServic
 }
 
 asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest request,
-                                                 std::shared_ptr<const policies::Compiled> policy) {
+                                                 std::shared_ptr<const policies::Compiled> policy,
+                                                 uint64_t peer) {
+  auto running = std::make_shared<Running>();
+  const auto registered = running_.emplace(peer, running);
+  struct Unregister {
+    std::multimap<uint64_t, std::shared_ptr<Running>>& map;
+    decltype(registered) it;
+    ~Unregister() { map.erase(it); }
+  } unregister{running_, registered};
   auto leased = co_await lease_gpus(std::move(tenant), policy);
   if (auto* failure = std::get_if<rpc::Failure>(&leased)) co_return Reply::error(*failure);
   agents::runtime::GpuHold gpus = std::move(std::get<agents::runtime::GpuHold>(leased));
@@ -205,6 +222,8 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
     auto spec = agents::runtime::run_code_spec(*policy, code);
     if (!spec) {
       error = spec.error().message;
+    } else if (running->cancelled) {
+      error = "the connection closed before the sandbox started";
     } else {
       if (request.timeout)
         spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
@@ -212,7 +231,9 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
         gpus.add_to(*spec);
       else
         agents::runtime::hide_gpus(gpus_.get(), *spec);
-      result = co_await runner_->async_run(loop_, std::move(*spec), asio::use_awaitable);
+      result = co_await runner_->async_run(
+          loop_, std::move(*spec),
+          asio::bind_cancellation_slot(running->cancel.slot(), asio::use_awaitable));
     }
   }
   gpus.release();
@@ -227,6 +248,7 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
     std::cerr << "agentd: " << internal << "\n";
     co_return Reply::error(rpc::internal_error, "internal error");
   }
+  if (running->cancelled && !result) co_return Reply::error(rpc::internal_error, error);
   if (!result) co_return Reply::error(rpc::invalid_params_at("/code", error));
   metrics_.sandbox_finished(std::string(sandbox::to_string(result->status)),
                             static_cast<double>(result->wall_ms) / 1000.0, "exec");

@@ -5,12 +5,15 @@
 // Blocking file work runs on the daemon's small blocking pool, never on the loop. A policy
 // that grants GPUs gets them as run_code does: leased (in the tenant's name, each run its own
 // task for fairness) before the sandbox starts and given back when it exits; a policy without
-// sees none of the host's.
+// sees none of the host's. A run belongs to the connection that asked for it: when that
+// connection closes, its sandboxes are killed (cancel_peer).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -37,7 +40,11 @@ class ExecService {
               std::function<agents::PolicyLookup(const Tenant&)> policies, TenantUsage& usage,
               DaemonMetrics& metrics);
 
-  boost::asio::awaitable<Reply> run(Tenant tenant, nlohmann::json params);
+  // `peer`: the connection asking (WsSession's peer id); cancel_peer(peer) ends its runs.
+  boost::asio::awaitable<Reply> run(Tenant tenant, nlohmann::json params, uint64_t peer);
+  // The connection closed: its runs' sandboxes are killed, and runs still waiting for their
+  // GPUs or workspace never start one.
+  void cancel_peer(uint64_t peer);
 
   // The GPUs that policies granting some get (the server sets them at start when it found
   // any). Without: exec.run under such a policy fails saying the daemon has no GPUs.
@@ -46,9 +53,14 @@ class ExecService {
   struct Request;  // exec.run's params, read
 
  private:
+  struct Running {
+    boost::asio::cancellation_signal cancel;
+    bool cancelled = false;
+  };
   // The run of a request the tenant's sandbox quota admitted.
   boost::asio::awaitable<Reply> run_admitted(std::string tenant, Request request,
-                                             std::shared_ptr<const policies::Compiled> policy);
+                                             std::shared_ptr<const policies::Compiled> policy,
+                                             uint64_t peer);
   // The policy's GPUs (none when it grants none), or the error the client gets.
   boost::asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> lease_gpus(
       std::string tenant, std::shared_ptr<const policies::Compiled> policy);
@@ -61,6 +73,7 @@ class ExecService {
   TenantUsage& usage_;
   DaemonMetrics& metrics_;
   std::shared_ptr<GpuGrants> gpus_;
+  std::multimap<uint64_t, std::shared_ptr<Running>> running_;  // by peer
 };
 
 }  // namespace agentd

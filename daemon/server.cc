@@ -170,6 +170,7 @@ void Server::session_opened(uint64_t peer_id, std::weak_ptr<SessionControl> sess
 void Server::session_closed(uint64_t peer_id) {
   sessions_.erase(peer_id);
   if (tasks_) tasks_->drop_peer(peer_id);
+  if (exec_) exec_->cancel_peer(peer_id);
 }
 
 void Server::handle_signals() {

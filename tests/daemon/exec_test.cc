@@ -1,6 +1,10 @@
 // exec.run against real sandboxes (needs root, namespaces and cgroups; skipped otherwise).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "sandbox/runner.h"
 #include "tests/daemon/test_daemon.h"
 
@@ -52,6 +56,30 @@ TEST_F(ExecTest, StdinFilesAndTimeout) {
   EXPECT_EQ(slow["result"]["status"], "timeout") << slow.dump();
   // The workspace directories are gone afterwards.
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/workspaces/exec"));
+}
+
+// A run belongs to its connection: when the client goes away, its sandbox is killed at once
+// rather than left to run out its wall time, and the tenant's sandbox slot comes back.
+TEST_F(ExecTest, ClosingTheConnectionKillsItsRuns) {
+  client->send_text(
+      json{{"jsonrpc", "2.0"},
+           {"id", 1},
+           {"method", "exec.run"},
+           {"params", {{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 60"}}}}
+          .dump());
+  auto until = [&](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+  ASSERT_TRUE(until([&] { return daemon->metric("agentd_sandboxes_running") == 1; }));
+  const auto closed = std::chrono::steady_clock::now();
+  client.reset();
+  ASSERT_TRUE(until([&] { return daemon->metric("agentd_sandboxes_running") == 0; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - closed, std::chrono::seconds(10));
+  EXPECT_EQ(daemon->metric("agentd_sandbox_runs_total", "{source=\"exec\",status=\"signaled\"}"),
+            1);
 }
 
 TEST_F(ExecTest, RefusesWhatThePolicyOrTheTenantDoesNotAllow) {
