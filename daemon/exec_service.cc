@@ -132,9 +132,20 @@ ExecService::ExecService(asio::any_io_executor loop, asio::any_io_executor block
 void ExecService::cancel_peer(uint64_t peer) {
   auto [first, last] = running_.equal_range(peer);
   for (auto it = first; it != last; ++it) {
-    it->second->cancelled = true;
-    it->second->cancel.emit(asio::cancellation_type::terminal);
+    if (auto running = it->second.lock()) {
+      running->cancelled = true;
+      running->cancel.emit(asio::cancellation_type::terminal);
+    }
   }
+  running_.erase(peer);
+}
+
+// Weak: a run's frame may outlive this service when the loop is torn down with it suspended.
+// Entries of runs that ended go when their peer registers the next run or closes.
+void ExecService::track(uint64_t peer, const std::shared_ptr<Running>& running) {
+  auto [first, last] = running_.equal_range(peer);
+  for (auto it = first; it != last;) it = it->second.expired() ? running_.erase(it) : ++it;
+  running_.emplace(peer, running);
 }
 
 asio::awaitable<Reply> ExecService::run(Tenant tenant, json params, uint64_t peer) {
@@ -193,12 +204,7 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
                                                  std::shared_ptr<const policies::Compiled> policy,
                                                  uint64_t peer) {
   auto running = std::make_shared<Running>();
-  const auto registered = running_.emplace(peer, running);
-  struct Unregister {
-    std::multimap<uint64_t, std::shared_ptr<Running>>& map;
-    decltype(registered) it;
-    ~Unregister() { map.erase(it); }
-  } unregister{running_, registered};
+  track(peer, running);
   auto leased = co_await lease_gpus(std::move(tenant), policy);
   if (auto* failure = std::get_if<rpc::Failure>(&leased)) co_return Reply::error(*failure);
   agents::runtime::GpuHold gpus = std::move(std::get<agents::runtime::GpuHold>(leased));

@@ -73,7 +73,9 @@ class ExecService {
   TenantUsage& usage_;
   DaemonMetrics& metrics_;
   std::shared_ptr<GpuGrants> gpus_;
-  std::multimap<uint64_t, std::shared_ptr<Running>> running_;  // by peer
+  void track(uint64_t peer, const std::shared_ptr<Running>& running);
+
+  std::multimap<uint64_t, std::weak_ptr<Running>> running_;  // by peer
 };
 
 }  // namespace agentd
