@@ -43,6 +43,24 @@ class SelftestTest : public ::testing::Test {
     ASSERT_TRUE(passthrough) << passthrough.error().message;
     passthrough_.emplace(std::move(*passthrough));
   }
+  // The isolation checks on the fake tree; returns the report's lines for messages.
+  std::string expect_isolation_checked(const SelftestReport& report) {
+    std::string all;
+    for (const auto& line : report.lines) all += line + "\n";
+    // Without a grant nothing exists; with GPU 0 (/dev/nvidia1), the other GPU does not exist.
+    EXPECT_TRUE(has_line(report, "PASS sandbox without a GPU grant: " + tree_.path("dev/nvidia1") +
+                                     ": No such file or directory (as it must)"))
+        << all;
+    EXPECT_TRUE(has_line(report, "PASS sandbox granted GPU 0: " + tree_.path("dev/nvidia0") +
+                                     ": No such file or directory (as it must)"))
+        << all;
+    // The granted fake nodes reach no driver: on a real GPU these open; here they must fail.
+    EXPECT_TRUE(has_line(report, "FAIL sandbox granted GPU 0: " + tree_.path("dev/nvidia1") +
+                                     ": No such device or address (should open)"))
+        << all;
+    return all;
+  }
+
   FakeTree tree_{"two-gpus"};
   std::shared_ptr<sandbox::Runner> runner_;
   std::optional<Passthrough> passthrough_;
@@ -52,19 +70,7 @@ TEST_F(SelftestTest, ChecksIsolationRunsTheProbeAndCompares) {
   SelftestOptions options{
       {AGENTD_GPU_TOOL}, std::string(AGENTD_FIXTURES_DIR) + "/gpu/fake_probe.sh", 0, 2, true};
   SelftestReport report = run_selftest(*passthrough_, *runner_, options);
-  std::string all;
-  for (const auto& line : report.lines) all += line + "\n";
-  // Without a grant nothing exists; with GPU 0 (/dev/nvidia1), the other GPU does not exist.
-  EXPECT_TRUE(has_line(report, "PASS sandbox without a GPU grant: " + tree_.path("dev/nvidia1") +
-                                   ": No such file or directory (as it must)"))
-      << all;
-  EXPECT_TRUE(has_line(report, "PASS sandbox granted GPU 0: " + tree_.path("dev/nvidia0") +
-                                   ": No such file or directory (as it must)"))
-      << all;
-  // The granted fake nodes reach no driver: on a real GPU these open; here they must fail.
-  EXPECT_TRUE(has_line(report, "FAIL sandbox granted GPU 0: " + tree_.path("dev/nvidia1") +
-                                   ": No such device or address (should open)"))
-      << all;
+  const std::string all = expect_isolation_checked(report);
   EXPECT_EQ(report.outcome, SelftestOutcome::failed);
   // The probe ran in the sandbox with the grant's CUDA_VISIBLE_DEVICES, twice, and outside.
   EXPECT_TRUE(has_line(report,
@@ -85,15 +91,7 @@ TEST_F(SelftestTest, ChecksIsolationRunsTheProbeAndCompares) {
 // (`agentd gpu open-check`).
 TEST_F(SelftestTest, TheDaemonBinaryServesAsTheToolInsideSandboxes) {
   SelftestOptions options{{AGENTD_DAEMON, "gpu"}, tree_.path("no-probe-here"), 0, 1, false};
-  SelftestReport report = run_selftest(*passthrough_, *runner_, options);
-  std::string all;
-  for (const auto& line : report.lines) all += line + "\n";
-  EXPECT_TRUE(has_line(report, "PASS sandbox without a GPU grant: " + tree_.path("dev/nvidia1") +
-                                   ": No such file or directory (as it must)"))
-      << all;
-  EXPECT_TRUE(has_line(report, "FAIL sandbox granted GPU 0: " + tree_.path("dev/nvidia1") +
-                                   ": No such device or address (should open)"))
-      << all;
+  expect_isolation_checked(run_selftest(*passthrough_, *runner_, options));
 }
 
 TEST_F(SelftestTest, MissingProbeIsSaidPlainly) {
