@@ -200,6 +200,26 @@ asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> ExecServic
       json{{"quota", "gpus"}, {"limit", gpus}}};
 }
 
+// The sandbox itself: its Result, or why it did not run (the client's error: the program
+// cannot run as given, or the connection closed before it started).
+asio::awaitable<std::variant<sandbox::Result, std::string>> ExecService::run_sandbox(
+    const policies::Compiled& policy, const ExecRequest& request, const std::string& workspace,
+    agents::runtime::GpuHold& gpus, Running& running) {
+  agents::runtime::RunCodeRequest code{
+      request.language, request.code, request.stdin_data, workspace, {}};
+  auto spec = agents::runtime::run_code_spec(policy, code);
+  if (!spec) co_return spec.error().message;
+  if (running.cancelled) co_return std::string("the connection closed before the sandbox started");
+  if (request.timeout) spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
+  if (gpus.held())
+    gpus.add_to(*spec);
+  else
+    agents::runtime::hide_gpus(gpus_.get(), *spec);
+  co_return co_await runner_->async_run(
+      loop_, std::move(*spec),
+      asio::bind_cancellation_slot(running.cancel.slot(), asio::use_awaitable));
+}
+
 asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest request,
                                                  std::shared_ptr<const policies::Compiled> policy,
                                                  uint64_t peer) {
@@ -210,8 +230,7 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
   agents::runtime::GpuHold gpus = std::move(std::get<agents::runtime::GpuHold>(leased));
   metrics_.sandboxes_running.add(1);
   std::optional<std::string> workspace;
-  std::optional<sandbox::Result> result;
-  std::string error;     // the client's: the program cannot be run as given
+  std::variant<sandbox::Result, std::string> ran = std::string();
   std::string internal;  // the server's: logged, never shown
   if (!request.files.empty()) {
     co_await asio::post(blocking_, asio::use_awaitable);
@@ -222,26 +241,8 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
     else
       internal = "exec.run workspace: " + made.error().message;
   }
-  if (internal.empty()) {
-    agents::runtime::RunCodeRequest code{
-        request.language, request.code, request.stdin_data, workspace.value_or(""), {}};
-    auto spec = agents::runtime::run_code_spec(*policy, code);
-    if (!spec) {
-      error = spec.error().message;
-    } else if (running->cancelled) {
-      error = "the connection closed before the sandbox started";
-    } else {
-      if (request.timeout)
-        spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
-      if (gpus.held())
-        gpus.add_to(*spec);
-      else
-        agents::runtime::hide_gpus(gpus_.get(), *spec);
-      result = co_await runner_->async_run(
-          loop_, std::move(*spec),
-          asio::bind_cancellation_slot(running->cancel.slot(), asio::use_awaitable));
-    }
-  }
+  if (internal.empty())
+    ran = co_await run_sandbox(*policy, request, workspace.value_or(""), gpus, *running);
   gpus.release();
   if (workspace) {
     co_await asio::post(blocking_, asio::use_awaitable);
@@ -254,11 +255,14 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
     std::cerr << "agentd: " << internal << "\n";
     co_return Reply::error(rpc::internal_error, "internal error");
   }
-  if (running->cancelled && !result) co_return Reply::error(rpc::internal_error, error);
-  if (!result) co_return Reply::error(rpc::invalid_params_at("/code", error));
-  metrics_.sandbox_finished(std::string(sandbox::to_string(result->status)),
-                            static_cast<double>(result->wall_ms) / 1000.0, "exec");
-  co_return Reply::ok(sandbox::to_json(*result));
+  if (auto* error = std::get_if<std::string>(&ran)) {
+    if (running->cancelled) co_return Reply::error(rpc::internal_error, *error);
+    co_return Reply::error(rpc::invalid_params_at("/code", *error));
+  }
+  const sandbox::Result& result = std::get<sandbox::Result>(ran);
+  metrics_.sandbox_finished(std::string(sandbox::to_string(result.status)),
+                            static_cast<double>(result.wall_ms) / 1000.0, "exec");
+  co_return Reply::ok(sandbox::to_json(result));
 }
 
 }  // namespace agentd

@@ -25,6 +25,7 @@
 #include "daemon/reply.h"
 #include "daemon/tenant_usage.h"
 #include "daemon/tenants.h"
+#include "sandbox/result.h"
 
 namespace sandbox {
 class Runner;
@@ -61,6 +62,9 @@ class ExecService {
   boost::asio::awaitable<Reply> run_admitted(std::string tenant, Request request,
                                              std::shared_ptr<const policies::Compiled> policy,
                                              uint64_t peer);
+  boost::asio::awaitable<std::variant<sandbox::Result, std::string>> run_sandbox(
+      const policies::Compiled& policy, const Request& request, const std::string& workspace,
+      agents::runtime::GpuHold& gpus, Running& running);
   // The policy's GPUs (none when it grants none), or the error the client gets.
   boost::asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> lease_gpus(
       std::string tenant, std::shared_ptr<const policies::Compiled> policy);
