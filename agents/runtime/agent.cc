@@ -326,7 +326,7 @@ asio::awaitable<AgentOutcome> run_agent(TaskContext& task, AgentSpec spec) {
     out.error = "role \"" + spec.role + "\": " +
                 (role ? "unknown policy " + role->policy : std::string("not in the task spec"));
   } else {
-    // Made when a tool first needs it (Toolbox::workspace).
+    // Made when a tool first needs it (Toolbox::make_workspace).
     if (spec.tools_enabled && needs_workspace(policy->scope))
       out.workspace = task.workspace_path(out.id).string();
     task.feedback().agent_started(out.id);
