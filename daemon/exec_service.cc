@@ -225,6 +225,11 @@ asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest
                                                  uint64_t peer) {
   auto running = std::make_shared<Running>();
   track(peer, running);
+  struct InFlight {
+    std::shared_ptr<size_t> count;
+    ~InFlight() { --*count; }
+  } in_flight{in_flight_};
+  ++*in_flight_;
   auto leased = co_await lease_gpus(std::move(tenant), policy);
   if (auto* failure = std::get_if<rpc::Failure>(&leased)) co_return Reply::error(*failure);
   agents::runtime::GpuHold gpus = std::move(std::get<agents::runtime::GpuHold>(leased));

@@ -46,6 +46,8 @@ class ExecService {
   // The connection closed: its runs' sandboxes are killed, and runs still waiting for their
   // GPUs or workspace never start one.
   void cancel_peer(uint64_t peer);
+  // Runs admitted and not yet answered: the drain waits for none before it stops the loop.
+  size_t runs_in_flight() const { return *in_flight_; }
 
   // The GPUs that policies granting some get (the server sets them at start when it found
   // any). Without: exec.run under such a policy fails saying the daemon has no GPUs.
@@ -80,6 +82,8 @@ class ExecService {
   void track(uint64_t peer, const std::shared_ptr<Running>& running);
 
   std::multimap<uint64_t, std::weak_ptr<Running>> running_;  // by peer
+  // Shared with each run's frame, which may outlive this service (see track()).
+  std::shared_ptr<size_t> in_flight_ = std::make_shared<size_t>(0);
 };
 
 }  // namespace agentd

@@ -8,6 +8,7 @@
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "daemon/config_check.h"
+#include "daemon/exec_service.h"
 #include "daemon/listeners.h"
 #include "daemon/server.h"
 #include "daemon/task_json.h"
@@ -52,6 +53,10 @@ asio::awaitable<void> Server::drain() {
   const bool never = false;
   co_await wait_until([this] { return sessions_.empty(); }, Clock::now() + std::chrono::seconds(3),
                       never);
+  // Closing the sessions killed their exec.run sandboxes; their runs give back GPUs and remove
+  // workspaces before the loop stops.
+  co_await wait_until([this] { return !exec_ || exec_->runs_in_flight() == 0; },
+                      Clock::now() + std::chrono::seconds(10), never);
   if (auto flushed = co_await journal_->flush(); !flushed)
     std::cerr << "agentd: journal flush: " << flushed.error().message << "\n";
   notifier_.stop();

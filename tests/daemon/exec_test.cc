@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -80,6 +82,44 @@ TEST_F(ExecTest, ClosingTheConnectionKillsItsRuns) {
   EXPECT_LT(std::chrono::steady_clock::now() - closed, std::chrono::seconds(10));
   EXPECT_EQ(daemon->metric("agentd_sandbox_runs_total", "{source=\"exec\",status=\"signaled\"}"),
             1);
+}
+
+// Sandbox processes: those running as a uid of the sandboxes' range (2000000000 and up).
+int sandbox_processes() {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream status(entry.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Uid:", 0) != 0) continue;
+      if (std::stoull(line.substr(4)) >= 2000000000ull) ++count;
+      break;
+    }
+  }
+  return count;
+}
+
+// The drain (SIGTERM) closes the connections, which kills their exec.run sandboxes, and waits
+// for the runs to clean up before it stops the loop: no sandbox process is left behind.
+TEST_F(ExecTest, ShutdownEndsExecRunsAndLeavesNoSandboxBehind) {
+  const int before = sandbox_processes();
+  client->send_text(
+      json{{"jsonrpc", "2.0"},
+           {"id", 1},
+           {"method", "exec.run"},
+           {"params", {{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 60"}}}}
+          .dump());
+  auto within = [](std::chrono::seconds limit, const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return done();
+  };
+  ASSERT_TRUE(within(std::chrono::seconds(20), [&] { return sandbox_processes() > before; }));
+  daemon->on_loop([this] {
+    daemon->server().shutdown();
+    return 0;
+  });
+  EXPECT_TRUE(within(std::chrono::seconds(15), [&] { return sandbox_processes() == before; }));
 }
 
 TEST_F(ExecTest, RefusesWhatThePolicyOrTheTenantDoesNotAllow) {
