@@ -1,5 +1,6 @@
 // exec.run against real sandboxes (needs root, namespaces and cgroups; skipped otherwise).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -28,6 +29,22 @@ class ExecTest : public ::testing::Test {
   }
   json exec(json params) {
     return client->call("exec.run", std::move(params), std::chrono::seconds(60));
+  }
+  // Sends an exec.run of `sleep 60` without waiting for its answer.
+  void start_sleeping_run() {
+    client->send_text(
+        json{{"jsonrpc", "2.0"},
+             {"id", 1},
+             {"method", "exec.run"},
+             {"params", {{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 60"}}}}
+            .dump());
+  }
+  // Whether `done` holds within `limit`, polling.
+  static bool eventually(std::chrono::seconds limit, const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return done();
   }
 
   testing::TempDir dir;
@@ -63,35 +80,29 @@ TEST_F(ExecTest, StdinFilesAndTimeout) {
 // A run belongs to its connection: when the client goes away, its sandbox is killed at once
 // rather than left to run out its wall time, and the tenant's sandbox slot comes back.
 TEST_F(ExecTest, ClosingTheConnectionKillsItsRuns) {
-  client->send_text(
-      json{{"jsonrpc", "2.0"},
-           {"id", 1},
-           {"method", "exec.run"},
-           {"params", {{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 60"}}}}
-          .dump());
-  auto until = [&](const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!done() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    return done();
-  };
-  ASSERT_TRUE(until([&] { return daemon->metric("agentd_sandboxes_running") == 1; }));
+  start_sleeping_run();
+  const auto running = [&] { return daemon->metric("agentd_sandboxes_running"); };
+  ASSERT_TRUE(eventually(std::chrono::seconds(20), [&] { return running() == 1; }));
   const auto closed = std::chrono::steady_clock::now();
   client.reset();
-  ASSERT_TRUE(until([&] { return daemon->metric("agentd_sandboxes_running") == 0; }));
+  ASSERT_TRUE(eventually(std::chrono::seconds(20), [&] { return running() == 0; }));
   EXPECT_LT(std::chrono::steady_clock::now() - closed, std::chrono::seconds(10));
   EXPECT_EQ(daemon->metric("agentd_sandbox_runs_total", "{source=\"exec\",status=\"signaled\"}"),
             1);
 }
 
-// Sandbox processes: those running as a uid of the sandboxes' range (2000000000 and up).
-int sandbox_processes() {
+// This process's sandboxes (the daemon runs in it): its children running as a uid of the
+// sandboxes' range (2000000000 and up). Other tests' sandboxes, run in parallel, do not count.
+int own_sandbox_processes() {
+  const long long self = ::getpid();
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::ifstream status(entry.path() / "status");
+    bool child = false;
     for (std::string line; std::getline(status, line);) {
+      if (line.rfind("PPid:", 0) == 0) child = std::stoll(line.substr(5)) == self;
       if (line.rfind("Uid:", 0) != 0) continue;
-      if (std::stoull(line.substr(4)) >= 2000000000ull) ++count;
+      if (child && std::stoull(line.substr(4)) >= 2000000000ull) ++count;
       break;
     }
   }
@@ -101,25 +112,13 @@ int sandbox_processes() {
 // The drain (SIGTERM) closes the connections, which kills their exec.run sandboxes, and waits
 // for the runs to clean up before it stops the loop: no sandbox process is left behind.
 TEST_F(ExecTest, ShutdownEndsExecRunsAndLeavesNoSandboxBehind) {
-  const int before = sandbox_processes();
-  client->send_text(
-      json{{"jsonrpc", "2.0"},
-           {"id", 1},
-           {"method", "exec.run"},
-           {"params", {{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 60"}}}}
-          .dump());
-  auto within = [](std::chrono::seconds limit, const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    return done();
-  };
-  ASSERT_TRUE(within(std::chrono::seconds(20), [&] { return sandbox_processes() > before; }));
+  start_sleeping_run();
+  ASSERT_TRUE(eventually(std::chrono::seconds(20), [] { return own_sandbox_processes() > 0; }));
   daemon->on_loop([this] {
     daemon->server().shutdown();
     return 0;
   });
-  EXPECT_TRUE(within(std::chrono::seconds(15), [&] { return sandbox_processes() == before; }));
+  EXPECT_TRUE(eventually(std::chrono::seconds(15), [] { return own_sandbox_processes() == 0; }));
 }
 
 TEST_F(ExecTest, RefusesWhatThePolicyOrTheTenantDoesNotAllow) {

@@ -86,8 +86,8 @@ class GpuGrantTest : public ::testing::Test {
     // /etc/ld.so.cache does not (scripts/gpu-check.sh builds one).
     GpuConfig gpu_config;
     if (const char* ld_cache = std::getenv("AGENTD_TEST_LD_CACHE")) gpu_config.ld_cache = ld_cache;
-    const gpu::Inventory inventory = gpu::discover(
-        {gpu_config.root, gpu_config.ld_cache, gpu_config.nvml_library});
+    const gpu::Inventory inventory =
+        gpu::discover({gpu_config.root, gpu_config.ld_cache, gpu_config.nvml_library});
     if (inventory.gpus.empty()) {
       why = "no NVIDIA GPU on this machine: " + gpu::describe(inventory);
       return false;
@@ -97,6 +97,19 @@ class GpuGrantTest : public ::testing::Test {
       config.gpu.staging_dir = dir_.path() + "/gpu-staging";
     });
     return true;
+  }
+
+  // A daemon on the fake tree with the policy "all-gpus" (gpu-coder granting both GPUs) and a
+  // GPU wait of 300 ms: a second run under it waits behind the first and gives up.
+  void start_daemon_with_all_gpus_policy() {
+    const std::string policies = dir_.path() + "/policies";
+    std::filesystem::create_directories(policies);
+    std::ofstream(policies + "/all-gpus.json")
+        << R"({"extends": "builtin:gpu-coder", "gpu": {"count": 2}})";
+    start_daemon(tree_, [&](Config& config) {
+      config.policy_dirs = {policies};
+      config.gpu.max_wait = std::chrono::milliseconds(300);
+    });
   }
 
   // A daemon whose GPU discovery looks at `root` (the fake tree, or an empty one).

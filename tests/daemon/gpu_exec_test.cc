@@ -82,14 +82,7 @@ TEST_F(GpuExecTest, AGpuPolicyOnADaemonWithoutGpusIsRefusedSayingSo) {
 
 TEST_F(GpuExecTest, AWaitLongerThanTheMaximumIsAQuotaError) {
   // The first run holds both GPUs for 1.5 s; the second waits 300 ms for one and gives up.
-  const std::string policies = dir_.path() + "/policies";
-  std::filesystem::create_directories(policies);
-  std::ofstream(policies + "/all-gpus.json")
-      << R"({"extends": "builtin:gpu-coder", "gpu": {"count": 2}})";
-  start_daemon(tree_, [&](Config& config) {
-    config.policy_dirs = {policies};
-    config.gpu.max_wait = std::chrono::milliseconds(300);
-  });
+  start_daemon_with_all_gpus_policy();
   auto holder = std::async(std::launch::async, [this] {
     return exec("all-gpus", "import time; time.sleep(1.5); print('ran')");
   });

@@ -81,14 +81,7 @@ TEST_F(GpuGrantTest, AGpuPolicyOnADaemonWithoutGpusFailsTheCallSayingSo) {
 
 TEST_F(GpuGrantTest, AWaitLongerThanTheMaximumFailsAndIsCounted) {
   // Two workers each want both GPUs: the second waits behind the first and gives up.
-  const std::string policies = dir_.path() + "/policies";
-  std::filesystem::create_directories(policies);
-  std::ofstream(policies + "/all-gpus.json")
-      << R"({"extends": "builtin:gpu-coder", "gpu": {"count": 2}})";
-  start_daemon(tree_, [&](Config& config) {
-    config.policy_dirs = {policies};
-    config.gpu.max_wait = std::chrono::milliseconds(300);
-  });
+  start_daemon_with_all_gpus_policy();
   auto events = run_task("all-gpus", "import time; time.sleep(1.5); print('ran')", 2);
   ASSERT_FALSE(events.empty());
   ASSERT_EQ(of_type(events, "gpu.granted").size(), 1u) << json(events).dump();
