@@ -24,6 +24,7 @@
 #include "policies/compile.h"
 #include "policies/loader.h"
 #include "sandbox/runner.h"
+#include "tests/fixtures/host_probe.h"
 #include "tests/fixtures/scripted_llm/chat_fixture.h"
 
 namespace agents::testing {
@@ -53,7 +54,7 @@ class TaskTest : public ScriptedLlmTest {
       else
         runner_error = created.error().message;
     }
-    if (!shared_runner) GTEST_SKIP() << "no sandbox runner: " << runner_error;
+    if (!shared_runner) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX("no sandbox runner: " + runner_error);
     runner_ = shared_runner;
     char pattern[] = "/tmp/agentd-runtime-test-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);

@@ -10,6 +10,7 @@
 
 #include "sandbox/runner.h"
 #include "tests/daemon/test_daemon.h"
+#include "tests/fixtures/host_probe.h"
 
 namespace agentd {
 namespace {
@@ -22,7 +23,7 @@ class ExecTest : public ::testing::Test {
     sandbox::RunnerOptions options;
     options.id_lock_dir = dir.path() + "/ids";
     auto runner = sandbox::Runner::create(options);
-    if (!runner) GTEST_SKIP() << "sandboxes are unavailable here: " << runner.error().message;
+    if (!runner) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX(runner.error().message);
     daemon = std::make_unique<testing::TestDaemon>(dir.path(), nullptr, *runner);
     ASSERT_TRUE(daemon->started()) << daemon->started().error().message;
     client = daemon->connect();

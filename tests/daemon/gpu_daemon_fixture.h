@@ -28,6 +28,7 @@
 #include "sandbox/runner.h"
 #include "tests/daemon/test_daemon.h"
 #include "tests/fixtures/scripted_llm/scripted_server.h"
+#include "tests/fixtures/host_probe.h"
 #include "tests/gpu/fake_tree.h"
 
 namespace agentd::testing {
@@ -63,7 +64,7 @@ class GpuGrantTest : public ::testing::Test {
     sandbox::RunnerOptions options;
     options.id_lock_dir = dir_.path() + "/ids";
     auto runner = sandbox::Runner::create(options);
-    if (!runner) GTEST_SKIP() << "sandboxes are unavailable here: " << runner.error().message;
+    if (!runner) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX(runner.error().message);
     sandboxes_ = *runner;
     nodes_ = {tree_.path("dev/nvidiactl"), tree_.path("dev/nvidia-uvm"),
               tree_.path("dev/nvidia-uvm-tools"), tree_.path("dev/nvidia0"),

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "gpu/selftest.h"
+#include "tests/fixtures/host_probe.h"
 #include "tests/gpu/fake_tree.h"
 
 namespace gpu {
@@ -19,7 +20,13 @@ TEST(RealGpu, SelftestPasses) {
   DiscoveryOptions discovery;
   if (const char* ld_cache = std::getenv("AGENTD_TEST_LD_CACHE")) discovery.ld_cache = ld_cache;
   Inventory inventory = discover(discovery);
-  if (inventory.gpus.empty()) GTEST_SKIP() << "no NVIDIA GPU here: " << describe(inventory);
+  if (inventory.gpus.empty()) {
+    if (!agentd::host_probe::nvidia_gpu_present())
+      GTEST_SKIP() << "no NVIDIA GPU here: " << describe(inventory);
+    FAIL() << "the driver lists a GPU in /proc/driver/nvidia/gpus and /dev has its node, yet "
+              "discovery found none: "
+           << describe(inventory);
+  }
   testing::FakeTree scratch("");
   PassthroughOptions options;
   options.staging_dir = scratch.path("staging");
@@ -30,7 +37,7 @@ TEST(RealGpu, SelftestPasses) {
     GTEST_SKIP() << "agentd-gpu-probe was not built (no CUDA compiler when configuring)";
   }
   auto runner = sandbox::Runner::create();
-  if (!runner) GTEST_SKIP() << "no sandbox runner here: " << runner.error().message;
+  if (!runner) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX(runner.error().message);
   SelftestOptions selftest{{AGENTD_GPU_TOOL}, probe, 0, 1, false};
   SelftestReport report = run_selftest(*passthrough, **runner, selftest);
   for (const auto& line : report.lines) std::cout << line << "\n";

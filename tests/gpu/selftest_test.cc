@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "tests/gpu/fake_tree.h"
+#include "tests/fixtures/host_probe.h"
 
 namespace gpu {
 namespace {
@@ -29,7 +30,7 @@ class SelftestTest : public ::testing::Test {
         testing::build_ld_cache(tree_.path("ld.so.cache"), testing::fake_driver_dir("current"));
     if (!problem.empty()) GTEST_SKIP() << problem;
     auto runner = sandbox::Runner::create();
-    if (!runner) GTEST_SKIP() << "no sandbox runner on this machine: " << runner.error().message;
+    if (!runner) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX(runner.error().message);
     runner_ = *runner;
     DiscoveryOptions discovery;
     discovery.root = tree_.root();

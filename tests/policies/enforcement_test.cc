@@ -25,8 +25,8 @@ class Enforcement : public ::testing::Test {
   void SetUp() override {
     std::string why;
     runner_ = sandbox::testing::shared_runner(why);
-    if (!runner_) GTEST_SKIP() << "sandbox unavailable: " << why;
-    if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
+    if (!runner_) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX(why);
+    if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/python3";
   }
 
   // Runs a Python program the way run_code would under `compiled`.

@@ -1,4 +1,5 @@
-// Shared by the sandbox tests: one Runner per test binary, or a skip that says what is missing.
+// Shared by the sandbox tests: one Runner per test binary, or a skip that says what is missing
+// (a failure where the host has everything sandboxes need).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "sandbox/runner.h"
+#include "tests/fixtures/host_probe.h"
 
 namespace sandbox::testing {
 
@@ -35,7 +37,7 @@ class SandboxTest : public ::testing::Test {
   void SetUp() override {
     std::string why;
     runner_ = shared_runner(why);
-    if (!runner_) GTEST_SKIP() << "sandbox unavailable: " << why;
+    if (!runner_) AGENTD_SKIP_UNLESS_HOST_CAN_SANDBOX(why);
   }
 
   // Runs `script` with /bin/sh -c in a default sandbox, after `adjust` edits the Spec.

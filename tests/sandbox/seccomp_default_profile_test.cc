@@ -146,6 +146,7 @@ TEST_F(SeccompDefaultProfile, RunsShellAndPython) {
   Outcome shell = run_shell(filter(), "echo ok");
   EXPECT_EQ(shell, kSucceeded);
   EXPECT_EQ(shell.output, "ok\n");
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/python3";
   Outcome python = run_in_child(&filter(), [] {
     execl("/usr/bin/python3", "python3", "-c", "import json,threading,subprocess; print(1)",
           static_cast<char*>(nullptr));

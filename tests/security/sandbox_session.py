@@ -64,13 +64,16 @@ def processes_with_marker(marker):
 
 def cgroup_mounts():
     """Maps a /proc/PID/cgroup controller field ('memory', '' for v2) to its mount point."""
+    # A v1 mount's options mix controllers with mount flags that differ between hosts
+    # (systemd adds nosuid,nodev,noexec): keep the kernel's controllers and name=.
+    known = {line.split()[0] for line in _read("/proc/cgroups").splitlines()[1:] if line.strip()}
     mounts = {}
     for line in _read("/proc/self/mounts").splitlines():
         _, target, kind, options = line.split()[:4]
         if kind == "cgroup2":
             mounts.setdefault("", target)
         elif kind == "cgroup":
-            names = [o for o in options.split(",") if o not in ("rw", "ro", "relatime")]
+            names = [o for o in options.split(",") if o in known or o.startswith("name=")]
             mounts[",".join(sorted(names))] = target
     return mounts
 
