@@ -6,11 +6,14 @@
 #include <string>
 
 #include "tests/fixtures/docs_examples.h"
+#include "tests/fixtures/host_probe.h"
 
 namespace {
 
 TEST(GpuDocs, EveryAgentdGpuExampleExitsAndPrintsAsDocumented) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (contend runs sandboxes)";
+  if (const std::string missing = agentd::host_probe::sandbox_prerequisites_missing();
+      !missing.empty())
+    GTEST_SKIP() << "contend runs sandboxes, which need " << missing;
   const auto examples =
       docs_examples::in(AGENTD_SOURCE_DIR "/docs/gpu.md", "agentd gpu ", "# exit: ");
   ASSERT_GE(examples.size(), 3u);

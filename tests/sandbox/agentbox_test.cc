@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/agentbox/cli.h"
+#include "tests/fixtures/host_probe.h"
 
 namespace sandbox::agentbox {
 namespace {
@@ -109,7 +110,9 @@ Outcome run_agentbox(const std::string& args) {
 }
 
 TEST(AgentboxBinary, ExitStatusSaysWhetherTheSandboxRan) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (user namespaces with id maps and cgroups)";
+  if (const std::string missing = agentd::host_probe::sandbox_prerequisites_missing();
+      !missing.empty())
+    GTEST_SKIP() << "sandboxes need " << missing;
   Outcome ok = run_agentbox("run -- /bin/sh -c 'exit 3'");
   EXPECT_EQ(ok.exit_status, 0);  // the sandbox ran; the program's status is in the JSON
   auto json = nlohmann::json::parse(ok.out);
