@@ -180,7 +180,8 @@ class AgentLoop {
     if (!response) {
       task_.emit("agent.error", out_.id, {{"error", response.error().message}});
       if (++consecutive_errors_ >= kMaxConsecutiveModelErrors)
-        end(Status::failed, "model: " + response.error().message);
+        // The client's message already names the model ("model cheap: gave up after ...").
+        end(Status::failed, response.error().message);
       co_return;
     }
     consecutive_errors_ = 0;
@@ -225,6 +226,10 @@ class AgentLoop {
         results[i] =
             toolbox_.malformed(call, "the arguments are not a JSON object: " +
                                          valid_utf8(truncate_for_model(call.arguments, 200)));
+      } else if (auto why = argument_error(call.name, arguments[i]); why && offered(call.name)) {
+        // Before the budget: a call that cannot run costs the model a turn, not a tool call.
+        // (A tool the agent was not offered is the scope's to refuse, whatever its arguments.)
+        results[i] = toolbox_.malformed(call, std::move(*why));
       } else if (call.name == "final_answer") {
         final_call = i;
       } else if (out_.tool_calls >= policy_->scope.budget.max_tool_calls) {
@@ -241,6 +246,11 @@ class AgentLoop {
     if (final_call) results[*final_call] = final_answer(arguments[*final_call]);
     for (size_t i = 0; i < calls.size(); ++i)
       messages_.push_back({"tool", std::move(results[i].content), {}, calls[i].id});
+  }
+
+  bool offered(const std::string& tool) const {
+    return std::any_of(tools_.begin(), tools_.end(),
+                       [&](const llm::ToolDefinition& offer) { return offer.name == tool; });
   }
 
   // Independent calls of one turn run in parallel, kMaxParallelToolCalls at a time (a model

@@ -1,5 +1,7 @@
 #include "agents/runtime/tool_catalog.h"
 
+#include "agents/runtime/truncate.h"
+
 namespace agents::runtime {
 
 using nlohmann::json;
@@ -8,6 +10,60 @@ bool is_known_tool(std::string_view name) {
   for (std::string_view tool : kToolNames)
     if (tool == name) return true;
   return false;
+}
+
+namespace {
+
+struct Argument {
+  const char* name;
+  bool required;
+};
+
+// Every argument of every tool but final_answer is a string (as the catalog below offers them).
+std::vector<Argument> arguments_of(std::string_view tool) {
+  if (tool == "run_code")
+    return {{"language", true}, {"code", true}, {"stdin", false}, {"shared", false}};
+  if (tool == "write_file") return {{"path", true}, {"content", true}};
+  if (tool == "read_file") return {{"path", true}};
+  if (tool == "list_files") return {{"path", false}};  // absent: the whole workspace
+  if (tool == "http_get") return {{"url", true}};
+  return {};
+}
+
+std::string type_name(const json& value) {
+  if (value.is_string()) return "a string";
+  if (value.is_number()) return "a number";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_null()) return "null";
+  return value.is_array() ? "an array" : "an object";
+}
+
+std::string expected_arguments(std::string_view tool, const std::vector<Argument>& arguments) {
+  std::string text = std::string(tool) + " takes {";
+  for (size_t i = 0; i < arguments.size(); ++i)
+    text += std::string(i ? ", " : "") + "\"" + arguments[i].name + "\"" +
+            (arguments[i].required ? "" : "?") + ": string";
+  return text + "} (? marks an optional argument)";
+}
+
+}  // namespace
+
+std::optional<std::string> argument_error(std::string_view tool, const json& arguments) {
+  const std::vector<Argument> expected = arguments_of(tool);
+  for (const Argument& argument : expected) {
+    auto it = arguments.find(argument.name);
+    std::string problem;
+    if (it == arguments.end() && argument.required)
+      problem = "\"" + std::string(argument.name) + "\" is missing";
+    else if (it != arguments.end() && !it->is_string())
+      problem = "\"" + std::string(argument.name) + "\" must be a string, not " +
+                type_name(*it) + " (" + valid_utf8(truncate_for_model(
+                    it->dump(-1, ' ', false, json::error_handler_t::replace), 60)) + ")";
+    if (!problem.empty())
+      return "invalid arguments for " + std::string(tool) + ": " + problem + ". " +
+             expected_arguments(tool, expected) + "; call it again with corrected arguments.";
+  }
+  return std::nullopt;
 }
 
 namespace {

@@ -3,6 +3,8 @@
 // name is refused by the scope check (known tools) or answered as unknown.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,14 @@ struct CatalogOptions {
   std::vector<std::string> shared_resources;  // offered to run_code as "shared"
   bool tools_enabled = true;                  // false: final_answer only (planners, judges)
 };
+
+// Why `arguments` (a JSON object) do not fit `tool`'s definition, worded for the model: a
+// required argument missing or an argument of the wrong type, and what the tool takes. A
+// malformed call is the model's mistake to fix on its next turn, not a policy breach, so it
+// is checked before the scope: {"language": 7} must not read as a refused language. Values
+// are the scope's business (a language or path the policy refuses); unknown keys are ignored.
+// nullopt when they fit, and for final_answer, whose answer may be anything.
+std::optional<std::string> argument_error(std::string_view tool, const nlohmann::json& arguments);
 
 std::vector<llm::ToolDefinition> tool_catalog(const policies::ToolScope& scope,
                                               const CatalogOptions& options);

@@ -45,7 +45,8 @@ struct ToolAudit {
   enum class Verdict {
     allowed,    // checked against the scope and run
     refused,    // the scope refused it, or the tool does not exist: never ran
-    malformed,  // arguments that are not a JSON object: never ran
+    malformed,  // arguments that are not a JSON object or do not fit the tool: never ran,
+                // and not a policy breach (validation ignores it)
   };
   std::string tool;
   Verdict verdict = Verdict::allowed;
@@ -63,7 +64,7 @@ class Toolbox {
                                                const nlohmann::json& arguments);
 
   // Calls that never ran: an unknown tool (audited as refused), arguments that are not a
-  // JSON object (malformed).
+  // JSON object or do not fit the tool (malformed: a tool.invalid event, `why` to the model).
   ToolCallOutcome unknown_tool(const llm::ToolCall& call);
   ToolCallOutcome malformed(const llm::ToolCall& call, std::string why);
 

@@ -6,6 +6,7 @@
 
 #include "agents/runtime/agent.h"
 #include "agents/runtime/task_context.h"
+#include "agents/runtime/tool_catalog.h"
 #include "agents/runtime/validation.h"
 #include "tests/agents/runtime_fixture.h"
 
@@ -181,6 +182,7 @@ TEST_F(AgentTest, RefusedCallsNeverReachTheSandboxAndAreAudited) {
       << tool_messages[1];
   EXPECT_EQ(tool_messages[2], "wrote 4 bytes to \"notes/ok.md\"");
   EXPECT_FALSE(std::filesystem::exists(workspace_root_ / "task-1" / "escape.txt"));
+  EXPECT_EQ(outcome.tool_calls, 3u);  // a refused call counts against max_tool_calls
   // The answer does not count: the audit found calls outside the policy.
   auto why = runtime::invalid_reason(outcome, std::nullopt);
   ASSERT_TRUE(why.has_value());
@@ -202,6 +204,53 @@ TEST_F(AgentTest, InvalidArgumentsAndUnknownToolsGoBackToTheModel) {
   EXPECT_EQ(events("tool.invalid", outcome.id).size(), 1u);
   EXPECT_EQ(events("tool.refused", outcome.id).size(), 1u);
   EXPECT_TRUE(events("sandbox.result").empty());
+}
+
+TEST_F(AgentTest, WrongTypedArgumentsAreInvalidNotRefusedAndCostNoToolCall) {
+  // Issue 11: {"language": 7} was refused by policy, so the later answer was dropped.
+  add_policy("one-call", R"({"extends": "coder", "budget": {"max_tool_calls": 1}})");
+  auto call = [](const char* tool, json arguments) {
+    return json{{"name", tool}, {"arguments", std::move(arguments)}};
+  };
+  script({tool_step({call("run_code", {{"language", 7}, {"code", "print(1)"}}),
+                     call("run_code", {{"language", "python"}}),
+                     call("run_code", {{"language", "python"}, {"code", "1"}, {"stdin", 5}}),
+                     call("write_file", {{"path", "a.txt"}}),
+                     call("read_file", {{"path", json::array({"a"})}}),
+                     call("list_files", {{"path", nullptr}})}),
+          tool_step({run_code_call("print(6 * 7)")}), tool_step({final_answer_call("42")})});
+  AgentOutcome outcome = run_worker("one-call");
+  ASSERT_TRUE(outcome.answered()) << outcome.error;
+  EXPECT_EQ(outcome.tool_calls, 1u);  // only the call that ran
+  EXPECT_EQ(events("tool.invalid", outcome.id).size(), 6u);
+  EXPECT_TRUE(events("tool.refused", outcome.id).empty());
+  EXPECT_EQ(events("sandbox.result", outcome.id).size(), 1u);
+  std::vector<std::string> told;
+  for (const json& m : messages_of_request(1))
+    if (m["role"] == "tool") told.push_back(m["content"]);
+  ASSERT_EQ(told.size(), 6u);
+  EXPECT_EQ(told[0],
+            "invalid arguments for run_code: \"language\" must be a string, not a number (7). "
+            "run_code takes {\"language\": string, \"code\": string, \"stdin\"?: string, "
+            "\"shared\"?: string} (? marks an optional argument); call it again with corrected "
+            "arguments.");
+  EXPECT_NE(told[1].find("\"code\" is missing"), std::string::npos) << told[1];
+  EXPECT_NE(told[3].find("\"content\" is missing"), std::string::npos) << told[3];
+  EXPECT_NE(told[4].find("\"path\" must be a string, not an array"), std::string::npos);
+  // Not a policy breach: the answer stands.
+  EXPECT_EQ(runtime::invalid_reason(outcome, std::nullopt), std::nullopt);
+}
+
+TEST(ToolArguments, EveryToolsArgumentsAreCheckedForTypeNotValue) {
+  using runtime::argument_error;
+  EXPECT_EQ(argument_error("http_get", {{"url", "ftp://anything"}}), std::nullopt);
+  EXPECT_NE(argument_error("http_get", {{"url", 1}}), std::nullopt);
+  EXPECT_NE(argument_error("http_get", json::object()), std::nullopt);
+  EXPECT_EQ(argument_error("list_files", json::object()), std::nullopt);  // the whole workspace
+  EXPECT_EQ(argument_error("run_code", {{"language", "cobol"}, {"code", ""}}), std::nullopt);
+  EXPECT_NE(argument_error("run_code", {{"language", "python"}, {"code", ""}, {"shared", 1}}),
+            std::nullopt);
+  EXPECT_EQ(argument_error("final_answer", {{"answer", 7}}), std::nullopt);
 }
 
 TEST_F(AgentTest, AMalformedResponseCostsATurnAndTwoInARowEndTheAgent) {
