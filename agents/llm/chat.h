@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agents/llm/breaker.h"
+
 namespace agents {
 class EventSink;
 }
@@ -89,6 +91,11 @@ struct ModelConfig {
   double usd_per_million_output = 0;
   std::chrono::milliseconds timeout{120'000};
   uint32_t max_retries = 4;
+  // The most time one request spends on all its attempts and the waits between them: a
+  // retry that could not start within it is not made, and a retry's timeout is cut to what
+  // is left (the first attempt always has its whole `timeout`).
+  std::chrono::milliseconds max_retry_time{60'000};
+  BreakerConfig breaker;  // per model entry, shared by every task using it
 };
 
 }  // namespace agents::llm

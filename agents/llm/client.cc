@@ -1,5 +1,7 @@
 #include "agents/llm/client.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <utility>
@@ -24,10 +26,25 @@ namespace {
 
 struct Endpoint {
   Endpoint(ModelConfig model_config, const asio::any_io_executor& executor)
-      : config(std::move(model_config)), limiter(executor, config.max_concurrency) {}
+      : config(std::move(model_config)),
+        limiter(executor, config.max_concurrency),
+        breaker(config.base_url, config.breaker) {}
   ModelConfig config;
   AimdLimiter limiter;
+  CircuitBreaker breaker;
 };
+
+// What an attempt's outcome tells the breaker: retryable failures say the endpoint is
+// unwell; any answer from it (a 4xx, a malformed body) says it is alive; a cancelled attempt,
+// or one that failed before reaching it, says nothing.
+void report(CircuitBreaker& breaker, const AttemptOutcome& outcome) {
+  if (outcome.kind == AttemptOutcome::Kind::retryable)
+    breaker.failed(outcome.error, CircuitBreaker::Clock::now());
+  else if (outcome.kind == AttemptOutcome::Kind::answered || outcome.status != 0)
+    breaker.succeeded();
+  else
+    breaker.abandoned();
+}
 
 // What one chat() call carries through its attempts.
 struct Call {
@@ -50,6 +67,12 @@ struct Call {
     return sandbox::Error{"model " + endpoint.config.name + ": " + what};
   }
 };
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000);
+  return text;
+}
 
 }  // namespace
 
@@ -112,16 +135,26 @@ asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::chat(ChatRequest 
 asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::attempts(const Call& call,
                                                                         http::Request prepared) {
   const ModelConfig& config = call.endpoint.config;
+  const auto started = std::chrono::steady_clock::now();
   for (uint32_t attempt = 1;; ++attempt) {
     AttemptOutcome outcome;
     {
       Permit permit = co_await call.endpoint.limiter.acquire();
       if (!permit) co_return call.error("cancelled");
+      // Checked with the permit held: the breaker may have opened while this request waited.
+      if (auto refused = call.endpoint.breaker.admit(std::chrono::steady_clock::now()))
+        co_return call.error(*refused);
       call.emit("llm.request", {{"attempt", attempt},
                                 {"stream", static_cast<bool>(call.request.on_token)},
                                 {"messages", call.request.messages.size()},
                                 {"tools", call.request.tools.size()}});
-      outcome = co_await detail::send_attempt(http_, prepared, call.request.on_token);
+      try {
+        outcome = co_await detail::send_attempt(http_, prepared, call.request.on_token);
+      } catch (...) {
+        call.endpoint.breaker.abandoned();  // a trial cancelled by a throw frees its place
+        throw;
+      }
+      report(call.endpoint.breaker, outcome);
       if (outcome.status == 429) {
         call.endpoint.limiter.on_overload();
       } else if (outcome.kind == AttemptOutcome::Kind::answered) {
@@ -147,6 +180,15 @@ asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::attempts(const Ca
                            " attempts: " + outcome.error);
     }
     const auto delay = retry_delay(options_.retry, attempt, outcome.retry_after, random_);
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    const auto left = config.max_retry_time - spent - delay;
+    if (left <= std::chrono::milliseconds(0)) {
+      co_return call.error("gave up after " + std::to_string(attempt) + " attempts in " +
+                           seconds_text(spent) + " (max_retry_time " +
+                           seconds_text(config.max_retry_time) + "): " + outcome.error);
+    }
+    prepared.timeout = std::min(config.timeout, left);
     call.emit("llm.retry", {{"attempt", attempt},
                             {"status", outcome.status},
                             {"delay_ms", delay.count()},

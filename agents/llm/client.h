@@ -1,7 +1,8 @@
 // agents::llm::Client: the OpenAI chat-completions API over agents::http::Client, on the
 // caller's io_context (no threads). Per configured model: retries with backoff and jitter
-// (429, 5xx, connection errors, timeouts; Retry-After honoured), a per-request timeout, an
-// AIMD concurrency limit with FIFO waiters, streaming (SSE) when ChatRequest::on_token is
+// (429, 5xx, connection errors, timeouts; Retry-After honoured) within max_retry_time, a
+// per-request timeout, a circuit breaker that fails requests fast while the endpoint keeps
+// failing (breaker.h), an AIMD concurrency limit with FIFO waiters, streaming (SSE) when ChatRequest::on_token is
 // set, and usage accounting into a UsageLedger. Cancelling the awaiting coroutine (its
 // cancellation slot: parallel_group, awaitable operators, a task's signal) aborts the
 // request in flight, or the wait for a slot or a retry, at once.

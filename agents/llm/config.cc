@@ -15,6 +15,7 @@ using nlohmann::json;
 constexpr double kMaxTimeoutSeconds = 24 * 3600;
 constexpr uint64_t kMaxConcurrency = 100'000;
 constexpr uint64_t kMaxRetries = 100;
+constexpr uint64_t kMaxBreakerFailures = 1000;
 
 sandbox::Error key_error(const std::string& key, const std::string& expected) {
   return sandbox::Error{key + ": expected " + expected};
@@ -74,10 +75,16 @@ sandbox::Status read_optional(const std::string& key, const json& value, const s
     return read_price(value, path, model.usd_per_million_output);
   }
   if (key == "timeout") return read_timeout(value, path, model.timeout);
+  if (key == "max_retry_time") return read_timeout(value, path, model.max_retry_time);
+  if (key == "breaker_failures") {
+    return read_count(value, path, 0, kMaxBreakerFailures, model.breaker.failures);
+  }
+  if (key == "breaker_cool_down") return read_timeout(value, path, model.breaker.cool_down);
   return sandbox::Error{path +
                         ": unknown key (expected one of name, base_url, model, "
                         "api_key_env, max_concurrency, usd_per_million_input, "
-                        "usd_per_million_output, timeout, max_retries)"};
+                        "usd_per_million_output, timeout, max_retries, max_retry_time, "
+                        "breaker_failures, breaker_cool_down)"};
 }
 
 sandbox::Expected<ModelConfig> parse_model(const json& entry, const std::string& prefix) {

@@ -64,11 +64,14 @@ class BestOfN {
       result.error = "no policy to run tests under";
       co_return result;
     }
+    const size_t mark = task_.dropped().size();
     if (tests_.empty()) co_await write_tests();
     if (tests_.empty()) {
-      result.error = "no tests: the tester agents wrote none that validate";
+      result.error =
+          with_causes(task_, mark, "no tests: the tester agents wrote none that validate");
       co_return result;
     }
+    coders_mark_ = task_.dropped().size();
     candidates_.resize(options_.n);
     runtime::Nursery coders(co_await asio::this_coro::executor);
     coders_ = &coders;
@@ -133,7 +136,7 @@ class BestOfN {
     for (Candidate* c : tested) best = std::max(best, c->passed());
     if (first_winner_) co_return win(std::move(result), *first_winner_, "first_pass");
     if (best == 0) {
-      result.error = "no candidate passed any test";
+      result.error = with_causes(task_, coders_mark_, "no candidate passed any test");
       co_return result;
     }
     // Groups of best candidates whose outputs agree, largest first, then by arrival order.
@@ -151,9 +154,11 @@ class BestOfN {
     if (!options_.use_judge) co_return win(std::move(result), *ordered[0][0], "tie_first");
     std::vector<Candidate*> finalists;
     for (size_t i = 0; i < tied; ++i) finalists.push_back(ordered[i][0]);
+    const size_t mark = task_.dropped().size();
     Candidate* chosen = co_await judge(finalists);
     if (!chosen) {
-      result.error = "candidates tie and the judge gave no valid choice";
+      result.error =
+          with_causes(task_, mark, "candidates tie and the judge gave no valid choice");
       co_return result;
     }
     co_return win(std::move(result), *chosen, "judge");
@@ -207,6 +212,7 @@ class BestOfN {
   std::vector<Candidate> candidates_;
   runtime::Nursery* coders_ = nullptr;
   Candidate* first_winner_ = nullptr;
+  size_t coders_mark_ = 0;  // task.dropped() before the coders: their causes of failure
 };
 
 }  // namespace

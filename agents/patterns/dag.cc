@@ -202,9 +202,10 @@ class DagRun {
       planner.prompt = replan_prompt(reason, errors);
       planner.answer_schema = dag_plan_schema(options_.max_steps);
       planner.tools_enabled = false;
+      const size_t mark = task_.dropped().size();
       AgentOutcome outcome = co_await runtime::run_agent(task_, std::move(planner));
       if (!runtime::accept_result(task_, outcome, dag_plan_schema(options_.max_steps))) {
-        errors = {"the planner gave no plan: " + outcome.error};
+        errors = {with_causes(task_, mark, "the planner gave no plan")};
         continue;
       }
       DagPlanCheck check = check_dag_plan(outcome.answer, rules());
@@ -255,9 +256,10 @@ class DagRun {
       reducer.prompt = "The task:\n" + task_.spec.prompt + "\n\nResults:\n\n" + listing;
       reducer.answer_schema = schema;
       reducer.tools_enabled = false;
+      const size_t mark = task_.dropped().size();
       AgentOutcome merged = co_await runtime::run_agent(task_, std::move(reducer));
       if (!runtime::accept_result(task_, merged, schema)) {
-        result.error = "the reducer gave no valid answer";
+        result.error = with_causes(task_, mark, "the reducer gave no valid answer");
         co_return result;
       }
       result.answer = std::move(merged.answer);

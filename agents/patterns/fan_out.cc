@@ -57,9 +57,10 @@ asio::awaitable<std::optional<std::vector<std::string>>> plan(runtime::TaskConte
 
 asio::awaitable<PatternResult> fan_out(runtime::TaskContext& task) {
   PatternResult result;
+  size_t mark = task.dropped().size();
   auto subtasks = co_await plan(task);
   if (!subtasks) {
-    result.error = "the planner gave no valid plan";
+    result.error = with_causes(task, mark, "the planner gave no valid plan");
     co_return result;
   }
   std::vector<AgentSpec> workers;
@@ -72,11 +73,12 @@ asio::awaitable<PatternResult> fan_out(runtime::TaskContext& task) {
                     (*subtasks)[i];
     workers.push_back(std::move(worker));
   }
+  mark = task.dropped().size();
   std::vector<AgentOutcome> outcomes = co_await run_agents(task, std::move(workers));
   std::vector<AgentOutcome> valid = keep_valid(task, std::move(outcomes));
   result.details = {{"subtasks", subtasks->size()}, {"valid_results", valid.size()}};
   if (valid.empty()) {
-    result.error = "no worker gave a valid result";
+    result.error = with_causes(task, mark, "no worker gave a valid result");
     co_return result;
   }
 
@@ -87,9 +89,10 @@ asio::awaitable<PatternResult> fan_out(runtime::TaskContext& task) {
                    list_answers(valid, "Result") + "Merge them into the answer to the task.";
   reducer.answer_schema = task.spec.output_schema;
   reducer.tools_enabled = false;
+  mark = task.dropped().size();
   AgentOutcome merged = co_await runtime::run_agent(task, std::move(reducer));
   if (!runtime::accept_result(task, merged, task.spec.output_schema)) {
-    result.error = "the reducer gave no valid answer";
+    result.error = with_causes(task, mark, "the reducer gave no valid answer");
     co_return result;
   }
   result.succeeded = true;

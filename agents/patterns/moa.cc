@@ -14,6 +14,7 @@ using runtime::AgentSpec;
 asio::awaitable<PatternResult> moa(runtime::TaskContext& task) {
   const MoaOptions& options = task.spec.moa;
   PatternResult result;
+  const size_t mark = task.dropped().size();
   std::vector<AgentOutcome> previous;
   nlohmann::json layers = nlohmann::json::array();
   for (uint32_t layer = 1; layer <= options.layers; ++layer) {
@@ -37,7 +38,7 @@ asio::awaitable<PatternResult> moa(runtime::TaskContext& task) {
   }
   result.details = {{"layers", layers}};
   if (previous.empty()) {
-    result.error = "no proposer gave a valid answer";
+    result.error = with_causes(task, mark, "no proposer gave a valid answer");
     co_return result;
   }
   AgentSpec aggregator;
@@ -47,9 +48,10 @@ asio::awaitable<PatternResult> moa(runtime::TaskContext& task) {
       task.spec.prompt + "\n\nAnswers to synthesise:\n\n" + list_answers(previous, "Answer");
   aggregator.answer_schema = task.spec.output_schema;
   aggregator.tools_enabled = false;
+  const size_t aggregator_mark = task.dropped().size();
   AgentOutcome merged = co_await runtime::run_agent(task, std::move(aggregator));
   if (!runtime::accept_result(task, merged, task.spec.output_schema)) {
-    result.error = "the aggregator gave no valid answer";
+    result.error = with_causes(task, aggregator_mark, "the aggregator gave no valid answer");
     co_return result;
   }
   result.succeeded = true;

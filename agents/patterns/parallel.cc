@@ -1,5 +1,6 @@
 #include "agents/patterns/parallel.h"
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
@@ -40,6 +41,24 @@ std::vector<AgentOutcome> keep_valid(runtime::TaskContext& task, std::vector<Age
   for (AgentOutcome& outcome : outcomes)
     if (runtime::accept_result(task, outcome, schema)) valid.push_back(std::move(outcome));
   return valid;
+}
+
+std::string with_causes(const runtime::TaskContext& task, size_t mark, std::string summary) {
+  constexpr size_t kMaxShown = 3;
+  std::vector<std::string> reasons;
+  size_t more = 0;
+  const auto& dropped = task.dropped();
+  for (size_t i = mark; i < dropped.size(); ++i) {
+    const std::string reason = runtime::truncate_for_model(dropped[i].reason, 400, "reason");
+    if (std::find(reasons.begin(), reasons.end(), reason) != reasons.end()) continue;
+    if (reasons.size() < kMaxShown)
+      reasons.push_back(reason);
+    else
+      ++more;
+  }
+  for (size_t i = 0; i < reasons.size(); ++i) summary += (i ? "; " : ": ") + reasons[i];
+  if (more > 0) summary += "; and " + std::to_string(more) + " more (see dropped)";
+  return summary;
 }
 
 std::string list_answers(const std::vector<AgentOutcome>& outcomes, const std::string& label,

@@ -19,6 +19,12 @@ std::vector<runtime::AgentOutcome> keep_valid(runtime::TaskContext& task,
                                               std::vector<runtime::AgentOutcome> outcomes,
                                               const std::optional<nlohmann::json>& schema = {});
 
+// `summary` followed by why the task dropped results since `mark` (task.dropped().size() when
+// the phase began), so that a task's error names the root cause ("the planner gave no valid
+// plan: no answer (failed: model cheap: gave up after 3 attempts: HTTP 429 ...)") and not
+// only the phase that came to nothing. Distinct reasons, at most three.
+std::string with_causes(const runtime::TaskContext& task, size_t mark, std::string summary);
+
 // "<label> 1 (agent worker-1):\n<answer>\n\n..." for prompts that show agents' answers.
 std::string list_answers(const std::vector<runtime::AgentOutcome>& outcomes,
                          const std::string& label, size_t max_chars_each = 4000);

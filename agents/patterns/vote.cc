@@ -68,6 +68,7 @@ asio::awaitable<std::optional<std::string>> judge_tie(runtime::TaskContext& task
 asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
   const VoteOptions& options = task.spec.vote;
   PatternResult result;
+  const size_t mark = task.dropped().size();
   std::vector<AgentSpec> voters;
   for (size_t i = 0; i < options.n; ++i) voters.push_back(voter(task, i, 0, task.spec.prompt));
   std::vector<AgentOutcome> answers = co_await run_agents(task, std::move(voters));
@@ -80,7 +81,7 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
   }
 
   // Validation first: dropped answers do not vote. The first original answer of each
-  // normalised form stands for it.
+  // normalised form (in voter order) stands for it.
   std::vector<std::string> votes;
   std::map<std::string, json> originals;
   for (const AgentOutcome& outcome : answers) {
@@ -128,10 +129,14 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
                              std::to_string(decision.winner_votes) + " of " +
                              std::to_string(options.n) + " votes"
                        : "no valid votes";
+    result.error = with_causes(task, mark, std::move(result.error));
     if (decision.kind == Kind::tie) result.details["tied"] = decision.tied;
     co_return result;
   }
+  // The answer is a voter's own text (the first of the winning form, in voter order), as the
+  // normalised form may have lost its case, units or wording; the tallied form is beside it.
   result.succeeded = true;
+  result.details["winner"] = winner;
   result.answer = originals.at(winner);
   co_return result;
 }

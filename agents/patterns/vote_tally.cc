@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 
 namespace agents::patterns {
 
@@ -44,28 +44,41 @@ std::string normalize_text(const std::string& raw) {
   return out;
 }
 
-std::optional<std::string> normalize_number(const std::string& raw) {
-  std::string digits;
+bool digit_at(const std::string& raw, size_t i) {
+  return i < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i]));
+}
+
+// The first number in `raw` in JSON's spelling (-12.5e3), read from its first digit; also
+// ".5", and "1,000" (a comma between digits is a thousands separator). A '+' before it, hex,
+// inf and nan are not numbers in JSON: "+5" reads 5, "0x1A" reads 0, "inf" has none. A dot or
+// an exponent that no digit follows ends the number ("It is 3." is 3, "2e" is 2).
+std::optional<std::string> number_text(const std::string& raw) {
   size_t i = 0;
-  while (i < raw.size() && !std::isdigit(static_cast<unsigned char>(raw[i]))) ++i;
+  while (i < raw.size() && !digit_at(raw, i) && !(raw[i] == '.' && digit_at(raw, i + 1))) ++i;
   if (i == raw.size()) return std::nullopt;
-  if (i > 0 && raw[i - 1] == '-') digits += '-';
-  for (; i < raw.size(); ++i) {
-    const char c = raw[i];
-    const bool digit = std::isdigit(static_cast<unsigned char>(c));
-    const bool next_digit =
-        i + 1 < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i + 1]));
-    if (digit)
-      digits += c;
-    else if (c == ',' && next_digit)
-      continue;  // thousands separator
-    else if (c == '.' && next_digit && digits.find('.') == std::string::npos)
-      digits += c;
-    else
-      break;
+  std::string text = i > 0 && raw[i - 1] == '-' ? "-" : "";
+  if (raw[i] == '.') text += '0';
+  for (; digit_at(raw, i) || (raw[i] == ',' && digit_at(raw, i + 1)); ++i)
+    if (raw[i] != ',') text += raw[i];
+  if (i < raw.size() && raw[i] == '.' && digit_at(raw, i + 1))
+    for (text += raw[i++]; digit_at(raw, i); ++i) text += raw[i];
+  if (i < raw.size() && (raw[i] == 'e' || raw[i] == 'E')) {
+    const size_t sign = i + 1 < raw.size() && (raw[i + 1] == '+' || raw[i + 1] == '-') ? 1 : 0;
+    if (digit_at(raw, i + 1 + sign))
+      for (text += raw.substr(i, 1 + sign), i += 1 + sign; digit_at(raw, i); ++i) text += raw[i];
   }
-  const double value = std::strtod(digits.c_str(), nullptr);
-  if (!std::isfinite(value)) return std::nullopt;
+  return text;
+}
+
+// Canonical text of the first number: integers without a fraction, others to 12 significant
+// digits (so 0.1 + 0.2 and 0.3 agree); not finite (1e999): none.
+std::optional<std::string> normalize_number(const std::string& raw) {
+  const auto text = number_text(raw);
+  if (!text) return std::nullopt;
+  double value = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || !std::isfinite(value))
+    return std::nullopt;
   char buffer[64];
   if (std::floor(value) == value && std::fabs(value) < 1e15)
     std::snprintf(buffer, sizeof buffer, "%.0f", value);

@@ -4,7 +4,8 @@
 //   exact:  the answer's text as it is
 //   text:   lower case, whitespace collapsed, surrounding quotes, markdown emphasis and
 //           trailing punctuation removed
-//   number: the first number in the text, canonical ("1,000.50" → "1000.5"); none: invalid
+//   number: the first number in the text, spelled as in JSON (4.2e1), canonical
+//           ("1,000.50" → "1000.5", "4.2e1" → "42"); none: invalid
 //   json:   the answer parsed as JSON and re-serialised with sorted keys; not JSON: invalid
 #pragma once
 

@@ -37,6 +37,29 @@ TEST(ModelConfigTest, ParsesEveryKeyAndDefaults) {
   EXPECT_EQ(cheap.max_concurrency, defaults.max_concurrency);
   EXPECT_EQ(cheap.timeout, defaults.timeout);
   EXPECT_EQ(cheap.max_retries, defaults.max_retries);
+  EXPECT_EQ(cheap.max_retry_time, std::chrono::seconds(60));
+  EXPECT_EQ(cheap.breaker.failures, 5u);
+  EXPECT_EQ(cheap.breaker.cool_down, std::chrono::seconds(30));
+}
+
+TEST(ModelConfigTest, RetryTimeAndBreakerAreConfigurable) {
+  const std::string base = R"("name": "m", "base_url": "http://h/v1", "model": "x")";
+  const auto models = parse_models(json::parse(R"({"models": [{)" + base +
+                                               R"(, "max_retry_time": 2.5, "breaker_failures": 0,
+                                                  "breaker_cool_down": 0.5}]})"));
+  ASSERT_TRUE(models.ok()) << models.error().message;
+  EXPECT_EQ((*models)[0].max_retry_time, std::chrono::milliseconds(2500));
+  EXPECT_EQ((*models)[0].breaker.failures, 0u);  // off
+  EXPECT_EQ((*models)[0].breaker.cool_down, std::chrono::milliseconds(500));
+  for (const auto& [entry, error] : std::vector<std::pair<std::string, std::string>>{
+           {R"("breaker_failures": -1)", "models[0].breaker_failures: expected an integer from 0"},
+           {R"("breaker_cool_down": 0)", "models[0].breaker_cool_down: expected a positive"},
+           {R"("max_retry_time": "1m")", "models[0].max_retry_time: expected a positive"}}) {
+    const auto parsed =
+        parse_models(json::parse(R"({"models": [{)" + base + ", " + entry + "}]}"));
+    ASSERT_FALSE(parsed.ok()) << entry;
+    EXPECT_EQ(parsed.error().message.rfind(error, 0), 0u) << parsed.error().message;
+  }
 }
 
 TEST(ModelConfigTest, ErrorsNameTheKey) {

@@ -108,6 +108,51 @@ TEST_F(VoteTest, NumbersAndSchemasNormalise) {
   EXPECT_EQ(events("answer.rejected").size(), 1u);
 }
 
+TEST_F(VoteTest, NumbersInAnyJsonSpellingAgree) {
+  // Issue 11: "4.2e1" was read as 4.2, so three voters who agreed ended in no_quorum.
+  load({{"roles", {{"voter", {{"steps", texts({"42", "42.0", "4.2e1"})}}}}}});
+  TaskResult result = run(spec({{"n", 3}, {"normalization", "number"}, {"quorum", 1.0}}));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.details["counts"][0], (json{{"answer", "42"}, {"votes", 3}}));
+  EXPECT_EQ(result.details["winner"], "42");
+}
+
+TEST_F(VoteTest, TheAnswerIsAWinningVotersTextAndDetailsHoldTheTalliedValue) {
+  // Which voter gets which scripted step depends on arrival order, so the test accepts
+  // either winning spelling; it must be a voter's own text, never the tallied "42".
+  load({{"roles", {{"voter", {{"steps", texts({"Lyon", "The answer is 4.20e1.", "42.0"})}}}}}});
+  TaskResult result = run(spec({{"n", 3}, {"normalization", "number"}}));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  const std::set<json> spellings = {"The answer is 4.20e1.", "42.0"};
+  EXPECT_TRUE(spellings.count(result.answer)) << result.answer;
+  EXPECT_EQ(result.details["winner"], "42");
+}
+
+TEST(VoteTally, NumbersAreReadAsJsonWrites) {
+  using patterns::normalize_vote;
+  constexpr auto number = VoteNormalization::number;
+  EXPECT_EQ(normalize_vote("4.2e1", number), "42");
+  EXPECT_EQ(normalize_vote("4.2E+1", number), "42");
+  EXPECT_EQ(normalize_vote("420e-1", number), "42");
+  EXPECT_EQ(normalize_vote("1.5e-3", number), "0.0015");
+  EXPECT_EQ(normalize_vote("-0.0", number), "0");
+  EXPECT_EQ(normalize_vote(json(42.0), number), "42");
+  EXPECT_EQ(normalize_vote(json(4.2e1), number), "42");
+  // An exponent without digits is not part of the number: "2e" is 2, "the 3rd" is 3.
+  EXPECT_EQ(normalize_vote("2e", number), "2");
+  EXPECT_EQ(normalize_vote("about 7 eggs", number), "7");
+  EXPECT_EQ(normalize_vote("the 3rd", number), "3");
+  // JSON has no '+' sign, hex, inf or nan: "+5" is 5, "0x1A" is 0, "inf" and "nan" are none.
+  EXPECT_EQ(normalize_vote("+5", number), "5");
+  EXPECT_EQ(normalize_vote("0x1A", number), "0");
+  EXPECT_EQ(normalize_vote("inf", number), std::nullopt);
+  EXPECT_EQ(normalize_vote("nan", number), std::nullopt);
+  EXPECT_EQ(normalize_vote("1e999", number), std::nullopt);  // not a finite double
+  // A dot that no digit follows ends a sentence: "3." is 3.
+  EXPECT_EQ(normalize_vote("It is 3.", number), "3");
+  EXPECT_EQ(normalize_vote(".5", number), "0.5");
+}
+
 TEST(VoteTally, Normalisation) {
   using patterns::normalize_vote;
   EXPECT_EQ(normalize_vote("  The  Eiffel\tTower!! ", VoteNormalization::text), "the eiffel tower");
