@@ -226,6 +226,8 @@ TEST_F(LlmConcurrencyTest, UsageTotalsAreExactAcrossConcurrentAgents) {
   ModelConfig cheap = model("cheap");
   cheap.usd_per_million_input = 0.1;
   cheap.usd_per_million_output = 0.4;
+  // Five 500s in a row on one model would open its breaker (llm_breaker_test.cc covers it).
+  strong.breaker.failures = cheap.breaker.failures = 0;
   auto client = make_client({strong, cheap}, quick_retries());
   std::vector<ChatResult> results;
   results.reserve(60);
