@@ -13,10 +13,10 @@
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/run_code.h"
 #include "agents/tools/workspace.h"
-#include "agents/tools/workspace_path.h"
 #include "daemon/params.h"
 #include "daemon/random_id.h"
 #include "policies/compile.h"
+#include "policies/workspace_path.h"
 #include "sandbox/runner.h"
 
 namespace agentd {
@@ -37,7 +37,8 @@ struct ExecService::Request {
   policies::Language language = policies::Language::python;
   std::string code;
   std::string stdin_data;
-  std::vector<std::pair<std::string, std::string>> files;
+  // Parsed once, by the parse a policy check uses; exactly these paths are written.
+  std::vector<std::pair<policies::WorkspacePath, std::string>> files;
   std::optional<std::chrono::milliseconds> timeout;
 };
 
@@ -58,17 +59,18 @@ std::optional<rpc::Failure> read_files(Params& p, ExecRequest& request) {
     std::string path = f.string("path", 4096);
     const json* content = f.find("content");
     if (!content || !content->is_string()) f.fail("content", "a string");
-    if (!f.failure())
-      if (auto parts = agents::tools::split_workspace_path(path); !parts || parts->empty())
-        f.fail("path", "a relative path inside the workspace" +
-                           (parts ? std::string() : " (" + parts.error().message + ")"));
+    auto parsed = policies::WorkspacePath::parse(path);
+    if (!parsed)
+      f.fail("path", "a file path inside the workspace: " + parsed.error().message);
+    else if (parsed->is_root())
+      f.fail("path", "a file path inside the workspace, not the workspace itself");
     if (f.failure())
       return rpc::invalid_params_at(at + f.failure()->data.value("path", ""),
                                     f.failure()->data.value("expected", ""));
     total += content->get_ref<const std::string&>().size();
     if (total > kMaxFileBytes)
       return rpc::invalid_params_at(at + "/content", "files of at most 8 MiB together");
-    request.files.emplace_back(std::move(path), content->get<std::string>());
+    request.files.emplace_back(std::move(*parsed), content->get<std::string>());
   }
   return std::nullopt;
 }
@@ -95,7 +97,8 @@ std::variant<ExecRequest, rpc::Failure> read_request(const json& params) {
 // workspace_root/exec/<random>, world-writable because the sandbox's host uid is only known
 // at spawn; its parent is 0711, so no other local user can list or guess it.
 sandbox::Expected<std::string> make_workspace(
-    const std::string& root, const std::vector<std::pair<std::string, std::string>>& files) {
+    const std::string& root,
+    const std::vector<std::pair<policies::WorkspacePath, std::string>>& files) {
   const std::string parent = root + "/exec";
   const std::string name = random_id("x-", 12);
   std::error_code error;

@@ -37,15 +37,11 @@ Refusal not_allowed(std::string_view tool, const std::string& policy_name) {
 std::optional<Refusal> check_file(std::string_view tool, const FileScope& scope,
                                   const std::string& policy_name, std::string_view path) {
   if (!scope.allowed) return not_allowed(tool, policy_name);
-  std::optional<std::string> normalized = normalize_workspace_path(path);
-  if (!normalized) {
-    return Refusal{std::string(tool),
-                   "path " + quote(path) +
-                       " is outside the workspace; use a path relative to the workspace root "
-                       "without \"..\""};
-  }
+  // The same parse the file tools open with, so the globs judge exactly what gets opened.
+  sandbox::Expected<WorkspacePath> parsed = WorkspacePath::parse(path);
+  if (!parsed) return Refusal{std::string(tool), parsed.error().message};
   for (const std::string& glob : scope.globs) {
-    if (glob_matches(glob, *normalized)) return std::nullopt;
+    if (glob_matches(glob, *parsed)) return std::nullopt;
   }
   return Refusal{std::string(tool), "path " + quote(path) + " is not allowed by policy " +
                                         quote(policy_name) +

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "policies/diagnostic.h"
+
 namespace policies {
 namespace {
 
@@ -41,20 +43,48 @@ bool segment_matches(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
+// What is wrong with a path a model sent, worded to follow `path "..." `; nullopt if nothing.
+std::optional<std::string> path_problem(std::string_view path) {
+  if (path.size() > kMaxWorkspacePathBytes)
+    return "is longer than " + std::to_string(kMaxWorkspacePathBytes) + " bytes";
+  if (path.find('\0') != std::string_view::npos) return "contains a NUL byte";
+  if (!path.empty() && path.front() == '/') return "is outside the workspace";
+  // Every ".." is refused; the wording only tells the model whether it also climbed out.
+  long depth = 0;
+  bool dot_dot = false;
+  bool escapes = false;
+  for (std::string_view segment : split_segments(path)) {
+    if (segment == "..") {
+      dot_dot = true;
+      escapes |= --depth < 0;
+    } else if (!segment.empty() && segment != ".") {
+      ++depth;
+    }
+  }
+  if (escapes) return "is outside the workspace";
+  if (dot_dot) return "has a \"..\" segment";
+  return std::nullopt;
+}
+
 }  // namespace
 
-std::optional<std::string> normalize_workspace_path(std::string_view path) {
-  if (path.size() > kMaxWorkspacePathBytes) return std::nullopt;
-  if (path.find('\0') != std::string_view::npos) return std::nullopt;
-  if (!path.empty() && path.front() == '/') return std::nullopt;
+sandbox::Expected<WorkspacePath> WorkspacePath::parse(std::string_view path) {
+  if (auto problem = path_problem(path)) {
+    return sandbox::Error{"path " + quote(path) + " " + *problem +
+                          "; use a path relative to the workspace root without \"..\""};
+  }
   std::string normalized;
   for (std::string_view segment : split_segments(path)) {
     if (segment.empty() || segment == ".") continue;
-    if (segment == "..") return std::nullopt;
     if (!normalized.empty()) normalized += '/';
     normalized += segment;
   }
-  return normalized;
+  return WorkspacePath(std::move(normalized));
+}
+
+std::vector<std::string_view> WorkspacePath::segments() const {
+  if (normalized_.empty()) return {};
+  return split_segments(normalized_);
 }
 
 std::optional<std::string> glob_problem(std::string_view glob) {
@@ -76,10 +106,9 @@ std::optional<std::string> glob_problem(std::string_view glob) {
   return std::nullopt;
 }
 
-bool glob_matches(std::string_view glob, std::string_view normalized_path) {
+bool glob_matches(std::string_view glob, const WorkspacePath& workspace_path) {
   std::vector<std::string_view> pattern = split_segments(glob);
-  std::vector<std::string_view> path;
-  if (!normalized_path.empty()) path = split_segments(normalized_path);
+  std::vector<std::string_view> path = workspace_path.segments();
   // matched[j]: the glob's first i segments match the path's first j segments.
   std::vector<bool> matched(path.size() + 1, false);
   matched[0] = true;

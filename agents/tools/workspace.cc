@@ -13,10 +13,12 @@
 #include <memory>
 
 #include "agents/tools/workspace_path.h"
+#include "policies/workspace_path.h"
 
 namespace agents::tools {
 namespace {
 
+using policies::WorkspacePath;
 using sandbox::Error;
 using sandbox::UniqueFd;
 
@@ -30,8 +32,13 @@ std::string printable(std::string_view path) {
   return path.size() > 200 ? text + "…" : text;
 }
 
-Error fail(std::string_view tool, std::string_view path, const std::string& why) {
-  return Error{std::string(tool) + ": \"" + printable(path) + "\": " + why};
+Error fail(std::string_view tool, const WorkspacePath& path, const std::string& why) {
+  return Error{std::string(tool) + ": \"" + printable(path.relative()) + "\": " + why};
+}
+
+// The refusal reads as the policy check's does (both come from WorkspacePath::parse).
+Error refuse(std::string_view tool, const Error& unparsable) {
+  return Error{std::string(tool) + ": " + unparsable.message};
 }
 
 // Reads at most `limit` bytes; `more` tells whether the file goes on past them.
@@ -138,10 +145,14 @@ sandbox::Expected<Workspace> Workspace::open(const std::string& directory,
 }
 
 sandbox::Expected<FileContent> Workspace::read_file(std::string_view path) const {
-  const auto components = split_workspace_path(path);
-  if (!components) return fail("read_file", path, components.error().message);
-  if (components->empty()) return fail("read_file", path, "names the workspace, not a file");
-  const int fd = open_beneath(root_.get(), join_path(*components, components->size()),
+  const auto parsed = WorkspacePath::parse(path);
+  if (!parsed) return refuse("read_file", parsed.error());
+  return read_file(*parsed);
+}
+
+sandbox::Expected<FileContent> Workspace::read_file(const WorkspacePath& path) const {
+  if (path.is_root()) return fail("read_file", path, "names the workspace, not a file");
+  const int fd = open_beneath(root_.get(), path.relative(),
                               O_RDONLY | O_NOCTTY | O_NONBLOCK);  // a FIFO must not block us
   if (fd < 0) return fail("read_file", path, describe_errno(-fd, "openat2"));
   const UniqueFd file(fd);
@@ -159,17 +170,21 @@ sandbox::Expected<FileContent> Workspace::read_file(std::string_view path) const
 }
 
 sandbox::Status Workspace::write_file(std::string_view path, std::string_view content) const {
+  const auto parsed = WorkspacePath::parse(path);
+  if (!parsed) return refuse("write_file", parsed.error());
+  return write_file(*parsed, content);
+}
+
+sandbox::Status Workspace::write_file(const WorkspacePath& path, std::string_view content) const {
   if (content.size() > options_.max_write_bytes) {
     return fail("write_file", path,
                 "content is " + std::to_string(content.size()) + " bytes; the limit is " +
                     std::to_string(options_.max_write_bytes));
   }
-  const auto components = split_workspace_path(path);
-  if (!components) return fail("write_file", path, components.error().message);
-  if (components->empty()) return fail("write_file", path, "names the workspace, not a file");
-  auto dir = make_parents(*components, path);
+  if (path.is_root()) return fail("write_file", path, "names the workspace, not a file");
+  auto dir = make_parents(path);
   if (!dir) return dir.error();
-  const std::string& leaf = components->back();
+  const std::string leaf(path.segments().back());
   struct stat existing {};
   if (::fstatat(dir->get(), leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISLNK(existing.st_mode)) {
@@ -190,14 +205,15 @@ sandbox::Status Workspace::write_file(std::string_view path, std::string_view co
   return sandbox::Ok{};
 }
 
-sandbox::Expected<UniqueFd> Workspace::make_parents(const std::vector<std::string>& components,
-                                                    std::string_view path) const {
+sandbox::Expected<UniqueFd> Workspace::make_parents(const WorkspacePath& path) const {
   const int root = open_beneath(root_.get(), ".", O_PATH | O_DIRECTORY);
   if (root < 0) return fail("write_file", path, describe_errno(-root, "openat2"));
   UniqueFd dir(root);
-  for (size_t i = 0; i + 1 < components.size(); ++i) {
-    const std::string& name = components[i];
-    const std::string partial = join_path(components, i + 1);
+  const std::vector<std::string_view> segments = path.segments();
+  std::string partial;  // the segments up to this one, to say where a failure happened
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    const std::string name(segments[i]);
+    partial += (i == 0 ? "" : "/") + name;
     const bool created = ::mkdirat(dir.get(), name.c_str(), 0755) == 0;
     if (!created && errno != EEXIST) {
       return fail("write_file", path, partial + ": " + describe_errno(errno, "mkdirat"));
@@ -226,13 +242,16 @@ sandbox::Status Workspace::give_to_owner(int fd) const {
 }
 
 sandbox::Expected<Listing> Workspace::list_files(std::string_view path) const {
-  const auto components = split_workspace_path(path);
-  if (!components) return fail("list_files", path, components.error().message);
-  const std::string relative = join_path(*components, components->size());
-  const int fd = open_beneath(root_.get(), relative, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  const auto parsed = WorkspacePath::parse(path);
+  if (!parsed) return refuse("list_files", parsed.error());
+  return list_files(*parsed);
+}
+
+sandbox::Expected<Listing> Workspace::list_files(const WorkspacePath& path) const {
+  const int fd = open_beneath(root_.get(), path.relative(), O_RDONLY | O_DIRECTORY | O_NONBLOCK);
   if (fd < 0) return fail("list_files", path, describe_errno(-fd, "openat2"));
   Listing listing;
-  const std::string prefix = components->empty() ? "" : relative + "/";
+  const std::string prefix = path.is_root() ? "" : path.str() + "/";
   if (auto listed = list_into(fd, prefix, 0, listing); !listed) {
     return fail("list_files", path, listed.error().message);
   }

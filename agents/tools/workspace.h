@@ -2,7 +2,9 @@
 // list_files). Every path is opened beneath the directory's fd with openat2 and never
 // through a symlink, so whatever a sandbox planted in its workspace, these tools stay inside.
 // The caller checks the policy's globs (ToolScope::check_read_file, ...) first; this layer is
-// the OS-level guarantee.
+// the OS-level guarantee. Both read a model's path through policies::WorkspacePath::parse, so
+// what the globs allowed is what is opened; a caller that already holds a WorkspacePath passes
+// it, and the path is not read twice.
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policies/workspace_path.h"
 #include "sandbox/expected.h"
 #include "sandbox/unique_fd.h"
 
@@ -53,20 +56,25 @@ class Workspace {
   static sandbox::Expected<Workspace> open(const std::string& directory,
                                            WorkspaceOptions options = {});
 
-  // Errors read like `read_file: "../x": path escapes the workspace`.
+  // A path WorkspacePath::parse refuses fails as the policy check refuses it, after the
+  // tool's name: `read_file: path "../x" is outside the workspace; use a path relative to the
+  // workspace root without ".."`. Other errors quote the normalised path that was opened:
+  // `read_file: "src/missing.py": no such file or directory`.
   sandbox::Expected<FileContent> read_file(std::string_view path) const;
+  sandbox::Expected<FileContent> read_file(const policies::WorkspacePath& path) const;
   // Atomic: a temporary file in the same directory, renamed over the target; parents are
   // created as needed. On failure nothing is left behind and the old file is untouched.
   sandbox::Status write_file(std::string_view path, std::string_view content) const;
+  sandbox::Status write_file(const policies::WorkspacePath& path, std::string_view content) const;
   // Recursive listing of a directory ("" or "." for the whole workspace).
   sandbox::Expected<Listing> list_files(std::string_view path = "") const;
+  sandbox::Expected<Listing> list_files(const policies::WorkspacePath& path) const;
 
  private:
   Workspace(sandbox::UniqueFd root, WorkspaceOptions options)
       : root_(std::move(root)), options_(options) {}
 
-  sandbox::Expected<sandbox::UniqueFd> make_parents(const std::vector<std::string>& components,
-                                                    std::string_view path) const;
+  sandbox::Expected<sandbox::UniqueFd> make_parents(const policies::WorkspacePath& path) const;
   sandbox::Status list_into(int dir_fd, const std::string& prefix, unsigned depth,
                             Listing& listing) const;
   sandbox::Status give_to_owner(int fd) const;

@@ -6,42 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstring>
 
 namespace agents::tools {
-
-sandbox::Expected<std::vector<std::string>> split_workspace_path(std::string_view path) {
-  if (path.find('\0') != std::string_view::npos) return sandbox::Error{"path contains a NUL byte"};
-  if (path.size() >= PATH_MAX) return sandbox::Error{"path is too long"};
-  if (path.starts_with('/')) {
-    return sandbox::Error{"absolute paths are not allowed; paths are relative to the workspace"};
-  }
-  std::vector<std::string> components;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    const std::string_view component = path.substr(start, end - start);
-    if (component == "..") {
-      if (components.empty()) return sandbox::Error{"path escapes the workspace"};
-      components.pop_back();
-    } else if (!component.empty() && component != ".") {
-      components.emplace_back(component);
-    }
-    start = end + 1;
-  }
-  return components;
-}
-
-std::string join_path(const std::vector<std::string>& components, size_t count) {
-  std::string joined;
-  for (size_t i = 0; i < count && i < components.size(); ++i) {
-    if (i > 0) joined += '/';
-    joined += components[i];
-  }
-  return joined.empty() ? "." : joined;
-}
 
 int open_beneath(int dirfd, const std::string& path, uint64_t flags, uint64_t mode) {
   open_how how{};

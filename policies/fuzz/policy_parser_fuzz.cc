@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "policies/caps.h"
 #include "policies/compile.h"
@@ -30,7 +31,12 @@ void exercise_parsers(const std::string& text) {
   (void)policies::host_pattern_problem(text);
   (void)policies::cidr_problem(text);
   (void)policies::cidr_contains("10.0.0.0/8", text);
-  if (auto path = policies::normalize_workspace_path(text)) {
+  if (auto path = policies::WorkspacePath::parse(text)) {
+    // Normalising is idempotent: what the check matched is what a second parse would open.
+    auto again = policies::WorkspacePath::parse(path->str());
+    if (!again || *again != *path) std::abort();
+    for (std::string_view segment : path->segments())
+      if (segment.empty() || segment == "." || segment == "..") std::abort();
     if (!policies::glob_problem(text)) (void)policies::glob_matches(text, *path);
   }
 }

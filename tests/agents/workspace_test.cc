@@ -1,6 +1,7 @@
 // Workspace file tools: what a hostile sandbox can plant in its workspace (symlinks out of
 // it, FIFOs, files where directories are expected) and what a model can ask for ("..",
-// absolute paths) must never lead outside the workspace.
+// absolute paths) must never lead outside the workspace. And the path the policy check
+// judged is the path the tool opens.
 #include "agents/tools/workspace.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "policies/tool_scope.h"
+#include "policies/workspace_path.h"
 
 namespace agents::tools {
 namespace {
@@ -90,7 +94,7 @@ TEST_F(WorkspaceTest, NestedWriteReadAndListWork) {
   EXPECT_EQ(listing->entries[1].size, 5u);
   EXPECT_FALSE(listing->truncated);
 
-  ASSERT_TRUE(workspace.write_file("./x/../top.txt", "top"));
+  ASSERT_TRUE(workspace.write_file(".//top.txt", "top"));
   EXPECT_EQ(slurp(dir_ / "top.txt"), "top");
 }
 
@@ -145,23 +149,116 @@ TEST_F(WorkspaceTest, SymlinksOutOfTheWorkspaceAreRefused) {
 
 TEST_F(WorkspaceTest, DotDotAndAbsolutePathsAreRefused) {
   Workspace workspace = open();
+  const std::string expected = "; use a path relative to the workspace root without \"..\"";
   EXPECT_EQ(error_of(workspace.read_file("../x")),
-            "read_file: \"../x\": path escapes the workspace");
+            "read_file: path \"../x\" is outside the workspace" + expected);
   EXPECT_EQ(error_of(workspace.read_file("a/../../outside/secret.txt")),
-            "read_file: \"a/../../outside/secret.txt\": path escapes the workspace");
-  EXPECT_NE(error_of(workspace.write_file("../outside/new.txt", "x")).find("escapes"),
+            "read_file: path \"a/../../outside/secret.txt\" is outside the workspace" + expected);
+  EXPECT_NE(error_of(workspace.write_file("../outside/new.txt", "x")).find("outside the workspace"),
             std::string::npos);
-  EXPECT_NE(error_of(workspace.list_files("..")).find("escapes"), std::string::npos);
+  EXPECT_NE(error_of(workspace.list_files("..")).find("outside the workspace"), std::string::npos);
   EXPECT_EQ(error_of(workspace.read_file("/etc/passwd")),
-            "read_file: \"/etc/passwd\": absolute paths are not allowed; paths are relative to "
-            "the workspace");
-  EXPECT_NE(error_of(workspace.write_file("/tmp/x", "x")).find("absolute"), std::string::npos);
+            "read_file: path \"/etc/passwd\" is outside the workspace" + expected);
+  EXPECT_NE(error_of(workspace.write_file("/tmp/x", "x")).find("outside the workspace"),
+            std::string::npos);
   EXPECT_NE(error_of(workspace.read_file(std::string("ok\0/../../x", 11))).find("NUL"),
             std::string::npos);
-  EXPECT_NE(error_of(workspace.read_file("")).find("names the workspace"), std::string::npos);
-  EXPECT_NE(error_of(workspace.write_file("a/..", "x")).find("names the workspace"),
-            std::string::npos);
+  EXPECT_EQ(error_of(workspace.write_file("a/..", "x")),
+            "write_file: path \"a/..\" has a \"..\" segment" + expected);
   EXPECT_FALSE(fs::exists(outside_ / "new.txt"));
+  EXPECT_FALSE(fs::exists(dir_ / "a"));
+}
+
+TEST_F(WorkspaceTest, TheRootIsNotAFile) {
+  Workspace workspace = open();
+  EXPECT_EQ(error_of(workspace.read_file("")), "read_file: \".\": names the workspace, not a file");
+  EXPECT_EQ(error_of(workspace.write_file("./", "x")),
+            "write_file: \".\": names the workspace, not a file");
+  EXPECT_TRUE(workspace.list_files("."));
+}
+
+// Errors after the path was read quote the normalised path: the one that was opened.
+TEST_F(WorkspaceTest, ErrorsQuoteThePathThatWasOpened) {
+  Workspace workspace = open();
+  EXPECT_EQ(error_of(workspace.read_file(".//missing.txt")),
+            "read_file: \"missing.txt\": no such file or directory");
+}
+
+// Before one normaliser, the tool resolved "x/../y" to "y" while the policy check refused it:
+// the check and the tool disagreed about which file a path names.
+TEST_F(WorkspaceTest, DotDotInsideTheWorkspaceIsRefusedNotResolved) {
+  Workspace workspace = open();
+  ASSERT_TRUE(workspace.write_file("y", "untouched"));
+  EXPECT_EQ(error_of(workspace.write_file("x/../y", "replaced")),
+            "write_file: path \"x/../y\" has a \"..\" segment; use a path relative to the "
+            "workspace root without \"..\"");
+  EXPECT_EQ(slurp(dir_ / "y"), "untouched");
+  EXPECT_FALSE(fs::exists(dir_ / "x")) << "no parent is made for a refused path";
+  EXPECT_FALSE(workspace.read_file("x/../y"));
+  EXPECT_FALSE(workspace.list_files("x/.."));
+}
+
+policies::ToolScope scope_allowing(std::vector<std::string> globs) {
+  policies::ToolScope scope;
+  scope.policy_name = "test";
+  scope.read_file = {true, globs};
+  scope.write_file = {true, globs};
+  scope.list_files = {true, std::move(globs)};
+  return scope;
+}
+
+// The policy check and the tool read a path with the same code, so they refuse the same
+// paths in the same words (the tool adds its name, as the agent's refusal does).
+TEST_F(WorkspaceTest, TheScopeCheckAndTheToolRefuseTheSamePathsAlike) {
+  Workspace workspace = open();
+  const policies::ToolScope scope = scope_allowing({"**"});
+  for (const std::string& sent :
+       std::vector<std::string>{"x/../y", "a/b/../c", "src/..", "../outside/secret.txt",
+                                "/etc/passwd", std::string("a\0b", 3)}) {
+    SCOPED_TRACE(sent);
+    const auto read = scope.check_read_file(sent);
+    const auto write = scope.check_write_file(sent);
+    const auto list = scope.check_list_files(sent);
+    ASSERT_TRUE(read && write && list) << "the check let it through";
+    EXPECT_EQ(error_of(workspace.read_file(sent)), "read_file: " + read->reason);
+    EXPECT_EQ(error_of(workspace.write_file(sent, "x")), "write_file: " + write->reason);
+    EXPECT_EQ(error_of(workspace.list_files(sent)), "list_files: " + list->reason);
+    EXPECT_EQ(read->reason, policies::WorkspacePath::parse(sent).error().message);
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "y"));
+  EXPECT_FALSE(fs::exists(dir_ / "a"));
+  EXPECT_EQ(slurp(outside_ / "secret.txt"), "secret");
+}
+
+// A glob naming one file admits only spellings of that file, and each is opened as it.
+TEST_F(WorkspaceTest, APathTheScopeAcceptsIsOpenedAsExactlyThatPath) {
+  Workspace workspace = open();
+  const policies::ToolScope scope = scope_allowing({"src/main.py"});
+  for (const std::string sent : {"src/main.py", "./src//main.py", "src/./main.py/"}) {
+    SCOPED_TRACE(sent);
+    ASSERT_EQ(scope.check_write_file(sent), std::nullopt);
+    ASSERT_TRUE(workspace.write_file(sent, sent));
+    EXPECT_EQ(slurp(dir_ / "src/main.py"), sent);
+    ASSERT_EQ(scope.check_read_file(sent), std::nullopt);
+    const auto read = workspace.read_file(sent);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->data, sent);
+  }
+  EXPECT_TRUE(scope.check_write_file("src/other.py"));
+  const auto listing = workspace.list_files("src");
+  ASSERT_TRUE(listing) << listing.error().message;
+  ASSERT_EQ(listing->entries.size(), 1u) << "every spelling wrote the one file";
+  EXPECT_EQ(listing->entries[0].path, "src/main.py");
+
+  // A caller that parsed once matches and opens that one value.
+  const auto path = policies::WorkspacePath::parse("./src/main.py");
+  ASSERT_TRUE(path);
+  EXPECT_TRUE(policies::glob_matches("src/main.py", *path));
+  ASSERT_TRUE(workspace.write_file(*path, "by value"));
+  EXPECT_EQ(slurp(dir_ / "src/main.py"), "by value");
+  const auto read = workspace.read_file(*path);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->data, "by value");
 }
 
 TEST_F(WorkspaceTest, SpecialFilesAndWrongTypesAreReportedWithoutBlocking) {
