@@ -48,7 +48,7 @@ void WsSession<Stream>::run(Request request, std::string subprotocol) {
   ws_.read_message_max(0);
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
     last_heard_ = Clock::now();
-    if (kind == websocket::frame_type::pong) ping_in_flight_ = false;
+    if (kind == websocket::frame_type::pong) ping_unanswered_ = false;
   });
   ws_.async_accept(request,
                    beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
@@ -57,7 +57,7 @@ void WsSession<Stream>::run(Request request, std::string subprotocol) {
 template <class Stream>
 void WsSession<Stream>::on_accept(beast::error_code error) {
   if (error) return finish();
-  opened_ = true;
+  state_ = State::open;
   gateway_.session_opened(peer_id_, this->weak_from_this());
   gateway_.metrics().connections.add(1, {{"transport", transport_}});
   gateway_.metrics().connections_total.add(1, {{"transport", transport_}});
@@ -68,7 +68,7 @@ void WsSession<Stream>::on_accept(beast::error_code error) {
 
 template <class Stream>
 void WsSession<Stream>::do_read() {
-  if (closing_ || reading_ || in_flight_ >= kMaxInFlight) return;
+  if (state_ != State::open || reading_ || in_flight_ >= kMaxInFlight) return;
   const uint64_t limit = std::min(limits_.max_message_bytes, limits_.max_frame_bytes);
   reading_ = true;
   ws_.async_read_some(buffer_, limit - buffer_.size(),
@@ -80,7 +80,7 @@ void WsSession<Stream>::on_read(beast::error_code error, std::size_t) {
   reading_ = false;
   if (error) return finish();
   last_heard_ = Clock::now();
-  if (closing_) return;
+  if (state_ != State::open) return;
   const uint64_t limit = std::min(limits_.max_message_bytes, limits_.max_frame_bytes);
   if (!ws_.is_message_done()) {
     if (buffer_.size() < limit) return do_read();
@@ -126,7 +126,7 @@ void WsSession<Stream>::dispatch_message() {
 
 template <class Stream>
 bool WsSession<Stream>::send(std::shared_ptr<const std::string> frame) {
-  if (closing_ || finished_) return false;
+  if (state_ != State::open) return false;
   // One frame larger than the limit still goes out alone (a large exec.run result); a
   // client that lets frames pile up does not.
   if (!queue_.empty() && queued_bytes_ + frame->size() > limits_.send_queue_bytes) {
@@ -143,9 +143,9 @@ bool WsSession<Stream>::send(std::shared_ptr<const std::string> frame) {
 
 template <class Stream>
 void WsSession<Stream>::do_write() {
-  if (queue_.empty() || finished_) {
+  if (queue_.empty() || state_ == State::finished) {
     writing_ = false;
-    if (close_pending_) do_close();
+    do_close();
     return;
   }
   writing_ = true;
@@ -191,7 +191,7 @@ void WsSession<Stream>::drop_queue() {
 
 template <class Stream>
 void WsSession<Stream>::disconnect_slow_consumer() {
-  if (closing_) return;
+  if (state_ != State::open) return;
   gateway_.metrics().disconnects.add(1, {{"reason", "send_queue"}});
   close_with(websocket::close_code::policy_error, "send queue full: the client does not read",
              true);
@@ -199,7 +199,7 @@ void WsSession<Stream>::disconnect_slow_consumer() {
 
 template <class Stream>
 void WsSession<Stream>::close_going_away() {
-  if (closing_) return;
+  if (state_ != State::open) return;
   gateway_.metrics().disconnects.add(1, {{"reason", "shutdown"}});
   close_with(websocket::close_code::going_away, "server shutting down", false);
 }
@@ -207,8 +207,8 @@ void WsSession<Stream>::close_going_away() {
 template <class Stream>
 void WsSession<Stream>::close_with(websocket::close_code code, const char* reason,
                                    bool drop_queued) {
-  if (closing_ || finished_) return;
-  closing_ = true;
+  if (state_ != State::open) return;
+  state_ = State::close_queued;
   close_reason_ = websocket::close_reason(code, reason);
   if (drop_queued) drop_queue();
   ping_timer_.cancel();
@@ -217,15 +217,13 @@ void WsSession<Stream>::close_with(websocket::close_code code, const char* reaso
   close_timer_.async_wait([self = this->shared_from_this()](beast::error_code error) {
     if (!error) self->finish();
   });
-  close_pending_ = true;
   if (!writing_) do_close();
 }
 
 template <class Stream>
 void WsSession<Stream>::do_close() {
-  if (close_started_ || ping_writing_ || finished_) return;
-  close_started_ = true;
-  close_pending_ = false;
+  if (state_ != State::close_queued || ping_writing_) return;
+  state_ = State::close_sent;
   ws_.async_close(close_reason_,
                   [self = this->shared_from_this()](beast::error_code) { self->finish(); });
 }
@@ -239,19 +237,19 @@ void WsSession<Stream>::arm_ping_timer() {
 
 template <class Stream>
 void WsSession<Stream>::on_ping_timer(beast::error_code error) {
-  if (error || closing_ || finished_) return;
+  if (error || state_ != State::open) return;
   const auto silent = Clock::now() - last_heard_;
   if (silent >= limits_.idle_timeout) {
     gateway_.metrics().disconnects.add(1, {{"reason", "idle"}});
     return close_with(websocket::close_code::going_away, "idle timeout", true);
   }
-  if (silent >= limits_.ping_interval && !ping_in_flight_ && !ping_writing_) {
-    ping_in_flight_ = true;
+  if (silent >= limits_.ping_interval && !ping_unanswered_ && !ping_writing_) {
+    ping_unanswered_ = true;
     ping_writing_ = true;
     ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code ping_error) {
       self->ping_writing_ = false;
       if (ping_error) return self->finish();
-      if (self->close_pending_ && !self->writing_) self->do_close();
+      if (!self->writing_) self->do_close();  // a close that waited for the ping
     });
   }
   arm_ping_timer();
@@ -259,13 +257,13 @@ void WsSession<Stream>::on_ping_timer(beast::error_code error) {
 
 template <class Stream>
 void WsSession<Stream>::finish() {
-  if (finished_) return;
-  finished_ = true;
-  closing_ = true;
+  if (state_ == State::finished) return;
+  const bool was_open = state_ != State::handshake;
+  state_ = State::finished;
   ping_timer_.cancel();
   close_timer_.cancel();
   drop_queue();
-  if (opened_) {
+  if (was_open) {
     gateway_.metrics().connections.add(-1, {{"transport", transport_}});
     gateway_.session_closed(peer_id_);
   }

@@ -38,13 +38,22 @@ class WsSession final : public Peer,
   bool send(std::shared_ptr<const std::string> frame) override;
   uint64_t queued_bytes() const override { return queued_bytes_; }
   uint64_t send_queue_limit() const override { return limits_.send_queue_bytes; }
-  bool closed() const override { return closing_ || finished_; }
+  bool closed() const override { return state_ >= State::close_queued; }
   uint64_t peer_id() const override { return peer_id_; }
   void disconnect_slow_consumer() override;
   void close_going_away() override;
 
  private:
   static constexpr size_t kMaxInFlight = 32;
+
+  // Where the connection is in its life; each state only ever moves forward.
+  enum class State {
+    handshake,     // the upgrade is being answered
+    open,          // reading requests, sending answers and events
+    close_queued,  // no more reads, dispatches or sends; a close frame waits for the queue
+    close_sent,    // the close frame is being written, the handshake runs
+    finished,      // the socket is closed; nothing is pending
+  };
 
   void on_accept(boost::beast::error_code error);
   void do_read();
@@ -79,14 +88,12 @@ class WsSession final : public Peer,
   boost::asio::steady_timer ping_timer_;
   boost::asio::steady_timer close_timer_;
   std::chrono::steady_clock::time_point last_heard_;
-  bool ping_in_flight_ = false;  // a ping was sent and no pong has come back
-  bool ping_writing_ = false;    // Beast allows no close while a ping is being written
-  bool opened_ = false;
-  bool closing_ = false;        // no more reads, dispatches or sends
-  bool close_pending_ = false;  // a close frame waits for the queue to drain
-  bool close_started_ = false;
+  State state_ = State::handshake;
+  // Operations in flight, independent of the state: Beast allows one read, one write and one
+  // ping at a time, and no close while a ping is being written.
+  bool ping_writing_ = false;
+  bool ping_unanswered_ = false;  // a ping was sent and no pong has come back
   boost::beast::websocket::close_reason close_reason_;
-  bool finished_ = false;
 };
 
 }  // namespace agentd

@@ -109,8 +109,8 @@ class Run : public std::enable_shared_from_this<Run> {
     auto lease = user::IdLease::acquire(o.id_lock_dir, o.first_host_id, o.host_id_count);
     if (!lease) return lease.error();
     lease_.emplace(std::move(lease.value()));
-    const std::string name = "sbx-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(shared_->next_run.fetch_add(1));
+    const std::string name =
+        cgroup::sandbox_name(::getpid(), shared_->next_run.fetch_add(1));
     const Limits& l = spec_.limits;
     auto cg = shared_->cgroups->create(
         name, {l.memory_bytes, l.pids, l.cpu_millicores, l.cpu_weight, spec_.devices});
@@ -342,6 +342,7 @@ class Run : public std::enable_shared_from_this<Run> {
 Expected<std::shared_ptr<Runner>> Runner::create(RunnerOptions options) {
   if (options.first_host_id == 0)
     return Error{"first_host_id: 0 is root; sandboxes never run as host root"};
+  if (auto searchable = user::check_host_searchable(); !searchable) return searchable.error();
   auto cgroups = cgroup::Manager::open(options.cgroup_parent);
   if (!cgroups) return Error{"cgroups: " + cgroups.error().message};
   auto shared = std::make_shared<Shared>();

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "sandbox/errno_text.h"
@@ -36,6 +37,25 @@ Status write_file(const std::string& path, const std::string& content) {
 }
 
 }  // namespace
+
+Status check_host_searchable(const std::string& root) {
+  const std::string tmp = root == "/" ? "/tmp" : root + "/tmp";
+  for (const std::string& dir : {root, tmp}) {
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) != 0)
+      return Error{"stat " + dir + ": " + errno_text(errno) +
+                   " (sandboxes need it as a directory to set up their root)"};
+    if (!S_ISDIR(info.st_mode)) return Error{dir + " is not a directory; sandboxes need one"};
+    if ((info.st_mode & S_IXOTH) == 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+      return Error{"the host's " + dir + " has mode " + mode +
+                   ": sandboxes run as unprivileged host ids, which must be able to search it "
+                   "(chmod o+x " + dir + ", e.g. mode 0755)"};
+    }
+  }
+  return Ok{};
+}
 
 Expected<IdLease> IdLease::acquire(const std::string& lock_dir, uint32_t first, uint32_t count) {
   if (first == 0 || count == 0 || first + uint64_t{count} > 0xFFFFFFFFull)

@@ -32,6 +32,13 @@ class IdLease {
 // can drop the supplementary groups it inherited before switching user.
 Status parent_write_id_maps(pid_t child, uint32_t host_id);
 
+// Parent side, once before any sandbox: the child resolves `root` and `root`/tmp as its
+// unprivileged host id (it mounts its base on /tmp and writes /proc/sys after switching user),
+// so both must be directories that others may search. A host whose / is mode 0700 (a
+// debootstrapped tree made with mktemp -d, entered with pivot_root) would otherwise fail every
+// sandbox with a bare "Permission denied"; the error names the directory, its mode and the fix.
+Status check_host_searchable(const std::string& root = "/");
+
 // Child side: clears supplementary groups and becomes kSandboxId. Capabilities in the new user
 // namespace survive (the old uid is not the namespace's root), so mount setup can follow.
 // Returns 0 or -errno. Async-signal-safe.

@@ -7,5 +7,6 @@ source scripts/lib.sh
 as_root "$@"
 
 ./scripts/setup.sh
-configure_and_build
+# Only what the example runs: the test suite and benchmarks are scripts/test.sh's to build.
+configure_and_build agentd agentctl agentbox
 exec ./scripts/run-example.sh build

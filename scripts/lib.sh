@@ -11,11 +11,14 @@ as_root() {
   fi
 }
 
+# Configures build/ once, then builds the given targets (default: everything).
 configure_and_build() {
   if [ ! -f build/build.ninja ]; then
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
   fi
-  cmake --build build -j"$(nproc)"
+  local targets=()
+  (($#)) && targets=(--target "$@")
+  cmake --build build -j"$(nproc)" "${targets[@]}"
 }
 
 # Sandbox tests are mostly waiting on the kernel; two per core keeps the machine busy.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts agentd from a built tree with a throwaway configuration, runs examples/word-count.json
 # through it with agentctl (following its events), runs a snippet with exec.run, and stops
-# everything again. The exit status is agentctl's for the task: 0 when it succeeded.
+# everything again. It exits 0 only when the task succeeded AND its sandboxes really ran the
+# workers' code (a canned answer from the scripted reducer is not a success), and the exec.run
+# snippet ran; otherwise it says what failed, with the sandbox's own error text.
 #
 #   scripts/run-example.sh [BUILD_DIR]        (default: build)
 #
@@ -73,11 +75,24 @@ export AGENTD_SERVER="unix:$dir/agentd.sock" AGENTD_TOKEN="$token"
 echo
 echo "== agentctl submit examples/word-count.json --follow"
 status=0
-"$agentctl" submit examples/word-count.json --follow || status=$?
+"$agentctl" submit examples/word-count.json --follow | tee "$dir/events.log" || status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then
+  echo "run-example.sh: the task did not succeed (agentctl exited $status)" >&2
+fi
+sandbox_runs=$(grep -c ' sandbox\.result ' "$dir/events.log" || true)
+sandbox_ok=$(grep ' sandbox\.result ' "$dir/events.log" | grep -c ' status=ok' || true)
+if [ "$sandbox_runs" -eq 0 ] || [ "$sandbox_ok" -ne "$sandbox_runs" ]; then
+  echo "run-example.sh: only $sandbox_ok of $sandbox_runs sandbox runs succeeded; the workers' code" \
+       "did not really run. The failed runs:" >&2
+  grep ' sandbox\.result ' "$dir/events.log" | grep -v ' status=ok' >&2 || true
+  grep -E ' (tool\.result|agent\.error) ' "$dir/events.log" >&2 || true
+  status=1
+fi
 
 echo
 echo "== agentctl exec: untrusted Python under the coder policy, no LLM"
-"$agentctl" exec --policy coder --language python - <<'EOF' || true
+exec_status=0
+"$agentctl" exec --policy coder --language python - <<'EOF' || exec_status=$?
 import os, socket
 print("uid", os.getuid(), "pid", os.getpid(), "host", socket.gethostname())
 print("interfaces", [line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]])
@@ -92,4 +107,12 @@ try:
 except OSError as e:
     print("tcp to the host: refused:", e.strerror)
 EOF
+if [ "$exec_status" -ne 0 ]; then
+  echo "run-example.sh: agentctl exec failed (exit $exec_status): the sandbox did not run the snippet" >&2
+  status=1
+fi
+echo
+if [ "$status" -eq 0 ]; then
+  echo "== the example ran: $sandbox_ok sandboxes ran the workers' code, and exec.run ran the snippet"
+fi
 exit "$status"

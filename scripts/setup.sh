@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential g++ cmake ninja-build pkg-config git ca-certificates
+  ccache                            # CMake compiles through it when present (cmake/AgentdBuild.cmake)
   clang libclang-rt-14-dev          # libFuzzer targets and sanitizers
   clang-format clang-tidy
   # libraries (DESIGN.md: Conventions)

@@ -177,10 +177,7 @@ int exec(const Invocation& inv, Output io) {
   // The program's own output, as it wrote it (minus terminal control sequences).
   io.out << printable(result.value("stdout", std::string()));
   io.err << printable(result.value("stderr", std::string()));
-  if (!ok)
-    io.err << "agentctl: status " << text_of(result.value("status", json())) << ", exit code "
-           << text_of(result.value("exit_code", json())) << ", signal "
-           << text_of(result.value("signal", json())) << "\n";
+  if (!ok) io.err << "agentctl: " << run_failure(result) << "\n";
   return ok ? kSucceeded : kTaskFailed;
 }
 

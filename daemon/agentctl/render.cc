@@ -98,6 +98,21 @@ std::string answer_text(const json& answer) {
   return printable(answer.dump(2));
 }
 
+std::string run_failure(const json& result) {
+  const std::string status = result.value("status", std::string("unknown"));
+  const std::string error = result.value("error", std::string());
+  std::string line;
+  if (status == "ok" || status == "exit_nonzero") {
+    line = "the program exited with status " + std::to_string(result.value("exit_code", -1));
+  } else if (status == "signaled") {
+    line = "the program was killed by signal " + std::to_string(result.value("signal", 0));
+  } else {
+    line = "the sandbox ended with status " + status;
+  }
+  if (!error.empty()) line += ": " + error;
+  return printable(line, false);
+}
+
 std::string table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {

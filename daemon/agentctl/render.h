@@ -19,6 +19,10 @@ std::string event_line(const nlohmann::json& event);
 // A task's answer: a string as its text, anything else as indented JSON.
 std::string answer_text(const nlohmann::json& answer);
 
+// Why an exec.run result is not a success, for people: the program's exit status or signal, or
+// the sandbox's status and its error text ("setup_error: mount /proc: Permission denied").
+std::string run_failure(const nlohmann::json& result);
+
 // A table of rows (first row: headings), columns padded to their widest cell.
 std::string table(const std::vector<std::vector<std::string>>& rows);
 

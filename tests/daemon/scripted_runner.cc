@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <sstream>
 
+#include "agents/runtime/gcc_coroutine_workaround.h"
+
 namespace agentd::testing {
 
 namespace asio = boost::asio;

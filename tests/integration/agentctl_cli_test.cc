@@ -162,5 +162,21 @@ TEST(RenderTest, TableAlignsColumns) {
   EXPECT_EQ(table({{"A", "BB"}, {"ccc", "d"}}), "A    BB\nccc  d\n");
 }
 
+TEST(RenderTest, RunFailureSaysWhyWithTheSandboxsErrorText) {
+  using nlohmann::json;
+  EXPECT_EQ(run_failure({{"status", "exit_nonzero"}, {"exit_code", 4}, {"error", ""}}),
+            "the program exited with status 4");
+  EXPECT_EQ(run_failure({{"status", "signaled"}, {"signal", 9}}),
+            "the program was killed by signal 9");
+  // A sandbox that never ran its program: the error text is the whole story (it was dropped).
+  EXPECT_EQ(run_failure({{"status", "setup_error"},
+                         {"exit_code", -1},
+                         {"error", "forbid nested user namespaces: Permission denied (errno 13)"}}),
+            "the sandbox ended with status setup_error: forbid nested user namespaces: "
+            "Permission denied (errno 13)");
+  EXPECT_EQ(run_failure({{"status", "timeout"}, {"error", "wall time\x1b[2J"}}),
+            "the sandbox ended with status timeout: wall time\\x1b[2J");
+}
+
 }  // namespace
 }  // namespace agentctl
