@@ -75,7 +75,7 @@ def scenarios():
                                      **final_answer({"subtasks": ["count the words"]})}},
                 expects={"monitor.error", "monitor.summary"}),
         fan_out("one scratch directory for two workers",
-                [{"repeat": 2, **python("import time; time.sleep(1)", shared="scratch")}],
+                [{"repeat": 2, **python("import time; time.sleep(2)", shared="scratch")}],
                 subtasks=("count a", "count b"), shared_resources=[{"name": "scratch"}],
                 expects={"token.acquired", "token.waiting", "token.handover", "token.released"}),
         fan_out("feedback to a busy worker",

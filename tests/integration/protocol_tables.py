@@ -14,6 +14,7 @@ them, rather than skipping it: a row this cannot read would be a row nobody test
   the default first.
 """
 import json
+import os
 import re
 
 SPEC_HEADER = "| field | type | what |"
@@ -22,6 +23,10 @@ EVENT_HEADER = "| type | data |"
 
 BRACES = re.compile(r"`\{([^`{}]*)\}`")
 TYPE_NAME = re.compile(r"`([a-z_]+\.[a-z_]+)`")
+# An event type where the C++ sources emit one: the literal passed to emit(...), report(...)
+# or report_(...), or assigned to an Event's type.
+EMITTED = re.compile(r'(?:\bemit|\breport_?)\(\s*"([a-z_]+\.[a-z_]+)"'
+                     r'|\.type\s*=\s*"([a-z_]+\.[a-z_]+)"')
 
 
 class TableError(ValueError):
@@ -184,3 +189,15 @@ def shape_matches(shape, keys):
 
 def show(shape):
     return "{" + ", ".join(name + ("?" if optional else "") for name, optional in shape) + "}"
+
+
+def emitted_in_sources(source_dir):
+    """Event types the C++ sources under agents/, daemon/, gpu/ and sandbox/ emit."""
+    found = set()
+    for top in ("agents", "daemon", "gpu", "sandbox"):
+        for root, _, files in os.walk(os.path.join(source_dir, top)):
+            for name in files:
+                if name.endswith((".cc", ".h")):
+                    with open(os.path.join(root, name), errors="replace") as f:
+                        found |= {a or b for a, b in EMITTED.findall(f.read())}
+    return found
