@@ -85,6 +85,7 @@ class TablesReadTest(unittest.TestCase):
 
 
 class SpecTableTest(StackTest):
+    # A few hundred requests in seconds: the default 50 a second would refuse some.
     stack_options = {"limits": {"requests_per_second": 1000, "request_burst": 1000}}
 
     @classmethod
@@ -339,7 +340,7 @@ class SpecTableTest(StackTest):
 
 
 class EventTableTest(StackTest):
-    stack_options = {"drain_seconds": 2}
+    stack_options = {"drain_seconds": 2}  # the daemon's stop at the end need not wait long
 
     async def run_scenario(self, scenario):
         self.load_script(scenario.script)
