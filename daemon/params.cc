@@ -2,9 +2,18 @@
 
 #include <cmath>
 
+#include "base/json_pointer.h"
+
 namespace agentd {
 
 using nlohmann::json;
+
+rpc::Failure invalid_params_because(std::string pointer, const std::string& problem,
+                                    std::string expected) {
+  std::string message = "invalid params: " + pointer + ": " + problem + "; expected " + expected;
+  return rpc::Failure{rpc::invalid_params, std::move(message),
+                      json{{"path", std::move(pointer)}, {"expected", std::move(expected)}}};
+}
 
 Params::Params(const json& params, std::initializer_list<std::string_view> known)
     : params_(params) {
@@ -18,9 +27,9 @@ Params::Params(const json& params, std::initializer_list<std::string_view> known
     if (listed) continue;
     std::string names;
     for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-    failure_ = rpc::invalid_params_at(
-        "/" + rpc::dump(json(key)).substr(0, 60),
-        "no such parameter; known: " + (names.empty() ? std::string("none") : names));
+    failure_ =
+        invalid_params_because(base::json_pointer_append("", key), "unknown parameter",
+                               names.empty() ? std::string("no parameters") : "one of: " + names);
     return;
   }
 }
@@ -32,7 +41,8 @@ const json* Params::find(std::string_view key) const {
 }
 
 void Params::fail(std::string_view key, std::string expected) {
-  if (!failure_) failure_ = rpc::invalid_params_at("/" + std::string(key), std::move(expected));
+  if (!failure_)
+    failure_ = rpc::invalid_params_at(base::json_pointer_append("", key), std::move(expected));
 }
 
 std::string Params::string(std::string_view key, size_t max_bytes) {

@@ -13,6 +13,12 @@
 
 namespace agentd {
 
+// -32602 for a value that is wrong in a way "expected ..." alone reads badly ("unknown
+// parameter", "unknown field"): the message reads "<pointer>: <problem>; expected <expected>",
+// and data keeps protocol.md's {path, expected}.
+rpc::Failure invalid_params_because(std::string pointer, const std::string& problem,
+                                    std::string expected);
+
 class Params {
  public:
   // `params` must outlive this. Not an object, or a key not in `known`, is a failure.

@@ -43,7 +43,8 @@ json with_role_defaults(json spec, const json& defaults) {
 }
 
 // "/roles/worker/model: expected a non-empty string" → -32602 at /spec/roles/worker/model
-// expecting "a non-empty string" ("/" and "" name the spec itself).
+// expecting "a non-empty string" ("/" and "" name the spec itself); "/roles/x: unknown role for
+// vote; expected one of: voter" → at /spec/roles/x expecting "one of: voter".
 rpc::Failure spec_failure(const std::string& message) {
   std::string pointer;
   std::string expected = message;
@@ -53,8 +54,13 @@ rpc::Failure spec_failure(const std::string& message) {
     expected = message.substr(colon + 2);
   }
   if (pointer == "/") pointer.clear();
-  if (expected.rfind("expected ", 0) == 0) expected.erase(0, 9);
-  return rpc::invalid_params_at("/spec" + pointer, expected);
+  if (expected.rfind("expected ", 0) == 0)
+    return rpc::invalid_params_at("/spec" + pointer, expected.substr(9));
+  // "unknown field; expected one of: a, b" keeps its wording; data.expected is "one of: a, b".
+  const size_t because = expected.find("; expected ");
+  if (because == std::string::npos) return rpc::invalid_params_at("/spec" + pointer, expected);
+  return invalid_params_because("/spec" + pointer, expected.substr(0, because),
+                                expected.substr(because + 11));
 }
 
 uint64_t count_field(const json& data, const char* key) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "base/json_pointer.h"
+
 namespace agents::runtime {
 
 using nlohmann::json;
@@ -28,9 +30,13 @@ sandbox::Status Fields::only(std::initializer_list<std::string_view> known) cons
     if (listed) continue;
     std::string names;
     for (std::string_view name : known) names += (names.empty() ? "" : ", ") + std::string(name);
-    return sandbox::Error{at(shown(json(key), 40)) + ": unknown field; expected one of " + names};
+    return sandbox::Error{at(key) + ": unknown field; expected one of: " + names};
   }
   return sandbox::Ok{};
+}
+
+std::string Fields::at(std::string_view key) const {
+  return base::json_pointer_append(pointer_, key);
 }
 
 bool Fields::has(std::string_view key) const {

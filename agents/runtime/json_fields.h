@@ -24,12 +24,13 @@ class Fields {
 
   // Whether `object` was an object at all (check first; the getters then return errors).
   sandbox::Status is_object() const;
-  // Errors for keys not in `known`.
+  // "<pointer of the key>: unknown field; expected one of: a, b" for a key not in `known`.
   sandbox::Status only(std::initializer_list<std::string_view> known) const;
 
   bool has(std::string_view key) const;
   const nlohmann::json* find(std::string_view key) const;
-  std::string at(std::string_view key) const { return pointer_ + "/" + std::string(key); }
+  // The JSON pointer of `key` in this object (escaped: a key may hold "/" or "~").
+  std::string at(std::string_view key) const;
 
   sandbox::Expected<std::string> string(std::string_view key, std::optional<std::string> fallback,
                                         size_t max_bytes = 1 << 20, bool non_empty = false) const;

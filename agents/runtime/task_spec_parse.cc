@@ -7,6 +7,7 @@
 #include "agents/runtime/json_fields.h"
 #include "agents/runtime/json_schema.h"
 #include "agents/task.h"
+#include "base/json_pointer.h"
 #include "policies/tool_scope.h"
 
 namespace agents {
@@ -175,10 +176,10 @@ Status parse_roles(const json& root, TaskSpec& spec) {
       std::string names;
       for (const auto& n : needs.required) names += (names.empty() ? "" : ", ") + n;
       for (const auto& n : needs.optional) names += (names.empty() ? "" : ", ") + n;
-      return Error{"/roles/" + runtime::shown(json(name), 40) + ": not a role of " +
-                   std::string(to_string(spec.pattern)) + "; its roles: " + names};
+      return Error{base::json_pointer_append("/roles", name) + ": unknown role for " +
+                   std::string(to_string(spec.pattern)) + "; expected one of: " + names};
     }
-    Fields f(value, "/roles/" + name);
+    Fields f(value, base::json_pointer_append("/roles", name));
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"model", "policy", "system_prompt"}));
     RoleSpec role;
@@ -189,8 +190,9 @@ Status parse_roles(const json& root, TaskSpec& spec) {
   }
   for (const auto& name : needs.required)
     if (!spec.roles.count(name))
-      return Error{"/roles/" + name + ": expected an object {model, policy}: " +
-                   std::string(to_string(spec.pattern)) + " needs this role"};
+      return Error{base::json_pointer_append("/roles", name) +
+                   ": expected an object {model, policy}: " + std::string(to_string(spec.pattern)) +
+                   " needs this role"};
   return Ok{};
 }
 
@@ -201,7 +203,7 @@ Status parse_tests(const json& root, TaskSpec& spec) {
     return Fields(root, "").error("tests",
                                   "a list of at most " + std::to_string(kMaxTests) + " tests");
   for (size_t i = 0; i < tests->size(); ++i) {
-    Fields f((*tests)[i], "/tests/" + std::to_string(i));
+    Fields f((*tests)[i], base::json_pointer_append("/tests", i));
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"name", "stdin", "expected_stdout", "language", "code"}));
     TestCase test;
@@ -244,7 +246,7 @@ Status parse_input_files(const json& root, TaskSpec& spec) {
   size_t total = 0;
   std::set<std::string> seen;
   for (size_t i = 0; i < files->size(); ++i) {
-    Fields f((*files)[i], "/input_files/" + std::to_string(i));
+    Fields f((*files)[i], base::json_pointer_append("/input_files", i));
     AGENTD_CHECK(f.is_object());
     AGENTD_CHECK(f.only({"path", "content", "encoding"}));
     InputFile file;
@@ -299,7 +301,7 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
       return top.error("shared_resources", "a list of at most 16 {name, kind}");
     std::set<std::string> names;
     for (size_t i = 0; i < shared->size(); ++i) {
-      Fields f((*shared)[i], "/shared_resources/" + std::to_string(i));
+      Fields f((*shared)[i], base::json_pointer_append("/shared_resources", i));
       AGENTD_CHECK(f.is_object());
       AGENTD_CHECK(f.only({"name", "kind"}));
       SharedResourceSpec resource;

@@ -50,7 +50,8 @@ TEST(TaskSpec, ErrorsNameThePathAndWhatWasExpected) {
   EXPECT_EQ(error_of(spec), "/options/max_subtasks: expected an integer from 1 to 1024, got 0");
   spec = minimal();
   spec["options"] = {{"n", 3}};
-  EXPECT_EQ(error_of(spec).substr(0, 33), "/options/\"n\": unknown field; expe");
+  EXPECT_EQ(error_of(spec),
+            "/options/n: unknown field; expected one of: max_subtasks, max_replans");
   spec = minimal();
   spec["roles"].erase("reducer");
   EXPECT_EQ(error_of(spec),
@@ -59,7 +60,7 @@ TEST(TaskSpec, ErrorsNameThePathAndWhatWasExpected) {
   spec = minimal();
   spec["roles"]["judge"] = {{"model", "m"}, {"policy", "p"}};
   EXPECT_EQ(error_of(spec),
-            "/roles/\"judge\": not a role of fan_out; its roles: planner, "
+            "/roles/judge: unknown role for fan_out; expected one of: planner, "
             "worker, reducer");
   spec = minimal();
   spec["budgets"] = {{"wall_time_ms", -5}};
@@ -74,6 +75,22 @@ TEST(TaskSpec, ErrorsNameThePathAndWhatWasExpected) {
   spec = minimal();
   spec["prompt"] = "";
   EXPECT_EQ(error_of(spec).substr(0, 30), "/prompt: expected a non-empty ");
+}
+
+// A key is one pointer token, escaped as RFC 6901 says ("~" → "~0", "/" → "~1"), so that the
+// path a client gets back resolves to the offending member and to no other.
+TEST(TaskSpec, ErrorPathsEscapeKeysAsJsonPointerTokens) {
+  json spec = minimal();
+  spec["options"] = {{"a/b~c", 1}};
+  EXPECT_EQ(error_of(spec).substr(0, 34), "/options/a~1b~0c: unknown field; e");
+  EXPECT_TRUE(spec.contains(json::json_pointer("/options/a~1b~0c")));
+  spec = minimal();
+  spec["roles"]["x/~1"] = spec["roles"]["worker"];
+  EXPECT_EQ(error_of(spec).substr(0, 32), "/roles/x~1~01: unknown role for ");
+  EXPECT_TRUE(spec.contains(json::json_pointer("/roles/x~1~01")));
+  spec = minimal();
+  spec["roles"]["worker"]["~"] = "x";
+  EXPECT_EQ(error_of(spec).substr(0, 31), "/roles/worker/~0: unknown field");
 }
 
 TEST(TaskSpec, InputFilesAreRelativeBoundedAndDecoded) {

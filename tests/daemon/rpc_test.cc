@@ -150,7 +150,16 @@ TEST(Params, NamesThePathAndWhatWasExpected) {
   json unknown{{"task_id", "t"}, {"extra", 1}};
   Params q(unknown, {"task_id"});
   ASSERT_TRUE(q.failure());
-  EXPECT_NE(q.failure()->message.find("extra"), std::string::npos);
+  EXPECT_EQ(q.failure()->message,
+            "invalid params: /extra: unknown parameter; expected one of: task_id");
+  EXPECT_EQ(q.failure()->data, (json{{"path", "/extra"}, {"expected", "one of: task_id"}}));
+
+  // The key is one RFC 6901 token ("~" → "~0", "/" → "~1"), not quoted, so it resolves.
+  json odd{{"a/b~c", 1}};
+  Params escaped(odd, {});
+  ASSERT_TRUE(escaped.failure());
+  EXPECT_EQ(escaped.failure()->data, (json{{"path", "/a~1b~0c"}, {"expected", "no parameters"}}));
+  EXPECT_TRUE(odd.contains(json::json_pointer(escaped.failure()->data["path"].get<std::string>())));
 
   Params array(json::array({1}), {"task_id"});
   EXPECT_TRUE(array.failure());
