@@ -51,10 +51,9 @@ NOT_SENT_BY_DAEMON = {"llm.delta"}
 
 
 def unknown_key(pointer, key):
-    """Where the daemon may name an unknown key found at `pointer`: the JSON pointer that
-    protocol.md promises, or the key quoted as JSON, which is what it sends today (a daemon
-    bug; test_unknown_key_is_named_by_its_json_pointer expects the pointer alone)."""
-    return (f"{pointer}/{key}", f'{pointer}/"{key}"')
+    """The JSON pointer (RFC 6901) of the unknown key `key` found at `pointer`, as protocol.md
+    promises: the key is one reference token, "~" written "~0" and "/" written "~1"."""
+    return f"{pointer}/" + key.replace("~", "~0").replace("/", "~1")
 
 
 def read_doc():
@@ -296,11 +295,22 @@ class SpecTableTest(StackTest):
                 await self.refused(spec, unknown_key("/spec/roles", "monitor"),
                                    "a monitor role, no monitor")
 
-    @unittest.expectedFailure  # the daemon sends /spec/"colour" (a bug, reported)
     async def test_unknown_key_is_named_by_its_json_pointer(self):
         spec = self.full_spec()
         spec["colour"] = "blue"
-        await self.refused(spec, "/spec/colour", "an undocumented field")
+        error = await self.refused(spec, "/spec/colour", "an undocumented field")
+        self.assertIn("/spec/colour: unknown field; expected one of: ", error["message"])
+        self.assertTrue(error["data"]["expected"].startswith("one of: "), error)
+        self.assertIn("prompt", error["data"]["expected"][len("one of: "):].split(", "))
+        spec = self.full_spec()
+        spec["roles"]["judge"] = spec["roles"]["worker"]
+        error = await self.refused(spec, "/spec/roles/judge", "a role fan_out lacks")
+        self.assertIn("/spec/roles/judge: unknown role for fan_out; expected one of: ",
+                      error["message"])
+        # A key holding "/" and "~" is still one token, escaped so that it resolves.
+        spec = self.full_spec()
+        spec["a/b~c"] = 1
+        await self.refused(spec, "/spec/a~1b~0c", "a key with / and ~")
 
     # --- ids --------------------------------------------------------------------------------
 
