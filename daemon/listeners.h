@@ -1,6 +1,6 @@
 // The listening sockets: TCP (plain, or TLS when a certificate is configured) and a unix
-// socket, each accepting into an HTTP session. close() stops accepting (SIGTERM) and leaves
-// open connections alone.
+// socket, each accepting into an HTTP session. close() stops accepting (when a drain ends:
+// during it, new connections are answered 503) and leaves open connections alone.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

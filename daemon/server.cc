@@ -79,6 +79,8 @@ sandbox::Status Server::start() {
   policies_ = *registry;
   tenants_ = std::make_shared<const TenantDirectory>(config_.tenants);
   if (auto opened = open_journal(); !opened) return opened;
+  // Before anything runs: a sandbox of this daemon is never mistaken for a leftover.
+  sweep_leftovers();
 
   TaskManagerOptions task_options{config_.limits.max_running_tasks,
                                   config_.limits.max_subscriptions, config_.roles_default,

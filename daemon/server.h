@@ -1,7 +1,9 @@
 // agentd's server: configuration, journal, policies, tenants, task manager, exec.run and the
-// listeners on one io_context, plus the lifecycle. SIGTERM (or SIGINT): stop accepting, let
-// running tasks finish until shutdown.drain_seconds, cancel the rest, close the
-// connections, flush the journal, stop the loop (exit 0). SIGHUP: reload policies and
+// listeners on one io_context, plus the lifecycle. At start, it removes what a dead
+// predecessor left (sandbox cgroups, workspaces). SIGTERM (or SIGINT): take no new work (new
+// connections are answered HTTP 503, /healthz says "draining"), let running tasks finish
+// until shutdown.drain_seconds, cancel the rest, close the listeners and the connections,
+// flush the journal, stop the loop (exit 0). SIGHUP: reload policies and
 // tenants' tokens from the same file without dropping connections (a bad file changes
 // nothing and says why). systemd hears READY, RELOADING, STOPPING, STATUS and WATCHDOG.
 #pragma once
@@ -24,6 +26,7 @@
 #include "daemon/task_runner.h"
 #include "daemon/tenants.h"
 #include "sandbox/expected.h"
+#include "sandbox/unique_fd.h"
 
 namespace sandbox {
 class Runner;
@@ -77,6 +80,9 @@ class Server final : public Gateway {
   boost::asio::awaitable<void> reload_config();
   void prune_journal();
   sandbox::Status open_journal();
+  void sweep_leftovers();
+  void sweep_cgroups() const;
+  void sweep_workspaces();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -94,6 +100,7 @@ class Server final : public Gateway {
   std::unique_ptr<InfoMethods> info_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Listeners> listeners_;
+  sandbox::UniqueFd workspace_lock_;  // flock held while this daemon uses workspace_root
   boost::asio::signal_set signals_;
   boost::asio::steady_timer prune_timer_;
   std::map<uint64_t, std::weak_ptr<SessionControl>> sessions_;

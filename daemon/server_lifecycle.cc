@@ -1,18 +1,25 @@
-// The server's slow paths: draining at SIGTERM, reloading at SIGHUP, pruning the journal.
+// The server's slow paths: draining at SIGTERM, reloading at SIGHUP, pruning the journal,
+// and at start removing what a daemon that died left.
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 #include "agents/runtime/gcc_coroutine_workaround.h"
 #include "daemon/config_check.h"
 #include "daemon/exec_service.h"
+#include "daemon/journal_schema.h"
 #include "daemon/listeners.h"
 #include "daemon/server.h"
 #include "daemon/task_json.h"
 #include "daemon/task_manager.h"
+#include "sandbox/cgroup.h"
 
 namespace agentd {
 
@@ -30,12 +37,109 @@ asio::awaitable<void> wait_until(std::function<bool()> done,
   }
 }
 
+namespace fs = std::filesystem;
+
+// A task's id as random_id("t-", 16) makes it, and so the name of its workspace directory.
+bool is_task_id(const std::string& name) {
+  return name.size() == 34 && name.starts_with("t-") &&
+         name.find_first_not_of("0123456789abcdef", 2) == std::string::npos;
+}
+
+bool remove_tree(const fs::path& path) {
+  std::error_code error;
+  fs::remove_all(path, error);
+  if (error) std::cerr << "agentd: remove " << path.string() << ": " << error.message() << "\n";
+  return !error;
+}
+
+// The task workspaces directly under `root`.
+std::vector<std::string> task_workspaces(const fs::path& root) {
+  std::vector<std::string> ids;
+  std::error_code error, not_a_dir;
+  for (fs::directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (is_task_id(name) && it->is_directory(not_a_dir)) ids.push_back(std::move(name));
+  }
+  return ids;
+}
+
 }  // namespace
+
+// Id leases need nothing: each is an flock, which the kernel drops with the process that held
+// it, and the lock file stays for the next lease of that id (unlinking one that another
+// process holds would let two processes lease the same id).
+void Server::sweep_leftovers() {
+  if (sandboxes_) sweep_cgroups();  // tests' servers run no sandboxes
+  sweep_workspaces();
+}
+
+void Server::sweep_cgroups() const {
+  auto cgroups = sandbox::cgroup::Manager::open(config_.sandbox.cgroup_parent);
+  if (!cgroups) {
+    std::cerr << "agentd: cannot look for sandbox cgroups left by dead processes: "
+              << cgroups.error().message << "\n";
+    return;
+  }
+  const sandbox::cgroup::Sweep sweep = (*cgroups)->sweep_orphans();
+  for (const auto& [owner, count] : sweep.removed)
+    std::cerr << "agentd: removed " << count << " sandbox cgroups left by dead process " << owner
+              << "\n";
+  if (sweep.killed > 0)
+    std::cerr << "agentd: killed " << sweep.killed
+              << " processes still running in sandbox cgroups of dead processes\n";
+  for (const auto& error : sweep.errors) std::cerr << "agentd: " << error << "\n";
+}
+
+// exec.run workspaces live as long as their run, so at start every one is a dead daemon's. A
+// task's workspace lives as long as the task's journal row (pruning removes both), so only
+// one whose task the journal no longer has is left over; resumable and finished tasks keep
+// theirs. Another daemon on the same workspace_root would lose its live workspaces: the
+// lock, held while a daemon runs, says whether one does.
+void Server::sweep_workspaces() {
+  const fs::path root = config_.sandbox.workspace_root;
+  const std::string lock = (root / ".lock").string();
+  workspace_lock_.reset(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!workspace_lock_ || ::flock(workspace_lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    std::cerr << "agentd: workspaces not swept: " << (workspace_lock_ ? "flock " : "open ")
+              << lock << ": " << std::strerror(error)
+              << (error == EWOULDBLOCK ? " (another daemon uses this workspace_root)" : "")
+              << "\n";
+    workspace_lock_.reset();
+    return;
+  }
+  std::vector<fs::path> exec_runs;
+  std::error_code error;
+  for (fs::directory_iterator it(root / "exec", error), end; !error && it != end;
+       it.increment(error))
+    exec_runs.push_back(it->path());
+  size_t exec_removed = 0;
+  for (const auto& run : exec_runs) exec_removed += remove_tree(run);
+  // Listed before the journal is asked: a task's row is written before its workspace.
+  auto unknown = journal_->call_sync<std::vector<std::string>>(
+      [ids = task_workspaces(root)](sqlite::Database& db) {
+        std::vector<std::string> gone;
+        for (const auto& id : ids)
+          if (!journal_schema::get_task(db, id)) gone.push_back(id);
+        return gone;
+      });
+  if (!unknown) {
+    std::cerr << "agentd: task workspaces not swept: " << unknown.error().message << "\n";
+    unknown = std::vector<std::string>{};
+  }
+  size_t tasks_removed = 0;
+  for (const auto& id : *unknown) tasks_removed += remove_tree(root / id);
+  if (exec_removed + tasks_removed > 0)
+    std::cerr << "agentd: removed " << exec_removed + tasks_removed
+              << " workspaces left by a dead daemon (" << exec_removed << " of exec.run, "
+              << tasks_removed << " of tasks the journal does not have)\n";
+}
 
 asio::awaitable<void> Server::drain() {
   using Clock = std::chrono::steady_clock;
   tasks_->set_draining();
-  listeners_->close();
+  // The listeners stay open until the drain ends: a client or load balancer connecting now
+  // is answered 503 (HttpSession asks draining()), which says more than a refused connection.
   notifier_.stopping(status_line());
   std::cerr << "agentd: draining: " << tasks_->running() << " tasks running, up to "
             << config_.shutdown.drain.count() / 1000.0 << " s\n";
@@ -48,6 +152,7 @@ asio::awaitable<void> Server::drain() {
     co_await wait_until([this] { return tasks_->running() == 0; },
                         Clock::now() + std::chrono::seconds(10), never);
   }
+  listeners_->close();
   for (auto& [id, weak] : std::map(sessions_))
     if (auto session = weak.lock()) session->close_going_away();
   const bool never = false;

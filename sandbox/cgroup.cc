@@ -10,7 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -283,7 +286,60 @@ Status check_limits(const Limits& limits) {
   return Ok{};
 }
 
+pid_t sandbox_owner(std::string_view name) {
+  constexpr std::string_view kPrefix = "sbx-";
+  if (!name.starts_with(kPrefix)) return 0;
+  name.remove_prefix(kPrefix.size());
+  const size_t dash = name.find('-');
+  if (dash == std::string_view::npos) return 0;
+  const std::string_view owner = name.substr(0, dash);
+  const std::string_view serial = name.substr(dash + 1);
+  auto digits = [](std::string_view text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(owner) || !digits(serial)) return 0;
+  pid_t pid = 0;
+  // Out of range: not a pid, so not a name Runner made.
+  if (std::from_chars(owner.data(), owner.data() + owner.size(), pid).ec != std::errc()) return 0;
+  return pid;
+}
+
+namespace {
+
+// The sandbox cgroups under `parents` whose owner does not run (EPERM: it runs as another
+// user).
+std::set<std::string> orphan_names(const std::vector<std::string>& parents) {
+  std::set<std::string> names;
+  for (const auto& parent : parents) {
+    std::error_code error, not_a_dir;
+    for (std::filesystem::directory_iterator it(parent, error), end; !error && it != end;
+         it.increment(error)) {
+      std::string name = it->path().filename().string();
+      const pid_t owner = sandbox_owner(name);
+      const bool dead = owner != 0 && ::kill(owner, 0) != 0 && errno == ESRCH;
+      if (dead && it->is_directory(not_a_dir)) names.insert(std::move(name));
+    }
+  }
+  return names;
+}
+
+// cgroup.procs shows a process of another pid namespace as 0.
+bool holds_unseen_process(const std::string& dir) {
+  auto text = read_file(dir + "/cgroup.procs");
+  std::istringstream in(text ? *text : std::string());
+  for (pid_t pid = -1; in >> pid;) {
+    if (pid == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 }  // namespace detail
+
+std::string sandbox_name(pid_t owner, uint64_t serial) {
+  return "sbx-" + std::to_string(owner) + "-" + std::to_string(serial);
+}
 
 // --- Cgroup ---
 
@@ -387,6 +443,46 @@ Expected<Cgroup> Manager::create(std::string_view name, const Limits& limits) co
                                         : detail::v1::create(*cgroup.state_, *paths_, limits);
   if (!made) return made.error();
   return Expected<Cgroup>(std::move(cgroup));
+}
+
+std::vector<std::string> Manager::parent_dirs() const {
+  if (version_ == Version::v2) return {paths_->v2_parent};
+  std::vector<std::string> dirs;
+  for (const auto& [controller, dir] : paths_->v1_parent) {
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  return dirs;
+}
+
+Sweep Manager::sweep_orphans() const {
+  Sweep sweep;
+  for (const std::string& name : detail::orphan_names(parent_dirs())) {
+    auto state = std::make_unique<Cgroup::State>();
+    state->version = version_;
+    state->name = name;
+    if (version_ == Version::v2) {
+      detail::v2::adopt(*state, *paths_);
+    } else {
+      detail::v1::adopt(*state, *paths_);
+    }
+    const auto& dirs = state->dirs;
+    // Gone meanwhile (another process swept it), or not ours to judge.
+    if (dirs.empty() || std::any_of(dirs.begin(), dirs.end(), detail::holds_unseen_process)) {
+      continue;
+    }
+    std::set<pid_t> inside;  // v1 lists the same process once per hierarchy
+    for (const auto& dir : dirs) {
+      for (pid_t pid : detail::read_pids(dir)) inside.insert(pid);
+    }
+    Cgroup orphan(std::move(state));
+    if (auto removed = orphan.remove(); !removed) {
+      sweep.errors.push_back(removed.error().message);
+      continue;
+    }
+    ++sweep.removed[detail::sandbox_owner(name)];
+    sweep.killed += inside.size();
+  }
+  return sweep;
 }
 
 }  // namespace sandbox::cgroup

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,6 +70,17 @@ class Cgroup {
   friend class Manager;
 };
 
+// The name Runner gives a sandbox's cgroup, "sbx-<owner pid>-<serial>": the owner is in the
+// name so that a process sharing the parent can tell a dead owner's leftovers from live ones.
+std::string sandbox_name(pid_t owner, uint64_t serial);
+
+// What Manager::sweep_orphans() did.
+struct Sweep {
+  std::map<pid_t, size_t> removed;  // dead owner's pid -> how many of its cgroups were removed
+  size_t killed = 0;                // processes that still ran in them (and were killed)
+  std::vector<std::string> errors;  // one per cgroup that could not be removed, saying why
+};
+
 // Finds the cgroup hierarchy once per process and creates sandbox cgroups under a parent it
 // owns: `parent` if given (a path relative to each hierarchy's root), otherwise a child of the
 // process's own cgroup named "agentd-sandboxes". On v2, enabling controllers for that parent
@@ -80,6 +92,15 @@ class Manager {
   Version version() const { return version_; }
   // Creates the cgroup for one sandbox; `name` must be unique among live sandboxes.
   Expected<Cgroup> create(std::string_view name, const Limits& limits) const;
+  // The directories sandboxes' cgroups are created in: one per v1 hierarchy, or the v2 one.
+  std::vector<std::string> parent_dirs() const;
+  // Removes the sandboxes' cgroups (named by sandbox_name()) whose owner no longer runs, as a
+  // daemon or agentbox killed with SIGKILL leaves them, killing what still runs inside first.
+  // Daemons, agentbox runs and tests may share the parent at once, so a cgroup whose owner
+  // runs is never touched, nor one holding processes of another pid namespace (whose owner's
+  // pid means nothing here). A dead owner whose pid a new process got meanwhile keeps its
+  // cgroups until that process is gone too.
+  Sweep sweep_orphans() const;
 
   struct Paths;
 

@@ -62,6 +62,9 @@ Status make_new_dir(const std::string& path);
 Status check_name(std::string_view name);
 Expected<std::string> check_relative_parent(std::string_view parent);
 
+// The owner's pid in a sandbox_name(); 0 for any other name.
+pid_t sandbox_owner(std::string_view name);
+
 // --- processes ---
 std::vector<pid_t> read_pids(const std::string& dir);
 // SIGKILLs every process listed in dir/cgroup.procs, through pidfds so that a pid that was
@@ -90,6 +93,8 @@ Expected<std::string> dir_under_mount(const CgroupMount& mount, const std::strin
 namespace v1 {
 Expected<Manager::Paths> open(const std::string& relative_parent);
 Status create(Cgroup::State& state, const Manager::Paths& paths, const Limits& limits);
+// Fills `state` (its name set) with the directories of an existing cgroup, as create() would.
+void adopt(Cgroup::State& state, const Manager::Paths& paths);
 Usage usage(const Cgroup::State& state);
 void kill_all(const Cgroup::State& state);
 }  // namespace v1
@@ -99,6 +104,7 @@ namespace v2 {
 bool detected();
 Expected<Manager::Paths> open(const std::string& relative_parent);
 Status create(Cgroup::State& state, const Manager::Paths& paths, const Limits& limits);
+void adopt(Cgroup::State& state, const Manager::Paths& paths);
 Usage usage(const Cgroup::State& state);
 void kill_all(const Cgroup::State& state);
 // Loads a BPF_PROG_TYPE_CGROUP_DEVICE program allowing the minimal /dev plus `extra`, and

@@ -152,6 +152,18 @@ Status create(Cgroup::State& state, const Manager::Paths& paths, const Limits& l
   return Ok{};
 }
 
+void adopt(Cgroup::State& state, const Manager::Paths& paths) {
+  for (const auto& [controller, parent] : paths.v1_parent) {
+    std::string dir = parent + "/" + state.name;
+    // A removal cut short may have left it in some hierarchies only.
+    if (!file_exists(dir)) continue;
+    if (std::find(state.dirs.begin(), state.dirs.end(), dir) == state.dirs.end()) {
+      state.dirs.push_back(dir);
+    }
+    state.v1_dir.emplace(controller, dir);
+  }
+}
+
 Usage usage(const Cgroup::State& state) {
   Usage usage;
   if (auto ns = read_number(dir_of(state, "cpuacct") + "/cpuacct.usage")) {

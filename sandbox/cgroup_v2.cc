@@ -268,6 +268,13 @@ Status create(Cgroup::State& state, const Manager::Paths& paths, const Limits& l
   return attach_device_program(state.v2_dir_fd.get(), dir, limits.devices);
 }
 
+void adopt(Cgroup::State& state, const Manager::Paths& paths) {
+  std::string dir = paths.v2_parent + "/" + state.name;
+  // No fd: the fd serves CLONE_INTO_CGROUP and the device program, neither of which an
+  // adopted cgroup gets.
+  if (file_exists(dir)) state.dirs.push_back(std::move(dir));
+}
+
 Usage usage(const Cgroup::State& state) {
   const std::string& dir = state.dirs.front();
   Usage usage;

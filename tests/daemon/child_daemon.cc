@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "daemon/server.h"
+#include "sandbox/runner.h"
 #include "sandbox/unique_fd.h"
 #include "tests/daemon/scripted_runner.h"
 
@@ -16,12 +17,24 @@ namespace agentd::testing {
 
 namespace {
 
-[[noreturn]] void run_child(const std::string& config_file, int port_pipe) {
+std::shared_ptr<sandbox::Runner> sandboxes_for(const Config& config) {
+  sandbox::RunnerOptions options;
+  options.first_host_id = config.sandbox.first_host_id;
+  options.host_id_count = config.sandbox.host_id_count;
+  options.id_lock_dir = config.sandbox.id_lock_dir;
+  options.cgroup_parent = config.sandbox.cgroup_parent;
+  auto runner = sandbox::Runner::create(options);
+  if (!runner) _exit(73);
+  return *runner;
+}
+
+[[noreturn]] void run_child(const std::string& config_file, int port_pipe, bool real_sandboxes) {
   auto config = load_config(config_file);
   if (!config) _exit(70);
   boost::asio::io_context io;
   ScriptedRunner runner;
-  Server server(io, std::move(*config), runner, nullptr, ServerOptions{true, false});
+  auto sandboxes = real_sandboxes ? sandboxes_for(*config) : nullptr;
+  Server server(io, std::move(*config), runner, sandboxes, ServerOptions{true, false});
   if (!server.start()) _exit(71);
   const uint16_t port = server.tcp_port();
   if (::write(port_pipe, &port, sizeof port) != sizeof port) _exit(72);
@@ -39,7 +52,7 @@ std::string write_config(const std::string& dir, const nlohmann::json& config) {
 }
 
 sandbox::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(
-    const std::string& config_file, std::function<void()> child_setup) {
+    const std::string& config_file, std::function<void()> child_setup, bool real_sandboxes) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sandbox::Error{"pipe2 failed"};
   sandbox::UniqueFd read_end(fds[0]);
@@ -48,7 +61,7 @@ sandbox::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(
   if (pid == 0) {
     read_end.reset();
     if (child_setup) child_setup();
-    run_child(config_file, fds[1]);
+    run_child(config_file, fds[1], real_sandboxes);
   }
   ::close(fds[1]);
   std::unique_ptr<ChildDaemon> child(new ChildDaemon(pid, 0));

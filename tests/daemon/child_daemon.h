@@ -16,9 +16,12 @@ namespace agentd::testing {
 class ChildDaemon {
  public:
   // Starts agentd's Server from `config_file` in a child; `child_setup` runs in the child first
-  // (environment variables). Error when it does not report a port.
+  // (environment variables, stderr to a file). With `real_sandboxes`, exec.run runs sandboxes
+  // as in production (from the configuration's sandbox section); otherwise the server has
+  // none. Error when it does not report a port.
   static sandbox::Expected<std::unique_ptr<ChildDaemon>> start(
-      const std::string& config_file, std::function<void()> child_setup = {});
+      const std::string& config_file, std::function<void()> child_setup = {},
+      bool real_sandboxes = false);
   ~ChildDaemon();  // SIGKILLs and reaps a child still running
 
   Endpoint tcp() const { return Endpoint{port_, ""}; }

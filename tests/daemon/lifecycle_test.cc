@@ -64,6 +64,60 @@ TEST(Lifecycle, SigtermLetsRunningTasksFinishThenExitsZero) {
   EXPECT_EQ(state_in_journal(dir.path(), id), "succeeded");
 }
 
+// A WebSocket upgrade as any client sends it, on a fresh connection: the status and body of a
+// refusal are what a client's library shows.
+sandbox::Expected<testing::HttpReply> upgrade(const testing::Endpoint& endpoint) {
+  return testing::http_request(endpoint, "/v1/ws",
+                               {{"Connection", "Upgrade"},
+                                {"Upgrade", "websocket"},
+                                {"Sec-WebSocket-Version", "13"},
+                                {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                {"Authorization", "Bearer alice-token"}});
+}
+
+TEST(Lifecycle, WhileDrainingNewConnectionsAreAnswered503UntilTheDrainEnds) {
+  testing::TempDir dir;
+  auto child =
+      ChildDaemon::start(testing::write_config(dir.path(), testing::test_config_json(dir.path())));
+  ASSERT_TRUE(child) << child.error().message;
+  auto client = connect(**child, "alice-token");
+  const std::string id =
+      client->call("task.submit", {{"spec", spec_for("block")}})["result"].value("task_id", "");
+  ASSERT_FALSE(id.empty());
+  (*child)->signal(SIGTERM);
+  // The drain starts once the loop handles the signal; until then /healthz says ok.
+  sandbox::Expected<testing::HttpReply> health = sandbox::Error{"not asked"};
+  for (int i = 0; i < 500; ++i) {
+    health = testing::http_request((*child)->tcp(), "/healthz");
+    if (!health || health->status != 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(health) << "a new connection during the drain: " << health.error().message;
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(health->body, R"({"status":"draining"})");
+  auto refused = upgrade((*child)->tcp());
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("draining"), std::string::npos) << refused->body;
+  auto ws = WsClient::connect((*child)->tcp(), {std::string("alice-token"), ""});
+  ASSERT_FALSE(ws);
+  EXPECT_NE(ws.error().message.find("HTTP 503"), std::string::npos) << ws.error().message;
+  const testing::Endpoint unix_socket{0, dir.path() + "/agentd.sock"};
+  auto unix_refused = upgrade(unix_socket);
+  ASSERT_TRUE(unix_refused) << unix_refused.error().message;
+  EXPECT_EQ(unix_refused->status, 503);
+  auto metrics = testing::http_request((*child)->tcp(), "/metrics");
+  ASSERT_TRUE(metrics) << metrics.error().message;
+  EXPECT_EQ(metrics->status, 200);
+  // The connection from before the drain goes on, and so does its task.
+  EXPECT_EQ(client->call("task.get", {{"task_id", id}})["result"]["state"], "running");
+  (*child)->signal(SIGTERM);  // a second one ends the drain at once
+  EXPECT_EQ((*child)->wait(), 0);
+  EXPECT_EQ(state_in_journal(dir.path(), id), "cancelled");
+  // The listeners were closed when the drain ended (the unix socket's file goes with them).
+  EXPECT_FALSE(std::filesystem::exists(unix_socket.unix_path));
+}
+
 TEST(Lifecycle, TheDrainDeadlineCancelsWhatStillRunsAndKeepsQueuedTasks) {
   testing::TempDir dir;
   json config = testing::test_config_json(dir.path());

@@ -86,6 +86,16 @@ TEST(CgroupParse, RefusesBadLimits) {
   EXPECT_TRUE(detail::check_limits(limits).ok());
 }
 
+TEST(CgroupParse, ReadsTheOwnerBackFromASandboxName) {
+  EXPECT_EQ(sandbox_name(1234, 7), "sbx-1234-7");
+  EXPECT_EQ(detail::sandbox_owner("sbx-1234-7"), 1234);
+  EXPECT_EQ(detail::sandbox_owner(sandbox_name(4194304, 0)), 4194304);
+  for (const char* other : {"sbx-1234", "sbx--7", "sbx-1234-", "sbx-12a-7", "sbx-1234-7-x",
+                            "sbx-0-1", "sbx-99999999999-1", "sbx-+12-1", "t1234-x-1", "box"}) {
+    EXPECT_EQ(detail::sandbox_owner(other), 0) << other;
+  }
+}
+
 // --- the kernel ---
 
 TEST_F(CgroupTest, RefusesNameClashAndBadArguments) {
@@ -236,6 +246,51 @@ TEST_F(CgroupTest, ManyCgroupsLeaveNone) {
       EXPECT_FALSE(entry.path().filename().string().starts_with(prefix)) << entry.path();
     }
   }
+}
+
+// A pid no process has now: a child's, once it has exited and been reaped.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+TEST_F(CgroupTest, SweepRemovesTheCgroupsOfDeadOwnersOnly) {
+  const pid_t dead = dead_pid();
+  // What a daemon killed with SIGKILL leaves: an empty cgroup, and one whose sandbox still
+  // runs. Beside them, a live owner's (ours, with a serial our runners never reach) and a
+  // cgroup that is not a sandbox's.
+  auto empty_orphan = manager_->create(sandbox_name(dead, 0), {});
+  auto busy_orphan = manager_->create(sandbox_name(dead, 1), {});
+  auto live = manager_->create(sandbox_name(::getpid(), 900'000'000), {});
+  ASSERT_TRUE(empty_orphan.ok() && busy_orphan.ok() && live.ok());
+  Cgroup other = create({}, "other");
+  Child straggler;
+  ASSERT_FALSE(add(*busy_orphan, straggler).empty());
+
+  const Sweep sweep = manager_->sweep_orphans();
+
+  ASSERT_TRUE(sweep.removed.count(dead)) << "nothing removed for dead pid " << dead;
+  EXPECT_EQ(sweep.removed.at(dead), 2u);
+  EXPECT_FALSE(sweep.removed.count(::getpid()));
+  EXPECT_GE(sweep.killed, 1u);
+  for (const auto& error : sweep.errors) {
+    EXPECT_EQ(error.find(sandbox_name(dead, 0)), std::string::npos) << error;
+    EXPECT_EQ(error.find(sandbox_name(dead, 1)), std::string::npos) << error;
+  }
+  EXPECT_EQ(WTERMSIG(straggler.wait()), SIGKILL);
+  const auto parents = manager_->parent_dirs();
+  ASSERT_FALSE(parents.empty());
+  for (const auto& parent : parents) {
+    EXPECT_FALSE(fs::exists(parent + "/" + sandbox_name(dead, 0))) << parent;
+    EXPECT_FALSE(fs::exists(parent + "/" + sandbox_name(dead, 1))) << parent;
+    EXPECT_TRUE(fs::exists(parent + "/" + live->name())) << parent;
+    EXPECT_TRUE(fs::exists(parent + "/" + other.name())) << parent;
+  }
+  // The swept cgroups' owners (here, these handles) find them gone without complaint.
+  EXPECT_TRUE(empty_orphan->remove().ok());
+  EXPECT_TRUE(busy_orphan->remove().ok());
 }
 
 }  // namespace
