@@ -113,8 +113,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (path_of(request) != "/v1/ws")
       return respond(reply(request, http::status::not_found, R"({"error":"not found"})"), false);
     if (gateway_.draining())
-      return refuse_upgrade(request, http::status::service_unavailable, "draining",
-                            R"({"error":"the server is draining (shutting down); connect again later"})");
+      return refuse_upgrade(
+          request, http::status::service_unavailable, "draining",
+          R"({"error":"the server is draining (shutting down); connect again later"})");
     const std::string protocols(request[http::field::sec_websocket_protocol]);
     std::optional<std::string> token = bearer_token(request[http::field::authorization]);
     if (!token) token = subprotocol_token(protocols);

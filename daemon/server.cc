@@ -79,7 +79,8 @@ sandbox::Status Server::start() {
   policies_ = *registry;
   tenants_ = std::make_shared<const TenantDirectory>(config_.tenants);
   if (auto opened = open_journal(); !opened) return opened;
-  // Before anything runs: a sandbox of this daemon is never mistaken for a leftover.
+  // Before anything runs: then every exec.run workspace is a leftover, and a straggler of
+  // the dead daemon is killed before its host uid (free again) is leased to a new sandbox.
   sweep_leftovers();
 
   TaskManagerOptions task_options{config_.limits.max_running_tasks,

@@ -101,10 +101,9 @@ void Server::sweep_workspaces() {
   workspace_lock_.reset(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!workspace_lock_ || ::flock(workspace_lock_.get(), LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
-    std::cerr << "agentd: workspaces not swept: " << (workspace_lock_ ? "flock " : "open ")
-              << lock << ": " << std::strerror(error)
-              << (error == EWOULDBLOCK ? " (another daemon uses this workspace_root)" : "")
-              << "\n";
+    std::cerr << "agentd: workspaces not swept: " << (workspace_lock_ ? "flock " : "open ") << lock
+              << ": " << std::strerror(error)
+              << (error == EWOULDBLOCK ? " (another daemon uses this workspace_root)" : "") << "\n";
     workspace_lock_.reset();
     return;
   }
@@ -152,7 +151,7 @@ asio::awaitable<void> Server::drain() {
     co_await wait_until([this] { return tasks_->running() == 0; },
                         Clock::now() + std::chrono::seconds(10), never);
   }
-  listeners_->close();
+  listeners_->close();  // the drain is over: from now on connections are refused
   for (auto& [id, weak] : std::map(sessions_))
     if (auto session = weak.lock()) session->close_going_away();
   const bool never = false;

@@ -74,7 +74,6 @@ std::string unescape_octal(std::string_view text) {
 
 }  // namespace
 
-
 int write_file_errno(const std::string& path, std::string_view value) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return errno;
@@ -289,19 +288,14 @@ Status check_limits(const Limits& limits) {
 pid_t sandbox_owner(std::string_view name) {
   constexpr std::string_view kPrefix = "sbx-";
   if (!name.starts_with(kPrefix)) return 0;
-  name.remove_prefix(kPrefix.size());
-  const size_t dash = name.find('-');
-  if (dash == std::string_view::npos) return 0;
-  const std::string_view owner = name.substr(0, dash);
-  const std::string_view serial = name.substr(dash + 1);
-  auto digits = [](std::string_view text) {
-    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
-  };
-  if (!digits(owner) || !digits(serial)) return 0;
+  const char* end = name.data() + name.size();
   pid_t pid = 0;
-  // Out of range: not a pid, so not a name Runner made.
-  if (std::from_chars(owner.data(), owner.data() + owner.size(), pid).ec != std::errc()) return 0;
-  return pid;
+  // Out of range is not a pid, so not a name Runner made.
+  auto [dash, error] = std::from_chars(name.data() + kPrefix.size(), end, pid);
+  if (error != std::errc() || pid <= 0 || dash == end || *dash != '-') return 0;
+  const std::string_view serial(dash + 1, static_cast<size_t>(end - dash - 1));
+  const bool digits = !serial.empty() && serial.find_first_not_of("0123456789") == serial.npos;
+  return digits ? pid : 0;
 }
 
 namespace {

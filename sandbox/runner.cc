@@ -109,8 +109,7 @@ class Run : public std::enable_shared_from_this<Run> {
     auto lease = user::IdLease::acquire(o.id_lock_dir, o.first_host_id, o.host_id_count);
     if (!lease) return lease.error();
     lease_.emplace(std::move(lease.value()));
-    const std::string name =
-        cgroup::sandbox_name(::getpid(), shared_->next_run.fetch_add(1));
+    const std::string name = cgroup::sandbox_name(::getpid(), shared_->next_run.fetch_add(1));
     const Limits& l = spec_.limits;
     auto cg = shared_->cgroups->create(
         name, {l.memory_bytes, l.pids, l.cpu_millicores, l.cpu_weight, spec_.devices});

@@ -136,7 +136,8 @@ TEST(Crash, KillNineWithRunningSandboxesThenRestartRemovesWhatTheDeadDaemonLeft)
   if (const std::string missing = host_probe::sandbox_prerequisites_missing(); !missing.empty())
     GTEST_SKIP() << "sandboxes need " << missing;
   testing::TempDir dir;
-  const std::string config = testing::write_config(dir.path(), testing::test_config_json(dir.path()));
+  const std::string config =
+      testing::write_config(dir.path(), testing::test_config_json(dir.path()));
   // The daemons are forked from here, so they share this process's sandboxes' parent.
   auto cgroups = sandbox::cgroup::Manager::open();
   ASSERT_TRUE(cgroups) << cgroups.error().message;
@@ -155,22 +156,26 @@ TEST(Crash, KillNineWithRunningSandboxesThenRestartRemovesWhatTheDeadDaemonLeft)
   // for input files).
   const json files = {{{"path", "in.txt"}, {"content", "x"}}};
   for (int id : {101, 102})
-    (*client)->send_text(json{{"jsonrpc", "2.0"},
-                              {"id", id},
-                              {"method", "exec.run"},
-                              {"params", {{"policy", "coder"}, {"language", "bash"},
-                                          {"code", "sleep 60"}, {"files", files}}}}
-                             .dump());
-  ASSERT_TRUE(eventually(std::chrono::seconds(30), [&] {
-    const auto names = cgroups_of(dead, parents);
-    return names.size() == 2 && all_hold_a_process(names, parents.front());
-  })) << "the daemon's two sandboxes did not start\n" << slurp(dir.path() + "/first.log");
+    (*client)->send_text(
+        json{{"jsonrpc", "2.0"},
+             {"id", id},
+             {"method", "exec.run"},
+             {"params",
+              {{"policy", "coder"}, {"language", "bash"}, {"code", "sleep 60"}, {"files", files}}}}
+            .dump());
+  ASSERT_TRUE(eventually(std::chrono::seconds(30),
+                         [&] {
+                           const auto names = cgroups_of(dead, parents);
+                           return names.size() == 2 && all_hold_a_process(names, parents.front());
+                         }))
+      << "the daemon's two sandboxes did not start\n"
+      << slurp(dir.path() + "/first.log");
   // Workspaces: the resumable task's (it may still need it), one of a task the journal does
   // not know (pruned, say, by a daemon that died before removing it), and the operator's.
   const fs::path workspaces = dir.path() + "/workspaces";
   const std::string unknown_task = "t-" + std::string(32, 'a');
-  for (const fs::path& made : {workspaces / resumed / "a1", workspaces / unknown_task / "a1",
-                               workspaces / "notes"})
+  for (const fs::path& made :
+       {workspaces / resumed / "a1", workspaces / unknown_task / "a1", workspaces / "notes"})
     fs::create_directories(made);
   ASSERT_EQ(std::distance(fs::directory_iterator(workspaces / "exec"), {}), 2);
 
