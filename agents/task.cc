@@ -9,7 +9,6 @@
 
 #include "agents/llm/client.h"
 #include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/monitor.h"
 #include "agents/runtime/task_context.h"
 
@@ -47,14 +46,14 @@ bool TaskControl::feedback(std::string agent_id, std::string text) {
   return true;
 }
 
-sandbox::Status check_task_spec(const TaskSpec& spec, const TaskEnvironment& env) {
+base::Status check_task_spec(const TaskSpec& spec, const TaskEnvironment& env) {
   for (const auto& [name, role] : spec.roles) {
     if (!env.policies || !env.policies(role.policy))
-      return sandbox::Error{"/roles/" + name + "/policy: unknown policy \"" + role.policy + "\""};
+      return base::Error{"/roles/" + name + "/policy: unknown policy \"" + role.policy + "\""};
     if (!env.llm.find_model(role.model))
-      return sandbox::Error{"/roles/" + name + "/model: unknown model \"" + role.model + "\""};
+      return base::Error{"/roles/" + name + "/model: unknown model \"" + role.model + "\""};
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 namespace {

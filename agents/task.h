@@ -45,7 +45,7 @@
 
 #include "agents/events.h"
 #include "agents/llm/chat.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace sandbox {
 class Runner;
@@ -165,7 +165,7 @@ struct TaskSpec {
 
 // Parses and validates a task spec; an error names the JSON path and what was expected:
 // "/roles/worker/model: expected a non-empty string, got 5".
-sandbox::Expected<TaskSpec> parse_task_spec(const nlohmann::json& json);
+base::Expected<TaskSpec> parse_task_spec(const nlohmann::json& json);
 // The spec as JSON that parse_task_spec reads back to the same spec (for the journal).
 nlohmann::json to_json(const TaskSpec& spec);
 
@@ -219,7 +219,7 @@ struct TaskEnvironment {
 };
 
 // Checks what parse_task_spec cannot: every role's policy is known to `env`.
-sandbox::Status check_task_spec(const TaskSpec& spec, const TaskEnvironment& env);
+base::Status check_task_spec(const TaskSpec& spec, const TaskEnvironment& env);
 
 // A running task's handle for the daemon (task.cancel, task.feedback). Safe to call from the
 // task's executor only; calls before the task starts are queued.

@@ -2,11 +2,11 @@
 // benchmarks): pch_asio.h plus Beast.
 #pragma once
 
-#include "base/pch_asio.h"
-
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+
+#include "base/pch_asio.h"

@@ -73,7 +73,9 @@ Figures bench_agentbox(sandbox::Runner& runner, const std::vector<std::string>& 
     const sandbox::Result r = runner.run(spec);
     latencies.push_back(ms_since(start));
     if (r.status != sandbox::RunStatus::ok) {
-      if (f.failures++ == 0) std::fprintf(stderr, "agentbox run failed: %s %s\n", std::string(to_string(r.status)).c_str(), r.error.c_str());
+      if (f.failures++ == 0)
+        std::fprintf(stderr, "agentbox run failed: %s %s\n",
+                     std::string(to_string(r.status)).c_str(), r.error.c_str());
     }
   }
   f.cpu_ms_per_sandbox = (machine_busy_ms() - cpu_before) / runs;
@@ -101,8 +103,8 @@ Figures bench_agentbox(sandbox::Runner& runner, const std::vector<std::string>& 
 // ---- bwrap ---------------------------------------------------------------------------------
 
 std::vector<std::string> bwrap_argv(const std::vector<std::string>& command) {
-  std::vector<std::string> a = {"bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                                "--cap-drop", "ALL", "--hostname", "agentbox"};
+  std::vector<std::string> a = {"bwrap",      "--unshare-all", "--die-with-parent", "--new-session",
+                                "--cap-drop", "ALL",           "--hostname",        "agentbox"};
   for (const char* dir : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
     char link[256];
     const ssize_t n = ::readlink(dir, link, sizeof link - 1);
@@ -114,8 +116,8 @@ std::vector<std::string> bwrap_argv(const std::vector<std::string>& command) {
   }
   for (const char* file : {"/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"})
     if (::access(file, F_OK) == 0) a.insert(a.end(), {"--ro-bind", file, file});
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs",
-                     "/workspace", "--chdir", "/workspace", "--"});
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/workspace",
+                     "--chdir", "/workspace", "--"});
   a.insert(a.end(), command.begin(), command.end());
   return a;
 }
@@ -152,8 +154,10 @@ Figures bench_bwrap(const std::vector<std::string>& command, int runs, int concu
   int started = 0, in_flight = 0;
   while (started < runs || in_flight > 0) {
     while (in_flight < concurrency && started < runs) {
-      if (spawn_bwrap(args) > 0) ++in_flight;
-      else ++f.failures;
+      if (spawn_bwrap(args) > 0)
+        ++in_flight;
+      else
+        ++f.failures;
       ++started;
     }
     int status = 0;
@@ -167,9 +171,10 @@ Figures bench_bwrap(const std::vector<std::string>& command, int runs, int concu
 }
 
 void print_row(const char* who, const char* what, const Figures& f) {
-  std::printf("%-9s %-16s p50 %6.2f ms  p99 %6.2f ms  %6.1f sandboxes/s  cpu %5.2f ms/sandbox"
-              "  failures %d\n",
-              who, what, f.p50_ms, f.p99_ms, f.per_second, f.cpu_ms_per_sandbox, f.failures);
+  std::printf(
+      "%-9s %-16s p50 %6.2f ms  p99 %6.2f ms  %6.1f sandboxes/s  cpu %5.2f ms/sandbox"
+      "  failures %d\n",
+      who, what, f.p50_ms, f.p99_ms, f.per_second, f.cpu_ms_per_sandbox, f.failures);
 }
 
 }  // namespace
@@ -177,8 +182,10 @@ void print_row(const char* who, const char* what, const Figures& f) {
 int main(int argc, char** argv) {
   int runs = 300, concurrency = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--runs")) runs = std::max(10, std::atoi(argv[i + 1]));
-    else if (!std::strcmp(argv[i], "--concurrency")) concurrency = std::max(1, std::atoi(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--runs"))
+      runs = std::max(10, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--concurrency"))
+      concurrency = std::max(1, std::atoi(argv[i + 1]));
   }
   auto runner = sandbox::Runner::create();
   if (!runner) {
@@ -197,15 +204,17 @@ int main(int argc, char** argv) {
     print_row("agentbox", name, ours);
     failures += ours.failures;
     if (!have_bwrap) {
-      std::printf("bwrap     %-16s skipped: bwrap is not installed (scripts/setup.sh installs it)\n", name);
+      std::printf(
+          "bwrap     %-16s skipped: bwrap is not installed (scripts/setup.sh installs it)\n", name);
       continue;
     }
     const Figures peer = bench_bwrap(command, n, concurrency);
     print_row("bwrap", name, peer);
     failures += peer.failures;
-    std::printf("ratio     %-16s p50 %.2fx  p99 %.2fx  throughput %.2fx  cpu %.2fx  (agentbox/bwrap)\n",
-                name, ours.p50_ms / peer.p50_ms, ours.p99_ms / peer.p99_ms,
-                ours.per_second / peer.per_second, ours.cpu_ms_per_sandbox / peer.cpu_ms_per_sandbox);
+    std::printf(
+        "ratio     %-16s p50 %.2fx  p99 %.2fx  throughput %.2fx  cpu %.2fx  (agentbox/bwrap)\n",
+        name, ours.p50_ms / peer.p50_ms, ours.p99_ms / peer.p99_ms,
+        ours.per_second / peer.per_second, ours.cpu_ms_per_sandbox / peer.cpu_ms_per_sandbox);
   }
   return failures ? 1 : 0;
 }

@@ -1,13 +1,12 @@
 #include "bench/ws_load_client.h"
 
-#include <chrono>
-#include <ctime>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace ws_load {
@@ -55,7 +54,8 @@ asio::awaitable<json> read_json(Socket& ws, beast::flat_buffer& buffer) {
 asio::awaitable<json> call(Socket& ws, beast::flat_buffer& buffer, int64_t id,
                            const std::string& method, json params) {
   const std::string text =
-      json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}.dump();
+      json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}
+          .dump();
   co_await ws.async_write(asio::buffer(text), asio::use_awaitable);
   for (;;) {
     json message = co_await read_json(ws, buffer);
@@ -86,8 +86,7 @@ asio::awaitable<std::string> follow(Socket& ws, beast::flat_buffer& buffer,
       results.latencies_ms.push_back(received - at);
     else if (seq <= replayed_up_to)
       ++results.replayed;
-    if (event.value("type", "") == "task.finished")
-      co_return event["data"].value("state", "?");
+    if (event.value("type", "") == "task.finished") co_return event["data"].value("state", "?");
   }
 }
 
@@ -106,9 +105,10 @@ asio::awaitable<void> run_client(ClientPlan plan, Results& results) {
     asio::ip::tcp::endpoint endpoint(asio::ip::make_address(plan.host), plan.port);
     co_await beast::get_lowest_layer(ws).async_connect(endpoint, asio::use_awaitable);
     beast::get_lowest_layer(ws).socket().set_option(asio::ip::tcp::no_delay(true));
-    ws.set_option(websocket::stream_base::decorator([token = plan.token](websocket::request_type& req) {
-      req.set(beast::http::field::authorization, "Bearer " + token);
-    }));
+    ws.set_option(
+        websocket::stream_base::decorator([token = plan.token](websocket::request_type& req) {
+          req.set(beast::http::field::authorization, "Bearer " + token);
+        }));
     const std::string target = "/v1/ws";  // a variable: g++ 12 cannot take a literal here
     co_await ws.async_handshake(plan.host, target, asio::use_awaitable);
     beast::flat_buffer buffer;
@@ -122,12 +122,17 @@ asio::awaitable<void> run_client(ClientPlan plan, Results& results) {
         co_return;
       }
       const std::string task_id = submitted["result"]["task_id"];
-      const std::string text = json{{"jsonrpc", "2.0"}, {"id", ++id}, {"method", "task.subscribe"},
-                                    {"params", {{"task_id", task_id}, {"after_seq", 0}}}}.dump();
+      const std::string text = json{{"jsonrpc", "2.0"},
+                                    {"id", ++id},
+                                    {"method", "task.subscribe"},
+                                    {"params", {{"task_id", task_id}, {"after_seq", 0}}}}
+                                   .dump();
       co_await ws.async_write(asio::buffer(text), asio::use_awaitable);
       const std::string state = co_await follow(ws, buffer, task_id, results);
-      if (state == "succeeded") ++results.tasks_succeeded;
-      else ++results.tasks_other;
+      if (state == "succeeded")
+        ++results.tasks_succeeded;
+      else
+        ++results.tasks_other;
     }
     co_await ws.async_close(websocket::close_code::normal, asio::use_awaitable);
   } catch (const std::exception& error) {

@@ -4,11 +4,10 @@
 // without gaps.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 namespace ws_load {
 
@@ -24,10 +23,10 @@ struct ClientPlan {
 struct Results {
   std::vector<double> latencies_ms;  // one per event
   uint64_t tasks_succeeded = 0;
-  uint64_t tasks_other = 0;    // finished in another state
+  uint64_t tasks_other = 0;  // finished in another state
   uint64_t events = 0;
-  uint64_t replayed = 0;       // sent as a replay at subscribe time, so not timed
-  uint64_t order_errors = 0;   // an event whose seq was not the previous one + 1
+  uint64_t replayed = 0;      // sent as a replay at subscribe time, so not timed
+  uint64_t order_errors = 0;  // an event whose seq was not the previous one + 1
   uint64_t clients_failed = 0;
   std::vector<std::string> failures;  // the first few, for the report
   void fail(std::string what);

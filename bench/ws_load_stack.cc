@@ -22,9 +22,9 @@
 namespace ws_load {
 namespace {
 
+using base::Error;
+using base::Expected;
 using nlohmann::json;
-using sandbox::Error;
-using sandbox::Expected;
 using namespace std::chrono_literals;
 
 std::string errno_text(const std::string& what) {
@@ -139,11 +139,11 @@ Expected<uint16_t> read_port_line(int fd) {
   return static_cast<uint16_t>(std::stoul(line));
 }
 
-sandbox::Status write_file(const std::string& path, const std::string& text) {
+base::Status write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
   if (!out) return Error{"cannot write " + path};
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 }  // namespace

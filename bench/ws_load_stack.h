@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace ws_load {
 
@@ -42,7 +42,7 @@ struct StackOptions {
 
 class Stack {
  public:
-  static sandbox::Expected<Stack> start(const StackOptions& options);
+  static base::Expected<Stack> start(const StackOptions& options);
   Stack(Stack&&) = default;
   Stack& operator=(Stack&&) = default;
   ~Stack();

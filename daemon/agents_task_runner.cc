@@ -20,8 +20,8 @@ AgentsTaskRunner::AgentsTaskRunner(boost::asio::any_io_executor executor, agents
       http_(http),
       workspace_root_(std::move(workspace_root)) {}
 
-sandbox::Status AgentsTaskRunner::check(const agents::TaskSpec& spec,
-                                        const agents::PolicyLookup& policies) {
+base::Status AgentsTaskRunner::check(const agents::TaskSpec& spec,
+                                     const agents::PolicyLookup& policies) {
   NoEvents no_events;
   agents::TaskEnvironment env{executor_, llm_,      sandboxes_,      http_,
                               policies,  no_events, workspace_root_, {}};

@@ -20,8 +20,7 @@ class AgentsTaskRunner final : public TaskRunner {
                    sandbox::Runner& sandboxes, agents::http::Client& http,
                    std::filesystem::path workspace_root);
 
-  sandbox::Status check(const agents::TaskSpec& spec,
-                        const agents::PolicyLookup& policies) override;
+  base::Status check(const agents::TaskSpec& spec, const agents::PolicyLookup& policies) override;
   boost::asio::awaitable<agents::TaskResult> run(agents::TaskSpec spec, std::string task_id,
                                                  std::string tenant,
                                                  std::shared_ptr<agents::TaskControl> control,

@@ -9,7 +9,7 @@
 #include "daemon/agents_task_runner.h"
 #include "daemon/config_check.h"
 #include "daemon/server.h"
-#include "gpu/tool/commands.h"
+#include "gpu/agentd-gpu/commands.h"
 #include "policies/check_command.h"
 #include "sandbox/runner.h"
 

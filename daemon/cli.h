@@ -3,7 +3,7 @@
 //   agentd --check-config --config FILE  validate the configuration and every policy it names
 //   agentd policy check [...] FILE...    the policies module's check (agentd-policy check)
 //   agentd gpu list|selftest|contend ...  the GPUs agentd would use, passthrough proven on them,
-//                                         agents contending for them (gpu/tool/commands.h)
+//                                         agents contending for them (gpu/agentd-gpu/commands.h)
 //   agentd --version | --help
 #pragma once
 

@@ -208,7 +208,7 @@ void read_caps(const json& document, const std::string& origin, std::vector<std:
 
 }  // namespace
 
-sandbox::Expected<Config> parse_config(const json& document, const std::string& origin) {
+base::Expected<Config> parse_config(const json& document, const std::string& origin) {
   std::vector<std::string> errors;
   Config config;
   config.file = origin;
@@ -237,12 +237,12 @@ sandbox::Expected<Config> parse_config(const json& document, const std::string& 
   std::string message;
   for (const auto& e : errors) message += origin + ": " + e + "\n";
   message.pop_back();
-  return sandbox::Error{message};
+  return base::Error{message};
 }
 
-sandbox::Expected<Config> load_config(const std::string& file) {
+base::Expected<Config> load_config(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) return sandbox::Error{file + ": cannot read the configuration: " + std::strerror(errno)};
+  if (!in) return base::Error{file + ": cannot read the configuration: " + std::strerror(errno)};
   std::stringstream text;
   text << in.rdbuf();
   auto document = policies::parse_document(text.str(), file);

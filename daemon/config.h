@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "agents/llm/chat.h"
+#include "base/expected.h"
 #include "policies/caps.h"
-#include "sandbox/expected.h"
 
 namespace agentd {
 
@@ -106,8 +106,8 @@ struct Config {
 };
 
 // `origin` names the text in errors. All errors are reported together, one per line.
-sandbox::Expected<Config> parse_config(const nlohmann::json& document, const std::string& origin);
+base::Expected<Config> parse_config(const nlohmann::json& document, const std::string& origin);
 // Reads FILE (JSON with // and /* */ comments).
-sandbox::Expected<Config> load_config(const std::string& file);
+base::Expected<Config> load_config(const std::string& file);
 
 }  // namespace agentd

@@ -4,9 +4,9 @@
 
 namespace agentd {
 
-sandbox::Expected<std::shared_ptr<const PolicyRegistry>> load_policies_for(const Config& config) {
+base::Expected<std::shared_ptr<const PolicyRegistry>> load_policies_for(const Config& config) {
   auto registry = PolicyRegistry::load(config.policy_dirs, config.caps);
-  if (!registry) return sandbox::Error{config.file + ": policies: " + registry.error().message};
+  if (!registry) return base::Error{config.file + ": policies: " + registry.error().message};
   std::string errors;
   for (size_t i = 0; i < config.tenants.size(); ++i)
     for (size_t j = 0; j < config.tenants[i].policies.size(); ++j) {
@@ -22,12 +22,12 @@ sandbox::Expected<std::shared_ptr<const PolicyRegistry>> load_policies_for(const
                 policy->get<std::string>() + "\"\n";
   if (!errors.empty()) {
     errors.pop_back();
-    return sandbox::Error{errors};
+    return base::Error{errors};
   }
   return registry;
 }
 
-sandbox::Status check_config_file(const std::string& file) {
+base::Status check_config_file(const std::string& file) {
   auto config = load_config(file);
   if (!config) return config.error();
   std::string errors;
@@ -41,9 +41,9 @@ sandbox::Status check_config_file(const std::string& file) {
     errors += file + ": tenants: no tenant is configured, so no client can connect\n";
   if (!errors.empty()) {
     errors.pop_back();
-    return sandbox::Error{errors};
+    return base::Error{errors};
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 }  // namespace agentd

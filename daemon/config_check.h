@@ -5,15 +5,15 @@
 
 #include <memory>
 
+#include "base/expected.h"
 #include "daemon/config.h"
 #include "daemon/policy_registry.h"
-#include "sandbox/expected.h"
 
 namespace agentd {
 
-sandbox::Expected<std::shared_ptr<const PolicyRegistry>> load_policies_for(const Config& config);
+base::Expected<std::shared_ptr<const PolicyRegistry>> load_policies_for(const Config& config);
 
 // load_config + load_policies_for + TLS files; the message lists every problem found.
-sandbox::Status check_config_file(const std::string& file);
+base::Status check_config_file(const std::string& file);
 
 }  // namespace agentd

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "agents/runtime/gcc_coroutine_workaround.h"
+#include "base/log.h"
 
 namespace agentd {
 
@@ -111,7 +111,7 @@ std::string for_requester(std::string message) {
   const size_t summary = message.find(" GPU(s):");
   const size_t cut = summary == std::string::npos ? summary : message.rfind("; ", summary);
   if (cut == std::string::npos) return message;
-  std::cerr << "agentd: " << message << "\n";
+  base::log::info() << "" << message;
   message.erase(cut);
   return message;
 }
@@ -127,9 +127,9 @@ gpu::LeaseRequest lease_request(GpuRequest request) {
 
 }  // namespace
 
-sandbox::Expected<std::shared_ptr<GpuGrants>> GpuGrants::create(asio::any_io_executor executor,
-                                                                gpu::Inventory inventory,
-                                                                GpuGrantOptions options) {
+base::Expected<std::shared_ptr<GpuGrants>> GpuGrants::create(asio::any_io_executor executor,
+                                                             gpu::Inventory inventory,
+                                                             GpuGrantOptions options) {
   // A sandbox mounts this kernel's own /proc: the driver's procfs view can be shown only where
   // this kernel has one, whatever a discovery root elsewhere (a test's tree) lists.
   std::error_code ignored;
@@ -156,8 +156,7 @@ GpuGrants::~GpuGrants() {
   routes_->starting.reset();
 }
 
-asio::awaitable<sandbox::Expected<GpuHold>> GpuGrants::acquire(GpuRequest request,
-                                                               GpuReport report) {
+asio::awaitable<base::Expected<GpuHold>> GpuGrants::acquire(GpuRequest request, GpuReport report) {
   std::weak_ptr<Routes> routes = routes_;
   RouteGuard guard(routes);
   gpu::LeaseResult result =
@@ -169,8 +168,8 @@ asio::awaitable<sandbox::Expected<GpuHold>> GpuGrants::acquire(GpuRequest reques
             routes_->starting.reset();
           },
           asio::use_awaitable);
-  if (!result) co_return sandbox::Error{for_requester(result.error().message)};
-  if (routes.expired()) co_return sandbox::Error{"the GPU scheduler shut down"};
+  if (!result) co_return base::Error{for_requester(result.error().message)};
+  if (routes.expired()) co_return base::Error{"the GPU scheduler shut down"};
   gpu::Lease lease = std::move(result).value();
   auto grant = passthrough_.grant(lease.gpus());
   if (!grant) co_return grant.error();
@@ -195,8 +194,7 @@ std::shared_ptr<GpuGrants> grant_gpus(asio::any_io_executor executor, gpu::Inven
   options.scheduler.default_max_wait = config.max_wait;
   auto grants = GpuGrants::create(std::move(executor), std::move(inventory), options);
   if (grants) return *grants;
-  std::cerr << "agentd: GPUs found, but sandboxes cannot use them: " << grants.error().message
-            << "\n";
+  base::log::warning() << "GPUs found, but sandboxes cannot use them: " << grants.error().message;
   return nullptr;
 }
 

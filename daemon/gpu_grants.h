@@ -9,11 +9,11 @@
 #include <memory>
 
 #include "agents/runtime/gpu_provider.h"
+#include "base/expected.h"
 #include "daemon/config.h"
 #include "gpu/inventory.h"
 #include "gpu/passthrough.h"
 #include "gpu/scheduler.h"
-#include "sandbox/expected.h"
 
 namespace agentd {
 
@@ -25,15 +25,15 @@ struct GpuGrantOptions {
 class GpuGrants final : public agents::runtime::GpuProvider {
  public:
   // Fails, saying what is missing, unless the inventory's GPUs can be passed through.
-  static sandbox::Expected<std::shared_ptr<GpuGrants>> create(boost::asio::any_io_executor executor,
-                                                              gpu::Inventory inventory,
-                                                              GpuGrantOptions options = {});
+  static base::Expected<std::shared_ptr<GpuGrants>> create(boost::asio::any_io_executor executor,
+                                                           gpu::Inventory inventory,
+                                                           GpuGrantOptions options = {});
   // Waiting requests fail; leases still held become inert and report nothing.
   ~GpuGrants() override;
   GpuGrants(const GpuGrants&) = delete;
   GpuGrants& operator=(const GpuGrants&) = delete;
 
-  boost::asio::awaitable<sandbox::Expected<agents::runtime::GpuHold>> acquire(
+  boost::asio::awaitable<base::Expected<agents::runtime::GpuHold>> acquire(
       agents::runtime::GpuRequest request, agents::runtime::GpuReport report) override;
   void add_no_gpu(sandbox::Spec& spec) const override;
 

@@ -2,19 +2,20 @@
 
 #include <iostream>
 
+#include "base/log.h"
 #include "daemon/journal_schema.h"
 
 namespace agentd {
 
-sandbox::Expected<std::unique_ptr<Journal>> Journal::open(JournalOptions options,
-                                                          boost::asio::any_io_executor loop) {
+base::Expected<std::unique_ptr<Journal>> Journal::open(JournalOptions options,
+                                                       boost::asio::any_io_executor loop) {
   try {
     auto db = std::make_unique<sqlite::Database>(options.path);
     sqlite3_busy_timeout(db->get(), 5000);
     const std::string mode = db->scalar_text("PRAGMA journal_mode=WAL");
     if (mode != "wal")
-      return sandbox::Error{"journal " + options.path + ": could not switch to WAL mode (got \"" +
-                            mode + "\")"};
+      return base::Error{"journal " + options.path + ": could not switch to WAL mode (got \"" +
+                         mode + "\")"};
     // FULL: a commit is on disk before a submission is answered, even across a power cut.
     db->exec("PRAGMA synchronous=FULL");
     db->exec("PRAGMA foreign_keys=ON");
@@ -22,7 +23,7 @@ sandbox::Expected<std::unique_ptr<Journal>> Journal::open(JournalOptions options
     return std::unique_ptr<Journal>(
         new Journal(std::move(options), std::move(loop), std::move(db)));
   } catch (const sqlite::Failure& failure) {
-    return sandbox::Error{"journal " + options.path + ": " + failure.what()};
+    return base::Error{"journal " + options.path + ": " + failure.what()};
   }
 }
 
@@ -65,12 +66,12 @@ void Journal::write(std::function<void(sqlite::Database&)> operation) {
   enqueue(Job{std::move(operation), nullptr, false});
 }
 
-boost::asio::awaitable<sandbox::Status> Journal::flush() {
-  co_return co_await call<sandbox::Ok>([](sqlite::Database&) { return sandbox::Ok{}; });
+boost::asio::awaitable<base::Status> Journal::flush() {
+  co_return co_await call<base::Ok>([](sqlite::Database&) { return base::Ok{}; });
 }
 
-sandbox::Status Journal::flush_sync() {
-  return call_sync<sandbox::Ok>([](sqlite::Database&) { return sandbox::Ok{}; });
+base::Status Journal::flush_sync() {
+  return call_sync<base::Ok>([](sqlite::Database&) { return base::Ok{}; });
 }
 
 void Journal::writer_loop() {
@@ -99,25 +100,24 @@ void Journal::writer_loop() {
 }
 
 void Journal::run_batch(std::deque<Job>& jobs) {
-  std::vector<sandbox::Status> outcomes(jobs.size(), sandbox::Ok{});
-  sandbox::Status commit = sandbox::Ok{};
+  std::vector<base::Status> outcomes(jobs.size(), base::Ok{});
+  base::Status commit = base::Ok{};
   try {
     sqlite::Transaction transaction(*db_);
     for (size_t i = 0; i < jobs.size(); ++i) {
       try {
         jobs[i].run(*db_);
       } catch (const sqlite::Failure& failure) {
-        outcomes[i] = sandbox::Error{failure.what()};
+        outcomes[i] = base::Error{failure.what()};
       }
     }
     transaction.commit();
   } catch (const sqlite::Failure& failure) {
-    commit = sandbox::Error{std::string("journal commit failed: ") + failure.what()};
+    commit = base::Error{std::string("journal commit failed: ") + failure.what()};
   }
   for (size_t i = 0; i < jobs.size(); ++i) {
-    const sandbox::Status& status = commit.ok() ? outcomes[i] : commit;
-    if (!status.ok() && !jobs[i].done)
-      std::cerr << "agentd: journal: " << status.error().message << "\n";
+    const base::Status& status = commit.ok() ? outcomes[i] : commit;
+    if (!status.ok() && !jobs[i].done) base::log::error() << "journal: " << status.error().message;
     if (jobs[i].done) jobs[i].done(status);
   }
 }

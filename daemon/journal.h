@@ -23,8 +23,8 @@
 #include <string>
 #include <thread>
 
+#include "base/expected.h"
 #include "daemon/sqlite.h"
-#include "sandbox/expected.h"
 
 namespace agentd {
 
@@ -36,8 +36,8 @@ struct JournalOptions {
 class Journal {
  public:
   // Opens or creates the database, switches it to WAL, creates the schema, starts the writer.
-  static sandbox::Expected<std::unique_ptr<Journal>> open(JournalOptions options,
-                                                          boost::asio::any_io_executor loop);
+  static base::Expected<std::unique_ptr<Journal>> open(JournalOptions options,
+                                                       boost::asio::any_io_executor loop);
   // Runs what is queued, commits, stops the writer.
   ~Journal();
   Journal(const Journal&) = delete;
@@ -50,33 +50,33 @@ class Journal {
   // In a coroutine, pass a named std::function: g++ 12 relocates a lambda temporary of a
   // co_await expression with memcpy, which corrupts captured strings (a double free).
   template <class T>
-  boost::asio::awaitable<sandbox::Expected<T>> call(std::function<T(sqlite::Database&)> operation) {
+  boost::asio::awaitable<base::Expected<T>> call(std::function<T(sqlite::Database&)> operation) {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                       void(sandbox::Expected<T>)>(
+                                       void(base::Expected<T>)>(
         Initiate<T>{this}, boost::asio::use_awaitable, std::move(operation));
   }
 
   // The same, blocking the calling thread (startup and shutdown, before or after the loop).
   template <class T>
-  sandbox::Expected<T> call_sync(std::function<T(sqlite::Database&)> operation) {
-    auto promise = std::make_shared<std::promise<sandbox::Expected<T>>>();
+  base::Expected<T> call_sync(std::function<T(sqlite::Database&)> operation) {
+    auto promise = std::make_shared<std::promise<base::Expected<T>>>();
     auto result = std::make_shared<std::optional<T>>();
     enqueue(Job{[operation = std::move(operation), result](sqlite::Database& db) {
                   result->emplace(operation(db));
                 },
-                [promise, result](const sandbox::Status& status) {
+                [promise, result](const base::Status& status) {
                   if (status.ok())
-                    promise->set_value(sandbox::Expected<T>(std::move(**result)));
+                    promise->set_value(base::Expected<T>(std::move(**result)));
                   else
-                    promise->set_value(sandbox::Expected<T>(status.error()));
+                    promise->set_value(base::Expected<T>(status.error()));
                 },
                 true});
     return promise->get_future().get();
   }
 
   // Resolves when everything queued before it is committed.
-  boost::asio::awaitable<sandbox::Status> flush();
-  sandbox::Status flush_sync();
+  boost::asio::awaitable<base::Status> flush();
+  base::Status flush_sync();
 
   // Operations waiting for the writer.
   size_t queued() const { return queued_.load(); }
@@ -86,7 +86,7 @@ class Journal {
  private:
   struct Job {
     std::function<void(sqlite::Database&)> run;
-    std::function<void(const sandbox::Status&)> done;
+    std::function<void(const base::Status&)> done;
     bool urgent = false;
   };
   template <class T>
@@ -100,12 +100,12 @@ class Journal {
       journal->enqueue(Job{[operation = std::move(operation), result](sqlite::Database& db) {
                              result->emplace(operation(db));
                            },
-                           [shared_handler, result, loop](const sandbox::Status& status) {
+                           [shared_handler, result, loop](const base::Status& status) {
                              boost::asio::post(loop, [shared_handler, result, status]() mutable {
                                if (status.ok())
-                                 (*shared_handler)(sandbox::Expected<T>(std::move(**result)));
+                                 (*shared_handler)(base::Expected<T>(std::move(**result)));
                                else
-                                 (*shared_handler)(sandbox::Expected<T>(status.error()));
+                                 (*shared_handler)(base::Expected<T>(status.error()));
                              });
                            },
                            true});

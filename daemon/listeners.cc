@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 
+#include "base/log.h"
 #include "daemon/http_session.h"
 
 namespace agentd {
@@ -34,7 +35,7 @@ class AcceptLoop : public std::enable_shared_from_this<AcceptLoop<Acceptor, Star
     acceptor_.async_accept([self = this->shared_from_this()](error_code error, auto socket) {
       if (error == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
       if (error) {
-        std::cerr << "agentd: accept: " << error.message() << "\n";
+        base::log::error() << "accept: " << error.message();
         self->retry_.expires_after(std::chrono::milliseconds(100));
         self->retry_.async_wait([self](error_code timer_error) {
           if (!timer_error) self->run();
@@ -59,16 +60,16 @@ class AcceptLoop : public std::enable_shared_from_this<AcceptLoop<Acceptor, Star
   asio::steady_timer retry_;
 };
 
-sandbox::Expected<std::unique_ptr<ssl::context>> make_tls(const TlsConfig& tls) {
+base::Expected<std::unique_ptr<ssl::context>> make_tls(const TlsConfig& tls) {
   auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
   error_code error;
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                        ssl::context::single_dh_use);
   context->use_certificate_chain_file(tls.cert, error);
-  if (error) return sandbox::Error{"tls.cert " + tls.cert + ": " + error.message()};
+  if (error) return base::Error{"tls.cert " + tls.cert + ": " + error.message()};
   context->use_private_key_file(tls.key, ssl::context::pem, error);
-  if (error) return sandbox::Error{"tls.key " + tls.key + ": " + error.message()};
+  if (error) return base::Error{"tls.key " + tls.key + ": " + error.message()};
   return context;
 }
 
@@ -102,11 +103,11 @@ void Listeners::close() {
 
 namespace {
 
-sandbox::Status open_tcp(asio::any_io_executor executor, const ListenConfig& listen,
-                         Gateway& gateway, Listeners::Impl& impl) {
+base::Status open_tcp(asio::any_io_executor executor, const ListenConfig& listen, Gateway& gateway,
+                      Listeners::Impl& impl) {
   error_code error;
   const auto address = asio::ip::make_address(listen.address, error);
-  if (error) return sandbox::Error{"listen.address \"" + listen.address + "\": " + error.message()};
+  if (error) return base::Error{"listen.address \"" + listen.address + "\": " + error.message()};
   tcp::acceptor acceptor(executor);
   const tcp::endpoint endpoint(address, listen.port);
   acceptor.open(endpoint.protocol(), error);
@@ -114,8 +115,8 @@ sandbox::Status open_tcp(asio::any_io_executor executor, const ListenConfig& lis
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error)
-    return sandbox::Error{"listen on " + listen.address + ":" + std::to_string(listen.port) + ": " +
-                          error.message()};
+    return base::Error{"listen on " + listen.address + ":" + std::to_string(listen.port) + ": " +
+                       error.message()};
   impl.tcp_port = acceptor.local_endpoint().port();
   ssl::context* tls = impl.tls.get();
   auto start = [&gateway, tls](tcp::socket socket) {
@@ -133,16 +134,16 @@ sandbox::Status open_tcp(asio::any_io_executor executor, const ListenConfig& lis
       std::make_shared<AcceptLoop<tcp::acceptor, decltype(start)>>(std::move(acceptor), start);
   loop->run();
   impl.close_tcp = [loop] { loop->close(); };
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Status open_unix(asio::any_io_executor executor, const ListenConfig& listen,
-                          Gateway& gateway, Listeners::Impl& impl) {
+base::Status open_unix(asio::any_io_executor executor, const ListenConfig& listen, Gateway& gateway,
+                       Listeners::Impl& impl) {
   struct stat st {};
   // A socket left by a daemon that died is replaced; any other file is the operator's.
   if (::lstat(listen.unix_path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
-      return sandbox::Error{"listen.unix " + listen.unix_path + ": exists and is not a socket"};
+      return base::Error{"listen.unix " + listen.unix_path + ": exists and is not a socket"};
     ::unlink(listen.unix_path.c_str());
   }
   error_code error;
@@ -150,9 +151,9 @@ sandbox::Status open_unix(asio::any_io_executor executor, const ListenConfig& li
   acceptor.open(local(), error);
   if (!error) acceptor.bind(local::endpoint(listen.unix_path), error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error) return sandbox::Error{"listen.unix " + listen.unix_path + ": " + error.message()};
+  if (error) return base::Error{"listen.unix " + listen.unix_path + ": " + error.message()};
   if (::chmod(listen.unix_path.c_str(), listen.unix_mode) != 0)
-    return sandbox::Error{"chmod " + listen.unix_path + ": " + std::strerror(errno)};
+    return base::Error{"chmod " + listen.unix_path + ": " + std::strerror(errno)};
   impl.unix_path = listen.unix_path;
   auto start = [&gateway](local::socket socket) {
     std::make_shared<HttpSession<UnixStream>>(UnixStream(std::move(socket)), gateway, "unix")
@@ -162,15 +163,14 @@ sandbox::Status open_unix(asio::any_io_executor executor, const ListenConfig& li
       std::make_shared<AcceptLoop<local::acceptor, decltype(start)>>(std::move(acceptor), start);
   loop->run();
   impl.close_unix = [loop] { loop->close(); };
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 }  // namespace
 
-sandbox::Expected<std::unique_ptr<Listeners>> Listeners::open(asio::any_io_executor executor,
-                                                              const ListenConfig& listen,
-                                                              const TlsConfig& tls,
-                                                              Gateway& gateway) {
+base::Expected<std::unique_ptr<Listeners>> Listeners::open(asio::any_io_executor executor,
+                                                           const ListenConfig& listen,
+                                                           const TlsConfig& tls, Gateway& gateway) {
   auto impl = std::make_unique<Impl>();
   if (tls.enabled()) {
     auto context = make_tls(tls);

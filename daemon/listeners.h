@@ -7,17 +7,17 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/expected.h"
 #include "daemon/config.h"
 #include "daemon/gateway.h"
-#include "sandbox/expected.h"
 
 namespace agentd {
 
 class Listeners {
  public:
-  static sandbox::Expected<std::unique_ptr<Listeners>> open(boost::asio::any_io_executor executor,
-                                                            const ListenConfig& listen,
-                                                            const TlsConfig& tls, Gateway& gateway);
+  static base::Expected<std::unique_ptr<Listeners>> open(boost::asio::any_io_executor executor,
+                                                         const ListenConfig& listen,
+                                                         const TlsConfig& tls, Gateway& gateway);
   ~Listeners();
   Listeners(const Listeners&) = delete;
   Listeners& operator=(const Listeners&) = delete;

@@ -9,13 +9,13 @@ namespace agentd {
 namespace {
 
 // The names to load: built-ins, then each directory's *.json (sorted, so errors are stable).
-sandbox::Expected<std::set<std::string>> policy_names(const std::vector<std::string>& dirs) {
+base::Expected<std::set<std::string>> policy_names(const std::vector<std::string>& dirs) {
   std::set<std::string> names;
   for (const auto& name : policies::builtin_policy_names()) names.insert(name);
   for (const auto& dir : dirs) {
     std::error_code error;
     std::filesystem::directory_iterator it(dir, error);
-    if (error) return sandbox::Error{"policies.dirs: " + dir + ": " + error.message()};
+    if (error) return base::Error{"policies.dirs: " + dir + ": " + error.message()};
     for (const auto& entry : it)
       if (entry.path().extension() == ".json") names.insert(entry.path().stem().string());
   }
@@ -24,7 +24,7 @@ sandbox::Expected<std::set<std::string>> policy_names(const std::vector<std::str
 
 }  // namespace
 
-sandbox::Expected<std::shared_ptr<const PolicyRegistry>> PolicyRegistry::load(
+base::Expected<std::shared_ptr<const PolicyRegistry>> PolicyRegistry::load(
     const std::vector<std::string>& dirs, const policies::Caps& caps) {
   auto names = policy_names(dirs);
   if (!names) return names.error();

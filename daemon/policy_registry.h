@@ -11,16 +11,16 @@
 #include <string_view>
 #include <vector>
 
+#include "base/expected.h"
 #include "policies/caps.h"
 #include "policies/compile.h"
-#include "sandbox/expected.h"
 
 namespace agentd {
 
 class PolicyRegistry {
  public:
   // Errors list every diagnostic of every policy, one per line.
-  static sandbox::Expected<std::shared_ptr<const PolicyRegistry>> load(
+  static base::Expected<std::shared_ptr<const PolicyRegistry>> load(
       const std::vector<std::string>& dirs, const policies::Caps& caps);
 
   // Null for an unknown name.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "base/log.h"
 #include "daemon/agents_task_runner.h"
 #include "daemon/config_check.h"
 #include "daemon/dispatcher.h"
@@ -51,13 +52,12 @@ agents::PolicyLookup Server::policies_for(const Tenant& tenant) const {
   };
 }
 
-sandbox::Status Server::open_journal() {
+base::Status Server::open_journal() {
   const auto parent = std::filesystem::path(config_.journal.path).parent_path();
   std::error_code error;
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
   if (error)
-    return sandbox::Error{"journal.path: cannot create " + parent.string() + ": " +
-                          error.message()};
+    return base::Error{"journal.path: cannot create " + parent.string() + ": " + error.message()};
   auto journal = Journal::open({config_.journal.path, config_.journal.batch}, io_.get_executor());
   if (!journal) return journal.error();
   journal_ = std::move(*journal);
@@ -65,15 +65,14 @@ sandbox::Status Server::open_journal() {
     metrics_.journal_commit_seconds.observe(seconds);
     metrics_.journal_writes.add(static_cast<double>(operations));
   });
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Status Server::start() {
+base::Status Server::start() {
   std::error_code error;
   std::filesystem::create_directories(config_.sandbox.workspace_root, error);
   if (error || ::chmod(config_.sandbox.workspace_root.c_str(), 0711) != 0)
-    return sandbox::Error{"sandbox.workspace_root: cannot create " +
-                          config_.sandbox.workspace_root};
+    return base::Error{"sandbox.workspace_root: cannot create " + config_.sandbox.workspace_root};
   auto registry = load_policies_for(config_);
   if (!registry) return registry.error();
   policies_ = *registry;
@@ -128,8 +127,8 @@ sandbox::Status Server::start() {
   prune_journal();
   notifier_.ready(status_line());
   notifier_.start_watchdog([this] { return status_line(); });
-  std::cerr << "agentd: serving (" << status_line() << ")\n";
-  return sandbox::Ok{};
+  base::log::info() << "serving (" << status_line() << ")";
+  return base::Ok{};
 }
 
 uint16_t Server::tcp_port() const {

@@ -17,6 +17,8 @@
 #include <memory>
 #include <string>
 
+#include "base/expected.h"
+#include "base/unique_fd.h"
 #include "daemon/config.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/gateway.h"
@@ -25,8 +27,6 @@
 #include "daemon/policy_registry.h"
 #include "daemon/task_runner.h"
 #include "daemon/tenants.h"
-#include "sandbox/expected.h"
-#include "sandbox/unique_fd.h"
 
 namespace sandbox {
 class Runner;
@@ -52,7 +52,7 @@ class Server final : public Gateway {
   ~Server() override;
 
   // Opens everything and starts serving (READY=1); nothing runs until the io_context does.
-  sandbox::Status start();
+  base::Status start();
   void shutdown();  // as SIGTERM; a second call ends the drain at once
   void reload();    // as SIGHUP
   bool stopped() const { return stopped_; }
@@ -79,7 +79,7 @@ class Server final : public Gateway {
   boost::asio::awaitable<void> drain();
   boost::asio::awaitable<void> reload_config();
   void prune_journal();
-  sandbox::Status open_journal();
+  base::Status open_journal();
   void sweep_leftovers();
   void sweep_cgroups() const;
   void sweep_workspaces();
@@ -100,7 +100,7 @@ class Server final : public Gateway {
   std::unique_ptr<InfoMethods> info_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Listeners> listeners_;
-  sandbox::UniqueFd workspace_lock_;  // flock held while this daemon uses workspace_root
+  base::UniqueFd workspace_lock_;  // flock held while this daemon uses workspace_root
   boost::asio::signal_set signals_;
   boost::asio::steady_timer prune_timer_;
   std::map<uint64_t, std::weak_ptr<SessionControl>> sessions_;

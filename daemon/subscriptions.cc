@@ -6,7 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 
-#include "agents/runtime/gcc_coroutine_workaround.h"
+#include "base/log.h"
 #include "daemon/journal_schema.h"
 #include "daemon/task_json.h"
 
@@ -163,8 +163,7 @@ asio::awaitable<void> SubscriptionHub::replay(SubscriptionPtr subscription, uint
         };
     auto rows = co_await journal_.call(std::move(read));
     if (!rows)
-      std::cerr << "agentd: replay of " << subscription->task_id << ": " << rows.error().message
-                << "\n";
+      base::log::error() << "replay of " << subscription->task_id << ": " << rows.error().message;
     if (!rows || rows->empty()) break;
     auto peer = subscription->peer.lock();
     if (!peer || subscription->ended) co_return end(subscription);

@@ -51,7 +51,7 @@ class TaskManager : public agents::EventSink {
   // Startup, before serving: tasks the previous daemon left queued are queued again, running
   // ones are marked interrupted (a task.finished event says so) unless their spec asked to
   // resume. Also loads today's token counts. Blocks on the journal.
-  sandbox::Status recover(
+  base::Status recover(
       const std::function<std::shared_ptr<const Tenant>(const std::string&)>& tenants);
 
   boost::asio::awaitable<Reply> submit(Tenant tenant, nlohmann::json params);

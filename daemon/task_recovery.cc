@@ -4,7 +4,7 @@
 // those run again from the start, their sequence numbers continuing.
 #include <iostream>
 
-#include "agents/runtime/gcc_coroutine_workaround.h"
+#include "base/log.h"
 #include "daemon/task_json.h"
 #include "daemon/task_manager.h"
 #include "daemon/task_record.h"
@@ -14,7 +14,7 @@ namespace agentd {
 using journal_schema::TaskRow;
 using nlohmann::json;
 
-sandbox::Status TaskManager::recover(
+base::Status TaskManager::recover(
     const std::function<std::shared_ptr<const Tenant>(const std::string&)>& tenants) {
   const int64_t now = now_ms();
   auto tokens = journal_.call_sync<std::map<std::string, uint64_t>>(
@@ -54,7 +54,7 @@ sandbox::Status TaskManager::recover(
       usage_.task_admitted(task->tenant, 0);
       metrics_.tasks.add(1, {{"state", "queued"}});
       finish(task, "interrupted", result, {});
-      std::cerr << "agentd: task " << row.id << " interrupted: " << why << "\n";
+      base::log::warning() << "task " << row.id << " interrupted: " << why;
       continue;
     }
     task->spec = std::move(*spec);
@@ -63,11 +63,11 @@ sandbox::Status TaskManager::recover(
     usage_.task_admitted(task->tenant, task->agents);
     if (row.state == "running") {
       journal_.write([id = row.id](sqlite::Database& db) { journal_schema::set_queued(db, id); });
-      std::cerr << "agentd: task " << row.id << " resumes (its spec asked for it)\n";
+      base::log::info() << "task " << row.id << " resumes (its spec asked for it)";
     }
     admit(task);
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 }  // namespace agentd

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "agents/task.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agentd {
 
@@ -17,8 +17,8 @@ class TaskRunner {
   virtual ~TaskRunner() = default;
   // What parsing cannot check: the roles' models and policies exist (`policies` is the
   // submitting tenant's view).
-  virtual sandbox::Status check(const agents::TaskSpec& spec,
-                                const agents::PolicyLookup& policies) = 0;
+  virtual base::Status check(const agents::TaskSpec& spec,
+                             const agents::PolicyLookup& policies) = 0;
   // Runs the task to its end, its events going to `events`. Cancelling the awaiting coroutine
   // (terminal) cancels the task. `tenant` is the submitting tenant's name: shared resources
   // that are scheduled fairly across tenants (GPU leases) are asked for in its name.

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace agentd {
 namespace {
 
@@ -14,12 +16,6 @@ TokenHash sha256(std::string_view text) {
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), hash.data(), &length, EVP_sha256(), nullptr);
   return hash;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
 }
 
 }  // namespace
@@ -68,13 +64,13 @@ std::string token_sha256_hex(std::string_view token) {
 }
 
 std::optional<std::string> bearer_token(std::string_view authorization) {
-  authorization = trim(authorization);
+  authorization = base::trim(authorization);
   constexpr std::string_view scheme = "bearer ";
   if (authorization.size() <= scheme.size()) return std::nullopt;
   for (size_t i = 0; i < scheme.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i])
       return std::nullopt;
-  std::string_view token = trim(authorization.substr(scheme.size()));
+  std::string_view token = base::trim(authorization.substr(scheme.size()));
   if (token.empty()) return std::nullopt;
   return std::string(token);
 }
@@ -83,7 +79,7 @@ std::optional<std::string> subprotocol_token(std::string_view protocols) {
   constexpr std::string_view prefix = "agentd.bearer.";
   while (!protocols.empty()) {
     const size_t comma = protocols.find(',');
-    std::string_view item = trim(protocols.substr(0, comma));
+    std::string_view item = base::trim(protocols.substr(0, comma));
     if (item.size() > prefix.size() && item.substr(0, prefix.size()) == prefix)
       return std::string(item.substr(prefix.size()));
     if (comma == std::string_view::npos) break;

@@ -6,15 +6,15 @@
 #include <optional>
 #include <string>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 #include "sandbox/spec.h"
 
 namespace gpu {
 
 // `host_path` is checked with lstat. An unset `major`/`minor` accepts whatever the node has
 // (for drivers that do not list themselves in /proc/devices).
-sandbox::Expected<sandbox::DeviceNode> check_char_device(const std::string& host_path,
-                                                         std::optional<uint32_t> major,
-                                                         std::optional<uint32_t> minor);
+base::Expected<sandbox::DeviceNode> check_char_device(const std::string& host_path,
+                                                      std::optional<uint32_t> major,
+                                                      std::optional<uint32_t> minor);
 
 }  // namespace gpu

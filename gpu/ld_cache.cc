@@ -37,39 +37,39 @@ T load(std::string_view bytes, size_t offset) {
   return value;
 }
 
-sandbox::Expected<std::string> string_at(std::string_view bytes, uint32_t offset,
-                                         std::string_view origin) {
+base::Expected<std::string> string_at(std::string_view bytes, uint32_t offset,
+                                      std::string_view origin) {
   if (offset >= bytes.size()) {
-    return sandbox::Error{std::string(origin) + ": string offset " + std::to_string(offset) +
-                          " lies past the end of the file (" + std::to_string(bytes.size()) +
-                          " bytes)"};
+    return base::Error{std::string(origin) + ": string offset " + std::to_string(offset) +
+                       " lies past the end of the file (" + std::to_string(bytes.size()) +
+                       " bytes)"};
   }
   size_t end = bytes.find('\0', offset);
   if (end == std::string_view::npos) {
-    return sandbox::Error{std::string(origin) + ": string at offset " + std::to_string(offset) +
-                          " is not NUL-terminated"};
+    return base::Error{std::string(origin) + ": string at offset " + std::to_string(offset) +
+                       " is not NUL-terminated"};
   }
   return std::string(bytes.substr(offset, end - offset));
 }
 
 }  // namespace
 
-sandbox::Expected<std::vector<LdCacheEntry>> parse_ld_cache(std::string_view bytes,
-                                                            std::string_view origin) {
+base::Expected<std::vector<LdCacheEntry>> parse_ld_cache(std::string_view bytes,
+                                                         std::string_view origin) {
   std::string where(origin);
   if (bytes.size() < kHeaderSize || !bytes.starts_with(kMagic)) {
-    return sandbox::Error{where + ": not a glibc ld.so.cache in the \"" + std::string(kMagic) +
-                          "\" format (expected what ldconfig of glibc >= 2.32 writes)"};
+    return base::Error{where + ": not a glibc ld.so.cache in the \"" + std::string(kMagic) +
+                       "\" format (expected what ldconfig of glibc >= 2.32 writes)"};
   }
   uint8_t endian = load<uint8_t>(bytes, kEndianOffset);
   constexpr uint8_t kNativeEndian = std::endian::native == std::endian::little ? 2 : 3;
   if (endian != 0 && endian != kNativeEndian) {
-    return sandbox::Error{where + ": written for the other byte order"};
+    return base::Error{where + ": written for the other byte order"};
   }
   uint32_t count = load<uint32_t>(bytes, kCountOffset);
   if (count > (bytes.size() - kHeaderSize) / kEntrySize) {
-    return sandbox::Error{where + ": claims " + std::to_string(count) + " entries but holds " +
-                          std::to_string(bytes.size()) + " bytes"};
+    return base::Error{where + ": claims " + std::to_string(count) + " entries but holds " +
+                       std::to_string(bytes.size()) + " bytes"};
   }
   std::vector<LdCacheEntry> entries;
   for (uint32_t i = 0; i < count; ++i) {
@@ -90,12 +90,12 @@ sandbox::Expected<std::vector<LdCacheEntry>> parse_ld_cache(std::string_view byt
   return entries;
 }
 
-sandbox::Expected<std::vector<LdCacheEntry>> read_ld_cache(const std::string& path) {
+base::Expected<std::vector<LdCacheEntry>> read_ld_cache(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes) {
     int error = errno;
-    return sandbox::Error{path + ": cannot open the linker cache: " + std::strerror(error) +
-                          " (errno " + std::to_string(error) + ")"};
+    return base::Error{path + ": cannot open the linker cache: " + std::strerror(error) +
+                       " (errno " + std::to_string(error) + ")"};
   }
   return parse_ld_cache(*bytes, path);
 }

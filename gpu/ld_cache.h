@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace gpu {
 
@@ -19,9 +19,9 @@ struct LdCacheEntry {
 
 // The cache's entries for this machine's native ABI, in the loader's search order. `origin`
 // names the file in error messages. Hostile or truncated input fails cleanly.
-sandbox::Expected<std::vector<LdCacheEntry>> parse_ld_cache(std::string_view bytes,
-                                                            std::string_view origin);
+base::Expected<std::vector<LdCacheEntry>> parse_ld_cache(std::string_view bytes,
+                                                         std::string_view origin);
 
-sandbox::Expected<std::vector<LdCacheEntry>> read_ld_cache(const std::string& path);
+base::Expected<std::vector<LdCacheEntry>> read_ld_cache(const std::string& path);
 
 }  // namespace gpu

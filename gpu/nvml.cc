@@ -52,7 +52,7 @@ bool bind(void* library, const char* symbol, Fn& fn) {
   return fn != nullptr;
 }
 
-sandbox::Expected<NvmlApi> bind_api(void* library, const std::string& name) {
+base::Expected<NvmlApi> bind_api(void* library, const std::string& name) {
   NvmlApi api{};
   bool ok = bind(library, "nvmlInit_v2", api.init) && bind(library, "nvmlShutdown", api.shutdown) &&
             bind(library, "nvmlErrorString", api.error_string) &&
@@ -64,21 +64,20 @@ sandbox::Expected<NvmlApi> bind_api(void* library, const std::string& name) {
             bind(library, "nvmlDeviceGetMinorNumber", api.minor) &&
             bind(library, "nvmlDeviceGetMemoryInfo", api.memory) &&
             bind(library, "nvmlDeviceGetUtilizationRates", api.utilization);
-  if (!ok)
-    return sandbox::Error{"NVML: " + name + " lacks an expected function: " + last_dl_error()};
+  if (!ok) return base::Error{"NVML: " + name + " lacks an expected function: " + last_dl_error()};
   return api;
 }
 
-sandbox::Expected<NvmlDevice> read_device(const NvmlApi& api, unsigned index) {
+base::Expected<NvmlDevice> read_device(const NvmlApi& api, unsigned index) {
   nvmlDevice_t device = nullptr;
   if (nvmlReturn_t rc = api.handle(index, &device); rc != kNvmlSuccess) {
-    return sandbox::Error{"NVML: device " + std::to_string(index) + ": " + api.error_string(rc)};
+    return base::Error{"NVML: device " + std::to_string(index) + ": " + api.error_string(rc)};
   }
   NvmlDevice result;
   unsigned minor = 0;
   if (nvmlReturn_t rc = api.minor(device, &minor); rc != kNvmlSuccess) {
-    return sandbox::Error{"NVML: device " + std::to_string(index) +
-                          " minor number: " + api.error_string(rc)};
+    return base::Error{"NVML: device " + std::to_string(index) +
+                       " minor number: " + api.error_string(rc)};
   }
   result.minor = minor;
   char text[kNameSize] = {};
@@ -98,14 +97,14 @@ sandbox::Expected<NvmlDevice> read_device(const NvmlApi& api, unsigned index) {
   return result;
 }
 
-sandbox::Expected<NvmlSnapshot> read_all(const NvmlApi& api) {
+base::Expected<NvmlSnapshot> read_all(const NvmlApi& api) {
   NvmlSnapshot snapshot;
   char version[kVersionSize] = {};
   if (api.driver_version(version, sizeof version) == kNvmlSuccess)
     snapshot.driver_version = version;
   unsigned count = 0;
   if (nvmlReturn_t rc = api.count(&count); rc != kNvmlSuccess) {
-    return sandbox::Error{std::string("NVML: nvmlDeviceGetCount failed: ") + api.error_string(rc)};
+    return base::Error{std::string("NVML: nvmlDeviceGetCount failed: ") + api.error_string(rc)};
   }
   for (unsigned i = 0; i < count; ++i) {
     auto device = read_device(api, i);
@@ -117,17 +116,17 @@ sandbox::Expected<NvmlSnapshot> read_all(const NvmlApi& api) {
 
 }  // namespace
 
-sandbox::Expected<NvmlSnapshot> query_nvml(const std::string& library_name) {
+base::Expected<NvmlSnapshot> query_nvml(const std::string& library_name) {
   Library library(::dlopen(library_name.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (!library) {
-    return sandbox::Error{"NVML: cannot load " + library_name + " (" + last_dl_error() +
-                          "): no NVIDIA driver user-space libraries on this machine"};
+    return base::Error{"NVML: cannot load " + library_name + " (" + last_dl_error() +
+                       "): no NVIDIA driver user-space libraries on this machine"};
   }
   auto api = bind_api(library.get(), library_name);
   if (!api) return api.error();
   if (nvmlReturn_t rc = api->init(); rc != kNvmlSuccess) {
-    return sandbox::Error{"NVML: nvmlInit failed: " + std::string(api->error_string(rc)) +
-                          " (is the NVIDIA kernel driver loaded?)"};
+    return base::Error{"NVML: nvmlInit failed: " + std::string(api->error_string(rc)) +
+                       " (is the NVIDIA kernel driver loaded?)"};
   }
   auto snapshot = read_all(*api);
   api->shutdown();

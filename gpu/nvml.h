@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace gpu {
 
@@ -27,6 +27,6 @@ struct NvmlSnapshot {
 
 // Loads `library` (normally "libnvidia-ml.so.1"), reads every device, unloads it. Fails with
 // a message that says whether the library is missing or the driver refused.
-sandbox::Expected<NvmlSnapshot> query_nvml(const std::string& library);
+base::Expected<NvmlSnapshot> query_nvml(const std::string& library);
 
 }  // namespace gpu

@@ -26,10 +26,11 @@ int open_check_main(const std::vector<std::string>& paths, std::ostream& out) {
   return 0;
 }
 
-sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
-    sandbox::Runner& runner, const std::vector<std::string>& tool, const GpuGrant& grant,
-    const std::vector<std::string>& paths) {
-  if (tool.empty()) return sandbox::Error{"open-check sandbox: no tool command"};
+base::Expected<std::map<std::string, int>> open_in_sandbox(sandbox::Runner& runner,
+                                                           const std::vector<std::string>& tool,
+                                                           const GpuGrant& grant,
+                                                           const std::vector<std::string>& paths) {
+  if (tool.empty()) return base::Error{"open-check sandbox: no tool command"};
   std::vector<std::string> args(tool.begin() + 1, tool.end());
   args.push_back("open-check");
   args.insert(args.end(), paths.begin(), paths.end());
@@ -37,8 +38,8 @@ sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
   add_to_spec(grant, spec);
   sandbox::Result result = runner.run(std::move(spec));
   if (result.status != sandbox::RunStatus::ok) {
-    return sandbox::Error{"open-check sandbox: " + std::string(sandbox::to_string(result.status)) +
-                          " " + result.error + result.stderr_data};
+    return base::Error{"open-check sandbox: " + std::string(sandbox::to_string(result.status)) +
+                       " " + result.error + result.stderr_data};
   }
   std::map<std::string, int> errors;
   std::istringstream lines(result.stdout_data);
@@ -46,8 +47,8 @@ sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
   std::string path;
   while (lines >> error && std::getline(lines >> std::ws, path)) errors[path] = error;
   if (errors.size() != paths.size()) {
-    return sandbox::Error{"open-check sandbox: expected " + std::to_string(paths.size()) +
-                          " answers, got: " + result.stdout_data};
+    return base::Error{"open-check sandbox: expected " + std::to_string(paths.size()) +
+                       " answers, got: " + result.stdout_data};
   }
   return errors;
 }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
 #include "gpu/passthrough.h"
-#include "sandbox/expected.h"
 #include "sandbox/runner.h"
 
 namespace gpu {
@@ -24,8 +24,9 @@ int open_check_main(const std::vector<std::string>& paths, std::ostream& out);
 // Per path: 0 when a sandbox with `grant` (Passthrough::none() for no GPU) opened it
 // read-write, else the errno. `tool` is the command line before `open-check`: {agentd, "gpu"}
 // or {agentd-gpu}.
-sandbox::Expected<std::map<std::string, int>> open_in_sandbox(
-    sandbox::Runner& runner, const std::vector<std::string>& tool, const GpuGrant& grant,
-    const std::vector<std::string>& paths);
+base::Expected<std::map<std::string, int>> open_in_sandbox(sandbox::Runner& runner,
+                                                           const std::vector<std::string>& tool,
+                                                           const GpuGrant& grant,
+                                                           const std::vector<std::string>& paths);
 
 }  // namespace gpu

@@ -17,21 +17,21 @@ std::string joined_notes(const Inventory& inventory) {
   return text.empty() ? "" : " (" + text + ")";
 }
 
-sandbox::Status check_usable(const Inventory& inventory) {
+base::Status check_usable(const Inventory& inventory) {
   if (inventory.driver_version.empty()) {
-    return sandbox::Error{"GPU passthrough: no NVIDIA driver on this machine" +
-                          joined_notes(inventory)};
+    return base::Error{"GPU passthrough: no NVIDIA driver on this machine" +
+                       joined_notes(inventory)};
   }
   if (inventory.gpus.empty()) {
-    return sandbox::Error{"GPU passthrough: NVIDIA driver " + inventory.driver_version +
-                          " is loaded but no usable GPU was found" + joined_notes(inventory)};
+    return base::Error{"GPU passthrough: NVIDIA driver " + inventory.driver_version +
+                       " is loaded but no usable GPU was found" + joined_notes(inventory)};
   }
   if (!inventory.control_node("nvidiactl")) {
-    return sandbox::Error{"GPU passthrough: /dev/nvidiactl is missing or wrong" +
-                          joined_notes(inventory)};
+    return base::Error{"GPU passthrough: /dev/nvidiactl is missing or wrong" +
+                       joined_notes(inventory)};
   }
   if (!inventory.control_node("nvidia-uvm")) {
-    return sandbox::Error{
+    return base::Error{
         "GPU passthrough: /dev/nvidia-uvm is missing or wrong; CUDA needs it "
         "(load the nvidia-uvm module, e.g. `nvidia-modprobe -u -c=0`)" +
         joined_notes(inventory)};
@@ -39,15 +39,15 @@ sandbox::Status check_usable(const Inventory& inventory) {
   bool has_libcuda = std::any_of(inventory.libraries.begin(), inventory.libraries.end(),
                                  [](const DriverLibrary& l) { return l.soname == "libcuda.so.1"; });
   if (!has_libcuda) {
-    return sandbox::Error{"GPU passthrough: " + inventory.ld_cache +
-                          " lists no libcuda.so.1 of "
-                          "driver " +
-                          inventory.driver_version +
-                          " (install the driver's "
-                          "user-space libraries of that version and run ldconfig)" +
-                          joined_notes(inventory)};
+    return base::Error{"GPU passthrough: " + inventory.ld_cache +
+                       " lists no libcuda.so.1 of "
+                       "driver " +
+                       inventory.driver_version +
+                       " (install the driver's "
+                       "user-space libraries of that version and run ldconfig)" +
+                       joined_notes(inventory)};
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 sandbox::Mount ro_bind(std::string source, std::string target) {
@@ -77,14 +77,14 @@ std::vector<std::string> cuda_environment(const std::vector<const Gpu*>& gpus) {
 
 }  // namespace
 
-sandbox::Expected<Passthrough> Passthrough::prepare(Inventory inventory,
-                                                    const PassthroughOptions& options) {
+base::Expected<Passthrough> Passthrough::prepare(Inventory inventory,
+                                                 const PassthroughOptions& options) {
   if (auto usable = check_usable(inventory); !usable) return usable.error();
   Passthrough passthrough;
   auto& mounts = passthrough.procfs_mounts_;
   if (inventory.driver_procfs) {
     auto staged = stage_procfs_files(under_root(inventory.root, kProcDriver), options.staging_dir);
-    if (!staged) return sandbox::Error{"GPU passthrough: " + staged.error().message};
+    if (!staged) return base::Error{"GPU passthrough: " + staged.error().message};
     mounts.push_back({sandbox::MountType::tmpfs, "", kProcDriver, options.procfs_tmpfs_bytes});
     for (const auto& file : *staged) {
       mounts.push_back(ro_bind(file.host_path, std::string(kProcDriver) + "/" + file.name));
@@ -94,18 +94,18 @@ sandbox::Expected<Passthrough> Passthrough::prepare(Inventory inventory,
   return passthrough;
 }
 
-sandbox::Expected<GpuGrant> Passthrough::grant(std::span<const uint32_t> gpu_indices) const {
+base::Expected<GpuGrant> Passthrough::grant(std::span<const uint32_t> gpu_indices) const {
   GpuGrant grant;
   grant.gpus.assign(gpu_indices.begin(), gpu_indices.end());
   std::sort(grant.gpus.begin(), grant.gpus.end());
-  if (grant.gpus.empty()) return sandbox::Error{"GPU grant: no GPU index given"};
+  if (grant.gpus.empty()) return base::Error{"GPU grant: no GPU index given"};
   if (std::adjacent_find(grant.gpus.begin(), grant.gpus.end()) != grant.gpus.end()) {
-    return sandbox::Error{"GPU grant: a GPU index is listed twice"};
+    return base::Error{"GPU grant: a GPU index is listed twice"};
   }
   if (grant.gpus.back() >= inventory_.gpus.size()) {
-    return sandbox::Error{"GPU grant: GPU " + std::to_string(grant.gpus.back()) +
-                          " does not exist (this machine has " +
-                          std::to_string(inventory_.gpus.size()) + ")"};
+    return base::Error{"GPU grant: GPU " + std::to_string(grant.gpus.back()) +
+                       " does not exist (this machine has " +
+                       std::to_string(inventory_.gpus.size()) + ")"};
   }
   grant.devices = inventory_.control_nodes;
   grant.ld_cache = inventory_.ld_cache;

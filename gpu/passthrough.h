@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
 #include "gpu/inventory.h"
-#include "sandbox/expected.h"
 #include "sandbox/spec.h"
 
 namespace gpu {
@@ -36,11 +36,11 @@ class Passthrough {
  public:
   // Fails, saying what is missing, unless the inventory has a driver, a GPU, /dev/nvidiactl,
   // /dev/nvidia-uvm and a libcuda of the driver's version; stages the procfs files.
-  static sandbox::Expected<Passthrough> prepare(Inventory inventory,
-                                                const PassthroughOptions& options = {});
+  static base::Expected<Passthrough> prepare(Inventory inventory,
+                                             const PassthroughOptions& options = {});
 
   // What a sandbox needs to use the GPUs with these inventory indices, and no others.
-  sandbox::Expected<GpuGrant> grant(std::span<const uint32_t> gpu_indices) const;
+  base::Expected<GpuGrant> grant(std::span<const uint32_t> gpu_indices) const;
 
   // For a sandbox granted no GPU on this machine: no device, and an empty tmpfs over
   // /proc/driver/nvidia (where the host has one), so it does not even learn the host's GPUs.

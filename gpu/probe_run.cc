@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "gpu/open_check.h"
-#include "sandbox/unique_fd.h"
 
 extern char** environ;
 
@@ -18,14 +18,13 @@ namespace gpu {
 
 namespace {
 
-sandbox::Expected<nlohmann::json> parse_answer(const std::string& where,
-                                               const std::string& output) {
+base::Expected<nlohmann::json> parse_answer(const std::string& where, const std::string& output) {
   auto answer = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
   if (!answer.is_object()) {
-    return sandbox::Error{where + ": the probe printed no JSON object: " + output.substr(0, 500)};
+    return base::Error{where + ": the probe printed no JSON object: " + output.substr(0, 500)};
   }
   if (answer.value("ok", false) != true) {
-    return sandbox::Error{where + ": the probe failed: " + answer.value("error", output)};
+    return base::Error{where + ": the probe failed: " + answer.value("error", output)};
   }
   return answer;
 }
@@ -38,9 +37,9 @@ std::string os_error(const char* call) {
 
 }  // namespace
 
-sandbox::Expected<nlohmann::json> run_probe_in_sandbox(sandbox::Runner& runner,
-                                                       const std::string& probe,
-                                                       const GpuGrant& grant) {
+base::Expected<nlohmann::json> run_probe_in_sandbox(sandbox::Runner& runner,
+                                                    const std::string& probe,
+                                                    const GpuGrant& grant) {
   sandbox::Spec spec = program_spec(probe, {});
   add_to_spec(grant, spec);
   // CUDA starts a few threads and maps host memory for each context; the defaults are too tight.
@@ -50,18 +49,17 @@ sandbox::Expected<nlohmann::json> run_probe_in_sandbox(sandbox::Runner& runner,
   spec.limits.wall_time = std::chrono::seconds(120);
   sandbox::Result result = runner.run(std::move(spec));
   if (result.status == sandbox::RunStatus::setup_error) {
-    return sandbox::Error{"probe in sandbox: setup failed: " + result.error};
+    return base::Error{"probe in sandbox: setup failed: " + result.error};
   }
   if (result.status != sandbox::RunStatus::ok &&
       result.status != sandbox::RunStatus::exit_nonzero) {
-    return sandbox::Error{"probe in sandbox: " + std::string(sandbox::to_string(result.status)) +
-                          "; stderr: " + result.stderr_data};
+    return base::Error{"probe in sandbox: " + std::string(sandbox::to_string(result.status)) +
+                       "; stderr: " + result.stderr_data};
   }
   return parse_answer("probe in sandbox", result.stdout_data);
 }
 
-sandbox::Expected<nlohmann::json> run_probe_directly(const std::string& probe,
-                                                     const GpuGrant& grant) {
+base::Expected<nlohmann::json> run_probe_directly(const std::string& probe, const GpuGrant& grant) {
   std::vector<std::string> env_strings(grant.env.begin(), grant.env.end());
   for (char** entry = environ; *entry; ++entry) {
     std::string_view e(*entry);
@@ -75,8 +73,8 @@ sandbox::Expected<nlohmann::json> run_probe_directly(const std::string& probe,
   char* argv[] = {program.data(), nullptr};
 
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return sandbox::Error{"probe: " + os_error("pipe2")};
-  sandbox::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return base::Error{"probe: " + os_error("pipe2")};
+  base::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
@@ -84,7 +82,7 @@ sandbox::Expected<nlohmann::json> run_probe_directly(const std::string& probe,
   int spawn_error = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (spawn_error != 0) {
-    return sandbox::Error{"probe: posix_spawn " + probe + ": " + std::strerror(spawn_error)};
+    return base::Error{"probe: posix_spawn " + probe + ": " + std::strerror(spawn_error)};
   }
   write_end.reset();
   std::string output;

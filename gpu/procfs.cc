@@ -3,22 +3,14 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/strings.h"
+
 namespace gpu {
 
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 std::optional<uint32_t> parse_u32(std::string_view text) {
-  text = trim(text);
+  text = base::trim(text);
   uint32_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -65,7 +57,7 @@ std::optional<std::string> parse_driver_version(std::string_view version_file) {
     if (module == std::string_view::npos) return;
     line.remove_prefix(module);
     while (!line.empty() && !version) {
-      line = trim(line);
+      line = base::trim(line);
       size_t end = line.find_first_of(" \t");
       std::string_view token = line.substr(0, end);
       if (looks_like_version(token)) version = std::string(token);
@@ -75,15 +67,15 @@ std::optional<std::string> parse_driver_version(std::string_view version_file) {
   return version;
 }
 
-sandbox::Expected<ProcGpu> parse_gpu_information(std::string_view text, std::string bus_id) {
+base::Expected<ProcGpu> parse_gpu_information(std::string_view text, std::string bus_id) {
   ProcGpu gpu;
   gpu.bus_id = std::move(bus_id);
   std::optional<uint32_t> minor;
   for_each_line(text, [&](std::string_view line) {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return;
-    std::string_view key = trim(line.substr(0, colon));
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string_view key = base::trim(line.substr(0, colon));
+    std::string_view value = base::trim(line.substr(colon + 1));
     if (key == "Model") {
       gpu.model = std::string(value);
     } else if (key == "GPU UUID") {
@@ -96,9 +88,9 @@ sandbox::Expected<ProcGpu> parse_gpu_information(std::string_view text, std::str
     }
   });
   if (!minor) {
-    return sandbox::Error{"gpus/" + gpu.bus_id +
-                          "/information: no numeric \"Device Minor\" line (expected e.g. "
-                          "\"Device Minor: 0\")"};
+    return base::Error{"gpus/" + gpu.bus_id +
+                       "/information: no numeric \"Device Minor\" line (expected e.g. "
+                       "\"Device Minor: 0\")"};
   }
   gpu.minor = *minor;
   return gpu;
@@ -114,9 +106,9 @@ std::optional<uint32_t> parse_char_major(std::string_view proc_devices, std::str
     }
     if (line.starts_with("Block devices:")) in_char_section = false;
     if (!in_char_section || major) return;
-    line = trim(line);
+    line = base::trim(line);
     size_t space = line.find_first_of(" \t");
-    if (space == std::string_view::npos || trim(line.substr(space)) != name) return;
+    if (space == std::string_view::npos || base::trim(line.substr(space)) != name) return;
     major = parse_u32(line.substr(0, space));
   });
   return major;

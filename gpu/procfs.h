@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace gpu {
 
@@ -26,7 +26,7 @@ struct ProcGpu {
 
 // From /proc/driver/nvidia/gpus/<bus_id>/information ("Model: \t\t NVIDIA H200", "Device
 // Minor: \t 0", ...). Fails when the device minor is missing or not a number.
-sandbox::Expected<ProcGpu> parse_gpu_information(std::string_view text, std::string bus_id);
+base::Expected<ProcGpu> parse_gpu_information(std::string_view text, std::string bus_id);
 
 // The major number /proc/devices lists under "Character devices:" for `name`.
 std::optional<uint32_t> parse_char_major(std::string_view proc_devices, std::string_view name);

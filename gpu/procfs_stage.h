@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace gpu {
 
@@ -20,8 +20,8 @@ struct StagedFile {
 // which is created 0755 if missing and must otherwise be a directory owned by this user and
 // writable by nobody else. Rewrites a copy only when its content changed. Files the driver
 // does not publish are left out.
-sandbox::Expected<std::vector<StagedFile>> stage_procfs_files(const std::string& driver_procfs,
-                                                              const std::string& staging_dir);
+base::Expected<std::vector<StagedFile>> stage_procfs_files(const std::string& driver_procfs,
+                                                           const std::string& staging_dir);
 
 // The params text with "ModifyDeviceFiles: 1" turned to 0.
 std::string disable_device_file_changes(std::string params);

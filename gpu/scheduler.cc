@@ -208,7 +208,7 @@ void SchedulerCore::fail_waiter(uint64_t id, const std::string& why, uint64_t& c
                         holders_summary();
   auto waited = to_ms(Clock::now() - waiter->enqueued);
   emit(LeaseEventKind::wait_failed, request, id, {}, waited, message);
-  complete(*waiter, sandbox::Error{message});
+  complete(*waiter, base::Error{message});
   dispatch(nullptr);  // it may have been the request everyone else waited behind
   flush_events();
 }
@@ -234,7 +234,7 @@ void SchedulerCore::complete(Waiter& waiter, LeaseResult result) {
 
 void SchedulerCore::fail_now(AcquireHandler handler, std::string message) {
   asio::post(executor_,
-             asio::append(std::move(handler), LeaseResult(sandbox::Error{std::move(message)})));
+             asio::append(std::move(handler), LeaseResult(base::Error{std::move(message)})));
 }
 
 void SchedulerCore::shutdown() {
@@ -243,8 +243,8 @@ void SchedulerCore::shutdown() {
   for (auto& [id, waiter] : waiting) {
     queue_.remove(id);
     emit(LeaseEventKind::wait_failed, waiter->request, id, {}, {}, "GPU scheduler shut down");
-    complete(*waiter, sandbox::Error{"GPU request of " + who(waiter->request) +
-                                     ": GPU scheduler shut down"});
+    complete(*waiter,
+             base::Error{"GPU request of " + who(waiter->request) + ": GPU scheduler shut down"});
   }
   flush_events();
 }

@@ -13,12 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include "base/expected.h"
 #include "gpu/lease.h"
-#include "sandbox/expected.h"
 
 namespace gpu {
 
-using LeaseResult = sandbox::Expected<Lease>;
+using LeaseResult = base::Expected<Lease>;
 using AcquireHandler = boost::asio::any_completion_handler<void(LeaseResult)>;
 
 struct SchedulerOptions {

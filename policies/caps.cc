@@ -1,9 +1,9 @@
 #include "policies/caps.h"
 
+#include "base/size.h"
 #include "policies/schema.h"
 #include "policies/source.h"
 #include "policies/value_checks.h"
-#include "sandbox/size.h"
 
 namespace policies {
 namespace {
@@ -68,7 +68,7 @@ Validated<Caps> load_caps_file(const std::filesystem::path& path) {
 
 json to_json(const Caps& caps) {
   json http = {
-      {"max_response_size", sandbox::format_size(caps.http_max_response_bytes)},
+      {"max_response_size", base::format_size(caps.http_max_response_bytes)},
       {"timeout", format_duration(caps.http_timeout)},
       {"allow_private_cidrs", caps.allow_private_cidrs},
   };

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <functional>
 
+#include "base/size.h"
 #include "policies/url.h"
 #include "policies/value_checks.h"
-#include "sandbox/size.h"
 
 namespace policies {
 namespace {
@@ -14,7 +14,7 @@ std::string count_text(uint64_t value) {
   return std::to_string(value);
 }
 std::string size_text(uint64_t value) {
-  return sandbox::format_size(value);
+  return base::format_size(value);
 }
 std::string duration_text(std::chrono::milliseconds value) {
   return format_duration(value);

@@ -20,10 +20,10 @@ std::string format(const Diagnostics& diagnostics) {
   return out;
 }
 
-sandbox::Error to_error(const Diagnostics& diagnostics) {
+base::Error to_error(const Diagnostics& diagnostics) {
   std::string message = format(diagnostics);
   if (!message.empty()) message.pop_back();
-  return sandbox::Error{std::move(message)};
+  return base::Error{std::move(message)};
 }
 
 std::pair<uint32_t, uint32_t> line_and_column(std::string_view text, size_t offset) {

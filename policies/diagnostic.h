@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace policies {
 
@@ -31,8 +31,8 @@ using Diagnostics = std::vector<Diagnostic>;
 // One diagnostic per line.
 std::string format(const Diagnostics& diagnostics);
 
-// For callers that want sandbox::Expected: all diagnostics in one message.
-sandbox::Error to_error(const Diagnostics& diagnostics);
+// For callers that want base::Expected: all diagnostics in one message.
+base::Error to_error(const Diagnostics& diagnostics);
 
 // A value, or every reason there is none.
 template <class T>

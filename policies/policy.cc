@@ -1,7 +1,7 @@
 #include "policies/policy.h"
 
+#include "base/size.h"
 #include "policies/value_checks.h"
-#include "sandbox/size.h"
 
 namespace policies {
 namespace {
@@ -34,7 +34,7 @@ json tools_to_json(const ToolScope& scope) {
     tools["http_get"] = {
         {"allow_hosts", http.allow_hosts},
         {"methods", http.methods},
-        {"max_response_size", sandbox::format_size(http.max_response_bytes)},
+        {"max_response_size", base::format_size(http.max_response_bytes)},
         {"timeout", format_duration(http.timeout)},
         {"allow_private_cidrs", http.allow_private_cidrs},
     };
@@ -71,18 +71,18 @@ LlmBudget read_budget(const json& budget) {
 
 json limits_to_json(const Limits& limits) {
   return {
-      {"memory", sandbox::format_size(limits.memory_bytes)},
+      {"memory", base::format_size(limits.memory_bytes)},
       {"pids", limits.pids},
       {"cpu", cores(limits.cpu_millicores)},
       {"cpu_weight", limits.cpu_weight},
       {"cpu_time", format_duration(limits.cpu_time)},
       {"wall_time", format_duration(limits.wall_time)},
-      {"output", sandbox::format_size(limits.output_bytes)},
-      {"file_size", sandbox::format_size(limits.file_size_bytes)},
+      {"output", base::format_size(limits.output_bytes)},
+      {"file_size", base::format_size(limits.file_size_bytes)},
       {"open_files", limits.open_files},
-      {"tmp_size", sandbox::format_size(limits.tmp_bytes)},
-      {"workspace_size", sandbox::format_size(limits.workspace_bytes)},
-      {"shm_size", sandbox::format_size(limits.shm_bytes)},
+      {"tmp_size", base::format_size(limits.tmp_bytes)},
+      {"workspace_size", base::format_size(limits.workspace_bytes)},
+      {"shm_size", base::format_size(limits.shm_bytes)},
   };
 }
 

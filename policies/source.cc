@@ -24,15 +24,15 @@ std::string known_builtins() {
 
 }  // namespace
 
-sandbox::Expected<Source> read_file_source(const fs::path& path) {
+base::Expected<Source> read_file_source(const fs::path& path) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) {
-    return sandbox::Error{"cannot read " + quote(path.string()) + ": " +
-                          (error ? error.message() : "not a regular file")};
+    return base::Error{"cannot read " + quote(path.string()) + ": " +
+                       (error ? error.message() : "not a regular file")};
   }
   uintmax_t size = fs::file_size(path, error);
   if (error || size > kMaxDocumentBytes) {
-    return sandbox::Error{
+    return base::Error{
         "cannot read " + quote(path.string()) + ": " +
         (error ? error.message() : "larger than " + std::to_string(kMaxDocumentBytes) + " bytes")};
   }
@@ -40,7 +40,7 @@ sandbox::Expected<Source> read_file_source(const fs::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (!in) {
-    return sandbox::Error{"cannot read " + quote(path.string()) + ": " + std::strerror(errno)};
+    return base::Error{"cannot read " + quote(path.string()) + ": " + std::strerror(errno)};
   }
   fs::path canonical = fs::weakly_canonical(path, error);
   return Source{"file:" + (error ? path.string() : canonical.string()), path.stem().string(),
@@ -48,7 +48,7 @@ sandbox::Expected<Source> read_file_source(const fs::path& path) {
                 text.str()};
 }
 
-sandbox::Expected<Source> builtin_source(std::string_view name) {
+base::Expected<Source> builtin_source(std::string_view name) {
   for (const BuiltinPolicy& builtin : builtin_policies()) {
     if (builtin.name == name) {
       return Source{"builtin:" + std::string(name),
@@ -58,26 +58,25 @@ sandbox::Expected<Source> builtin_source(std::string_view name) {
                     std::string(builtin.text)};
     }
   }
-  return sandbox::Error{"unknown policy " + quote(name) +
-                        "; built-in policies: " + known_builtins()};
+  return base::Error{"unknown policy " + quote(name) + "; built-in policies: " + known_builtins()};
 }
 
-sandbox::Expected<fs::path> resolve_file(const std::string& reference, const Document& from,
-                                         const LoadOptions& options) {
+base::Expected<fs::path> resolve_file(const std::string& reference, const Document& from,
+                                      const LoadOptions& options) {
   if (!options.allow_files) {
-    return sandbox::Error{"file references are disabled here; expected a built-in name"};
+    return base::Error{"file references are disabled here; expected a built-in name"};
   }
   fs::path path(reference);
   if (path.is_absolute()) return path;
   if (from.dir.empty()) {
-    return sandbox::Error{"a relative file reference needs a policy file to resolve against; " +
-                          from.origin + " has none"};
+    return base::Error{"a relative file reference needs a policy file to resolve against; " +
+                       from.origin + " has none"};
   }
   return from.dir / path;
 }
 
-sandbox::Expected<Source> resolve_reference(const std::string& reference, const Document& from,
-                                            const LoadOptions& options) {
+base::Expected<Source> resolve_reference(const std::string& reference, const Document& from,
+                                         const LoadOptions& options) {
   if (reference.rfind("builtin:", 0) == 0) return builtin_source(reference.substr(8));
   if (is_file_reference(reference)) {
     auto path = resolve_file(reference, from, options);
@@ -95,7 +94,7 @@ sandbox::Expected<Source> resolve_reference(const std::string& reference, const 
   if (builtin || !options.allow_files || options.search_dirs.empty()) return builtin;
   std::string searched;
   for (const fs::path& dir : options.search_dirs) searched += " " + quote(dir.string());
-  return sandbox::Error{builtin.error().message + "; searched" + searched};
+  return base::Error{builtin.error().message + "; searched" + searched};
 }
 
 }  // namespace policies

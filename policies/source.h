@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <string>
 
+#include "base/expected.h"
 #include "policies/document.h"
 #include "policies/loader.h"
-#include "sandbox/expected.h"
 
 namespace policies {
 
@@ -19,16 +19,16 @@ struct Source {
   std::string text;
 };
 
-sandbox::Expected<Source> read_file_source(const std::filesystem::path& path);
-sandbox::Expected<Source> builtin_source(std::string_view name);
+base::Expected<Source> read_file_source(const std::filesystem::path& path);
+base::Expected<Source> builtin_source(std::string_view name);
 
 // Resolves a (checked) `extends` value written in `from`.
-sandbox::Expected<Source> resolve_reference(const std::string& reference, const Document& from,
-                                            const LoadOptions& options);
+base::Expected<Source> resolve_reference(const std::string& reference, const Document& from,
+                                         const LoadOptions& options);
 
 // Resolves a `seccomp` file reference written in `from` to a path.
-sandbox::Expected<std::filesystem::path> resolve_file(const std::string& reference,
-                                                      const Document& from,
-                                                      const LoadOptions& options);
+base::Expected<std::filesystem::path> resolve_file(const std::string& reference,
+                                                   const Document& from,
+                                                   const LoadOptions& options);
 
 }  // namespace policies

@@ -38,7 +38,7 @@ std::optional<Refusal> check_file(std::string_view tool, const FileScope& scope,
                                   const std::string& policy_name, std::string_view path) {
   if (!scope.allowed) return not_allowed(tool, policy_name);
   // The same parse the file tools open with, so the globs judge exactly what gets opened.
-  sandbox::Expected<WorkspacePath> parsed = WorkspacePath::parse(path);
+  base::Expected<WorkspacePath> parsed = WorkspacePath::parse(path);
   if (!parsed) return Refusal{std::string(tool), parsed.error().message};
   for (const std::string& glob : scope.globs) {
     if (glob_matches(glob, *parsed)) return std::nullopt;

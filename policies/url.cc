@@ -8,15 +8,10 @@
 #include <charconv>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace policies {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_ipv4(const std::string& text) {
   in_addr address{};
@@ -96,12 +91,12 @@ std::optional<std::string> split_authority(std::string_view authority, std::stri
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
     if (close == std::string_view::npos) return "unterminated IPv6 address in URL";
-    host = lower(authority.substr(1, close - 1));
+    host = base::lower(authority.substr(1, close - 1));
     if (!is_ipv6(host)) return "\"" + host + "\" is not an IPv6 address";
     after = authority.substr(close + 1);
   } else {
     size_t colon = std::min(authority.find(':'), authority.size());
-    host = lower(authority.substr(0, colon));
+    host = base::lower(authority.substr(0, colon));
     after = authority.substr(colon);
     if (!host.empty() && host.back() == '.') host.pop_back();
     if (host.empty()) return "URL has no host";
@@ -136,7 +131,7 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return fail("expected an absolute http(s):// URL");
   HttpUrl parsed;
-  parsed.scheme = lower(url.substr(0, scheme_end));
+  parsed.scheme = base::lower(url.substr(0, scheme_end));
   if (parsed.scheme != "http" && parsed.scheme != "https")
     return fail("scheme \"" + parsed.scheme + "\" is not allowed; expected http or https");
   std::string_view rest = url.substr(scheme_end + 3);
@@ -156,7 +151,7 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
 std::optional<std::string> host_pattern_problem(std::string_view pattern) {
   const std::string expected =
       "expected a host like \"example.com\", \"*.example.com\", \"192.0.2.1\" or \"[2001:db8::1]\"";
-  std::string text = lower(pattern);
+  std::string text = base::lower(pattern);
   if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
     if (is_ipv6(text.substr(1, text.size() - 2))) return std::nullopt;
     return expected + ", got an invalid IPv6 address";
@@ -170,7 +165,7 @@ std::optional<std::string> host_pattern_problem(std::string_view pattern) {
 }
 
 bool host_matches(std::string_view pattern, std::string_view host) {
-  std::string wanted = lower(pattern);
+  std::string wanted = base::lower(pattern);
   if (wanted.size() > 2 && wanted.front() == '[') wanted = wanted.substr(1, wanted.size() - 2);
   if (wanted.rfind("*.", 0) != 0) return wanted == host;
   std::string_view suffix = std::string_view(wanted).substr(1);  // ".example.com"
@@ -178,8 +173,8 @@ bool host_matches(std::string_view pattern, std::string_view host) {
 }
 
 bool pattern_within(std::string_view pattern, std::string_view ceiling) {
-  std::string inner = lower(pattern);
-  std::string outer = lower(ceiling);
+  std::string inner = base::lower(pattern);
+  std::string outer = base::lower(ceiling);
   if (outer.rfind("*.", 0) != 0) return inner == outer;
   std::string_view suffix = std::string_view(outer).substr(1);  // ".example.com"
   std::string_view covered =

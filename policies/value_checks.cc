@@ -4,9 +4,9 @@
 #include <cmath>
 #include <utility>
 
+#include "base/size.h"
 #include "policies/url.h"
 #include "policies/workspace_path.h"
-#include "sandbox/size.h"
 
 namespace policies {
 namespace {
@@ -26,7 +26,7 @@ ValueCheck string_then(std::string expected,
 std::optional<uint64_t> size_of(const json& value) {
   if (value.is_number_unsigned()) return value.get<uint64_t>();
   if (!value.is_string()) return std::nullopt;
-  auto parsed = sandbox::parse_size(value.get<std::string>());
+  auto parsed = base::parse_size(value.get<std::string>());
   if (!parsed) return std::nullopt;
   return parsed.value();
 }
@@ -38,7 +38,7 @@ std::optional<std::chrono::milliseconds> duration_of(const json& value) {
     return std::chrono::milliseconds(static_cast<int64_t>(std::ceil(seconds * 1000)));
   }
   if (!value.is_string()) return std::nullopt;
-  auto parsed = sandbox::parse_duration(value.get<std::string>());
+  auto parsed = base::parse_duration(value.get<std::string>());
   if (!parsed) return std::nullopt;
   return parsed.value();
 }
@@ -102,7 +102,7 @@ ValueCheck size_check(uint64_t min_bytes) {
   return [min_bytes](const json& value) -> std::optional<std::string> {
     std::optional<uint64_t> bytes = size_of(value);
     if (!bytes) return "expected a size like \"512M\"";
-    if (*bytes < min_bytes) return "expected a size of at least " + sandbox::format_size(min_bytes);
+    if (*bytes < min_bytes) return "expected a size of at least " + base::format_size(min_bytes);
     return std::nullopt;
   };
 }

@@ -68,10 +68,10 @@ std::optional<std::string> path_problem(std::string_view path) {
 
 }  // namespace
 
-sandbox::Expected<WorkspacePath> WorkspacePath::parse(std::string_view path) {
+base::Expected<WorkspacePath> WorkspacePath::parse(std::string_view path) {
   if (auto problem = path_problem(path)) {
-    return sandbox::Error{"path " + quote(path) + " " + *problem +
-                          "; use a path relative to the workspace root without \"..\""};
+    return base::Error{"path " + quote(path) + " " + *problem +
+                       "; use a path relative to the workspace root without \"..\""};
   }
   std::string normalized;
   for (std::string_view segment : split_segments(path)) {

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace policies {
 
@@ -31,7 +31,7 @@ class WorkspacePath {
   // Refused, with a message for the model that quotes `path` and says what is expected
   // (`path "../x" is outside the workspace; use a path relative to the workspace root without
   // ".."`): absolute paths, any ".." segment, NUL bytes, more than kMaxWorkspacePathBytes.
-  static sandbox::Expected<WorkspacePath> parse(std::string_view path);
+  static base::Expected<WorkspacePath> parse(std::string_view path);
 
   // "src/a", or "" for the root: what globs are matched against.
   const std::string& str() const { return normalized_; }

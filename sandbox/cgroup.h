@@ -12,9 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "sandbox/base.h"
 #include "sandbox/spec.h"
-#include "sandbox/unique_fd.h"
 
 namespace sandbox::cgroup {
 

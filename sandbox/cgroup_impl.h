@@ -13,11 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "sandbox/base.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/errno_text.h"
-#include "sandbox/expected.h"
 #include "sandbox/spec.h"
-#include "sandbox/unique_fd.h"
 
 namespace sandbox::cgroup {
 
@@ -45,7 +43,7 @@ namespace detail {
 
 // --- files (cgroup.cc) ---
 // "No such file or directory (errno 2)": for error messages.
-using sandbox::errno_text;
+using base::errno_text;
 Status write_file(const std::string& path, std::string_view value);
 // The same, for callers that act on the errno: 0 on success.
 int write_file_errno(const std::string& path, std::string_view value);

@@ -111,26 +111,46 @@ int exec_program(const ChildPlan& plan) noexcept {
 
 std::string_view describe(Step step) {
   switch (step) {
-    case Step::wait_for_parent: return "wait for parent";
-    case Step::open_bind_sources: return "open bind source";
-    case Step::wait_for_cgroup: return "wait for cgroup placement";
-    case Step::cgroup_namespace: return "unshare cgroup namespace";
-    case Step::user: return "switch to sandbox user";
-    case Step::parent_death_signal: return "set parent death signal";
-    case Step::nested_user_namespaces: return "forbid nested user namespaces";
-    case Step::hostname: return "sethostname";
-    case Step::loopback: return "bring up lo";
-    case Step::mounts: return "mount";
-    case Step::workdir: return "chdir to working directory";
-    case Step::file_descriptors: return "set up file descriptors";
-    case Step::rlimits: return "setrlimit";
-    case Step::setsid: return "setsid";
-    case Step::no_new_privs: return "PR_SET_NO_NEW_PRIVS";
-    case Step::capabilities: return "drop capabilities";
-    case Step::seccomp: return "load seccomp filter";
-    case Step::start_program: return "start program";
-    case Step::execve: return "execve";
-    case Step::program_ended: return "program ended";
+    case Step::wait_for_parent:
+      return "wait for parent";
+    case Step::open_bind_sources:
+      return "open bind source";
+    case Step::wait_for_cgroup:
+      return "wait for cgroup placement";
+    case Step::cgroup_namespace:
+      return "unshare cgroup namespace";
+    case Step::user:
+      return "switch to sandbox user";
+    case Step::parent_death_signal:
+      return "set parent death signal";
+    case Step::nested_user_namespaces:
+      return "forbid nested user namespaces";
+    case Step::hostname:
+      return "sethostname";
+    case Step::loopback:
+      return "bring up lo";
+    case Step::mounts:
+      return "mount";
+    case Step::workdir:
+      return "chdir to working directory";
+    case Step::file_descriptors:
+      return "set up file descriptors";
+    case Step::rlimits:
+      return "setrlimit";
+    case Step::setsid:
+      return "setsid";
+    case Step::no_new_privs:
+      return "PR_SET_NO_NEW_PRIVS";
+    case Step::capabilities:
+      return "drop capabilities";
+    case Step::seccomp:
+      return "load seccomp filter";
+    case Step::start_program:
+      return "start program";
+    case Step::execve:
+      return "execve";
+    case Step::program_ended:
+      return "program ended";
   }
   return "unknown step";
 }

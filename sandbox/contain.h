@@ -44,7 +44,7 @@ std::string_view describe(Step step);
 // What the child reports over the sync socket: a failing step, or how the program ended.
 struct ChildError {
   Step step;
-  int32_t error;     // errno; for Step::program_ended the program's wait status
+  int32_t error;       // errno; for Step::program_ended the program's wait status
   int32_t mount_step;  // Step::mounts: see mount::describe_root_step
   int32_t mount_op;    // Step::mounts: index into the mount plan, or -1
 };
@@ -63,7 +63,7 @@ struct ChildPlan {
   // an RCU grace period, milliseconds); we wait for its second byte, then take a cgroup
   // namespace rooted there.
   bool wait_for_cgroup = false;
-  bool loopback = false;                  // a fresh network namespace
+  bool loopback = false;  // a fresh network namespace
   const char* hostname = nullptr;
   const mount::Plan* mounts = nullptr;
   const char* workdir = "/";

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <set>
 
-#include "sandbox/errno_text.h"
+#include "sandbox/base.h"
 #include "sandbox/user.h"
 
 namespace sandbox::mount {
@@ -29,8 +29,8 @@ constexpr size_t kLinkBufferSize = 64;  // "/oldroot/proc/self/fd/" and an int, 
 constexpr const char* kBasicDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 // Parts of /proc that describe or control the host rather than the sandbox's pid namespace.
 constexpr const char* kProcReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
-constexpr const char* kProcMaskedFiles[] = {"kcore", "keys", "timer_list", "sched_debug",
-                                            "latency_stats", "kallsyms", "kmsg"};
+constexpr const char* kProcMaskedFiles[] = {
+    "kcore", "keys", "timer_list", "sched_debug", "latency_stats", "kallsyms", "kmsg"};
 // (/proc/driver stays: the GPU module mounts /proc/driver/nvidia into it.)
 constexpr const char* kProcMaskedDirs[] = {"acpi", "asound", "scsi"};
 
@@ -108,12 +108,12 @@ std::string tmpfs_options(uint64_t bytes, const char* mode) {
 }
 
 bool host_path_exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
 
 Status add_bind(Builder& b, const Mount& m, const std::string& target) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(m.source.c_str(), &st) != 0)
     return Error{"bind source \"" + m.source + "\": " + errno_text(errno)};
   // A host symlink bound at its own path (/bin -> usr/bin) is recreated as a symlink.
@@ -135,8 +135,9 @@ Status add_bind(Builder& b, const Mount& m, const std::string& target) {
     b.add(OpKind::mkfile, "", target, 0, "create mount point " + target);
   }
   const bool writable = m.type == MountType::rw_bind;
-  b.add_with_source(OpKind::bind, b.bind_source(resolved), target, writable ? kWritable : kReadOnly,
-                    std::string(writable ? "bind " : "read-only bind ") + m.source + " -> " + target);
+  b.add_with_source(
+      OpKind::bind, b.bind_source(resolved), target, writable ? kWritable : kReadOnly,
+      std::string(writable ? "bind " : "read-only bind ") + m.source + " -> " + target);
   return Ok{};
 }
 
@@ -203,15 +204,19 @@ void add_etc_files(Builder& b, const Spec& spec) {
 }
 
 Status check_device(const DeviceNode& device) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(device.path.c_str(), &st) != 0)
     return Error{"device \"" + device.path + "\": " + errno_text(errno)};
-  const bool type_ok = device.type == 'c' ? S_ISCHR(st.st_mode)
-                       : device.type == 'b' ? S_ISBLK(st.st_mode) : false;
+  const bool type_ok = device.type == 'c'   ? S_ISCHR(st.st_mode)
+                       : device.type == 'b' ? S_ISBLK(st.st_mode)
+                                            : false;
   if (!type_ok || ::major(st.st_rdev) != device.major || ::minor(st.st_rdev) != device.minor)
     return Error{"device \"" + device.path + "\": expected " + std::string(1, device.type) + " " +
                  std::to_string(device.major) + ":" + std::to_string(device.minor) +
-                 ", the host node is " + (S_ISCHR(st.st_mode) ? "c " : S_ISBLK(st.st_mode) ? "b " : "not a device ") +
+                 ", the host node is " +
+                 (S_ISCHR(st.st_mode)   ? "c "
+                  : S_ISBLK(st.st_mode) ? "b "
+                                        : "not a device ") +
                  std::to_string(::major(st.st_rdev)) + ":" + std::to_string(::minor(st.st_rdev))};
   return Ok{};
 }
@@ -237,8 +242,12 @@ Expected<Plan> parent_build_plan(const Spec& spec) {
         b.add(OpKind::tmpfs, tmpfs_options(m.size_bytes, *target == "/tmp" ? "1777" : "0755"),
               *target, 0, "tmpfs " + *target);
         break;
-      case MountType::proc: add_proc(b, *target); break;
-      case MountType::dev: add_dev(b, m, *target); break;
+      case MountType::proc:
+        add_proc(b, *target);
+        break;
+      case MountType::dev:
+        add_dev(b, m, *target);
+        break;
     }
   }
   for (const DeviceNode& device : spec.devices) {
@@ -251,7 +260,7 @@ Expected<Plan> parent_build_plan(const Spec& spec) {
 namespace {
 
 int set_attr(const char* path, uint64_t attr, unsigned flags) noexcept {
-  struct mount_attr request{};
+  struct mount_attr request {};
   request.attr_set = attr;
   return ::mount_setattr(AT_FDCWD, path, flags, &request, sizeof request) == 0 ? 0 : -errno;
 }
@@ -273,31 +282,47 @@ int run_op(const Op& op) noexcept {
     case OpKind::mkfile: {
       // An existing file (say, inside a read-only bind) is a fine mount point; a symlink is not:
       // the bind would land wherever it points.
-      struct stat st{};
+      struct stat st {};
       if (::lstat(op.target, &st) == 0) return S_ISLNK(st.st_mode) ? -ELOOP : 0;
       const int fd = ::open(op.target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
       if (fd < 0) return -errno;
       ::close(fd);
       return 0;
     }
-    case OpKind::symlink: return ::symlink(op.source, op.target) == 0 ? 0 : -errno;
-    case OpKind::write_file: return write_all(op.target, op.source);
+    case OpKind::symlink:
+      return ::symlink(op.source, op.target) == 0 ? 0 : -errno;
+    case OpKind::write_file:
+      return write_all(op.target, op.source);
     case OpKind::bind:
       if (::mount(op.source, op.target, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -errno;
       return set_attr(op.target, op.attr, AT_RECURSIVE);
     case OpKind::tmpfs:
       return ::mount("tmpfs", op.target, "tmpfs", MS_NOSUID | MS_NODEV, op.source) == 0 ? 0
-                                                                                       : -errno;
+                                                                                        : -errno;
     case OpKind::proc:
       return ::mount("proc", op.target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0
-                 ? 0 : -errno;
-    case OpKind::set_attr: return set_attr(op.target, op.attr, 0);
+                 ? 0
+                 : -errno;
+    case OpKind::set_attr:
+      return set_attr(op.target, op.attr, 0);
   }
   return -EINVAL;
 }
 
 enum RootStep : int {
-  kMakePrivate, kMountBase, kPrepareBase, kPivotToBase, kPrepareNewRoot, kMountNewRoot, kMountOp, kReadOnlyRoot, kDetachOldRoot, kEnterNewRoot, kPivotToNewRoot, kDetachBase, kChdirRoot
+  kMakePrivate,
+  kMountBase,
+  kPrepareBase,
+  kPivotToBase,
+  kPrepareNewRoot,
+  kMountNewRoot,
+  kMountOp,
+  kReadOnlyRoot,
+  kDetachOldRoot,
+  kEnterNewRoot,
+  kPivotToNewRoot,
+  kDetachBase,
+  kChdirRoot
 };
 // Indexed by RootStep.
 constexpr const char* kRootSteps[] = {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "sandbox/base.h"
 #include "sandbox/spec.h"
 
 namespace sandbox::mount {
@@ -39,7 +39,7 @@ inline constexpr const char* kOldRoot = "/oldroot";
 struct Plan {
   std::vector<Op> ops;
   std::vector<std::string> descriptions;  // one per op, for error messages
-  std::deque<std::string> strings;         // owns what ops point into (stable addresses)
+  std::deque<std::string> strings;        // owns what ops point into (stable addresses)
   // Bind sources, opened O_PATH by the child before it becomes the sandbox user and bound later
   // through their /proc/self/fd links: the sandbox user needs no search permission on their
   // parent directories (a checkout under /root, say). `link` is a buffer the child fills.

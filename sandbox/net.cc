@@ -13,7 +13,7 @@ namespace sandbox::net {
 int child_bring_up_loopback() noexcept {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  struct ifreq request{};
+  struct ifreq request {};
   std::memcpy(request.ifr_name, "lo", 3);
   int err = 0;
   if (::ioctl(fd, SIOCGIFFLAGS, &request) != 0) {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "sandbox/unique_fd.h"
+#include "sandbox/base.h"
 
 namespace sandbox {
 
@@ -19,7 +19,8 @@ class Process {
   Process() = default;
   Process(UniqueFd pidfd, pid_t pid) : pidfd_(std::move(pidfd)), pid_(pid) {}
   Process(Process&& other) noexcept
-      : pidfd_(std::move(other.pidfd_)), pid_(std::exchange(other.pid_, -1)),
+      : pidfd_(std::move(other.pidfd_)),
+        pid_(std::exchange(other.pid_, -1)),
         reaped_(std::exchange(other.reaped_, true)) {}
   Process& operator=(Process&& other) noexcept {
     if (this != &other) {

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <boost/asio/append.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
@@ -48,7 +48,9 @@ struct Capture {
     if (n > room) truncated = done = true;
     return truncated;
   }
-  size_t next_read_size() const { return static_cast<size_t>(std::min<uint64_t>(cap - data.size() + 1, 65536)); }
+  size_t next_read_size() const {
+    return static_cast<size_t>(std::min<uint64_t>(cap - data.size() + 1, 65536));
+  }
 };
 
 // What the child sent: a failing setup step, and/or how the program ended (from the
@@ -70,9 +72,15 @@ struct Ending {
 class Run : public std::enable_shared_from_this<Run> {
  public:
   Run(asio::any_io_executor ex, std::shared_ptr<Runner::Shared> shared, Spec spec, RunHandler h)
-      : ex_(std::move(ex)), shared_(std::move(shared)), spec_(std::move(spec)),
-        handler_(std::move(h)), exit_watch_(ex_), wall_timer_(ex_), cpu_timer_(ex_),
-        out_(ex_, spec_.limits.stdout_bytes), err_(ex_, spec_.limits.stderr_bytes) {}
+      : ex_(std::move(ex)),
+        shared_(std::move(shared)),
+        spec_(std::move(spec)),
+        handler_(std::move(h)),
+        exit_watch_(ex_),
+        wall_timer_(ex_),
+        cpu_timer_(ex_),
+        out_(ex_, spec_.limits.stdout_bytes),
+        err_(ex_, spec_.limits.stderr_bytes) {}
 
   ~Run() {
     exit_watch_.release();  // the pidfd belongs to the Process
@@ -129,9 +137,8 @@ class Run : public std::enable_shared_from_this<Run> {
     asio::post(shared_->placement_pool, [self = shared_from_this()]() mutable {
       Status placed = parent_place_in_cgroup(self->spawned_, *self->cgroup_);
       auto ex = self->ex_;
-      asio::post(ex, [self = std::move(self), placed = std::move(placed)] {
-        self->on_placed(placed);
-      });
+      asio::post(ex,
+                 [self = std::move(self), placed = std::move(placed)] { self->on_placed(placed); });
     });
   }
 
@@ -145,10 +152,9 @@ class Run : public std::enable_shared_from_this<Run> {
   }
 
   void do_wait_exit() {
-    exit_watch_.async_wait(asio::posix::stream_descriptor::wait_read,
-                           [self = shared_from_this()](boost::system::error_code ec) {
-                             self->on_exit(ec);
-                           });
+    exit_watch_.async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [self = shared_from_this()](boost::system::error_code ec) { self->on_exit(ec); });
   }
 
   void on_exit(boost::system::error_code ec) {
@@ -218,8 +224,10 @@ class Run : public std::enable_shared_from_this<Run> {
   // Kills the sandbox's init, which takes its whole pid namespace along; nullopt: cancelled.
   void stop(std::optional<RunStatus> reason) {
     if (finished_ || stop_reason_ || cancelled_) return;
-    if (reason) stop_reason_ = reason;
-    else cancelled_ = true;
+    if (reason)
+      stop_reason_ = reason;
+    else
+      cancelled_ = true;
     spawned_.process.signal(SIGKILL);
   }
 
@@ -255,7 +263,8 @@ class Run : public std::enable_shared_from_this<Run> {
       (ending.killed ? r.signal : r.exit_code) = ending.value;
       if (cancelled_) r.error = "cancelled";
     }
-    r.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+    r.wall_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
     r.stdout_data = std::move(out_.data);
     r.stderr_data = std::move(err_.data);
     r.stdout_truncated = out_.truncated;
@@ -289,8 +298,10 @@ class Run : public std::enable_shared_from_this<Run> {
         continue;
       }
       if (n != static_cast<ssize_t>(sizeof record)) break;
-      if (record.step == contain::Step::program_ended) report.program_status = record.error;
-      else if (!report.failure) report.failure = record;
+      if (record.step == contain::Step::program_ended)
+        report.program_status = record.error;
+      else if (!report.failure)
+        report.failure = record;
     }
     return report;
   }
@@ -300,7 +311,8 @@ class Run : public std::enable_shared_from_this<Run> {
     Result r;
     r.status = RunStatus::setup_error;
     r.error = std::move(message);
-    r.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+    r.wall_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
     complete(std::move(r));
   }
 
@@ -353,17 +365,19 @@ Expected<std::shared_ptr<Runner>> Runner::create(RunnerOptions options) {
 Runner::Runner(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
 Runner::~Runner() = default;
 
-cgroup::Version Runner::cgroup_version() const { return shared_->cgroups->version(); }
+cgroup::Version Runner::cgroup_version() const {
+  return shared_->cgroups->version();
+}
 
 void Runner::start(asio::any_io_executor executor, Spec spec, RunHandler handler) {
-  std::make_shared<Run>(std::move(executor), shared_, std::move(spec), std::move(handler))
-      ->start();
+  std::make_shared<Run>(std::move(executor), shared_, std::move(spec), std::move(handler))->start();
 }
 
 Result Runner::run(Spec spec) {
   asio::io_context context;
   Result result;
-  async_run(context.get_executor(), std::move(spec), [&result](Result r) { result = std::move(r); });
+  async_run(context.get_executor(), std::move(spec),
+            [&result](Result r) { result = std::move(r); });
   context.run();
   return result;
 }

@@ -2,16 +2,15 @@
 // (pidfd and pipes as descriptors, one timer each), so one thread can watch hundreds.
 #pragma once
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
-
+#include "sandbox/base.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/expected.h"
 #include "sandbox/result.h"
 #include "sandbox/spec.h"
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <utility>
 
+#include "sandbox/base.h"
 #include "sandbox/seccomp_profile.h"
-#include "sandbox/unique_fd.h"
 
 namespace sandbox::seccomp {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "sandbox/base.h"
 
 namespace sandbox::seccomp {
 

@@ -14,13 +14,15 @@
 #include <cstring>
 #include <sstream>
 
-#include "sandbox/errno_text.h"
+#include "sandbox/base.h"
 #include "sandbox/user.h"
 
 namespace sandbox {
 namespace {
 
-bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+bool has_nul(const std::string& s) {
+  return s.find('\0') != std::string::npos;
+}
 
 Status check_strings(const Spec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return Error{"argv: expected a command"};
@@ -99,7 +101,8 @@ Expected<Prepared> parent_prepare(const Spec& spec) {
   const size_t argc = spec.argv.size(), envc = spec.env.size();
   for (size_t i = 0; i < argc; ++i) p.argv.push_back(p.strings[i].data());
   for (size_t i = argc; i < argc + envc; ++i) p.envp.push_back(p.strings[i].data());
-  for (size_t i = argc + envc; i < p.strings.size(); ++i) p.exec_paths.push_back(p.strings[i].c_str());
+  for (size_t i = argc + envc; i < p.strings.size(); ++i)
+    p.exec_paths.push_back(p.strings[i].c_str());
   p.argv.push_back(nullptr);
   p.envp.push_back(nullptr);
   p.rlimits = rlimits_for(spec.limits);
@@ -184,7 +187,8 @@ std::string describe_child_error(const contain::ChildError& error, const Prepare
   std::string what(contain::describe(error.step));
   if (error.step == contain::Step::mounts) {
     what = mount::describe_root_step(error.mount_step);
-    if (error.mount_op >= 0 && static_cast<size_t>(error.mount_op) < prepared.mounts.descriptions.size())
+    if (error.mount_op >= 0 &&
+        static_cast<size_t>(error.mount_op) < prepared.mounts.descriptions.size())
       what += ": " + prepared.mounts.descriptions[error.mount_op];
   } else if (error.step == contain::Step::open_bind_sources && error.mount_op >= 0 &&
              static_cast<size_t>(error.mount_op) < prepared.mounts.bind_sources.size()) {

@@ -5,14 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/base.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/contain.h"
-#include "sandbox/expected.h"
 #include "sandbox/mount.h"
 #include "sandbox/process.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spec.h"
-#include "sandbox/unique_fd.h"
 
 namespace sandbox {
 
@@ -36,7 +35,7 @@ Expected<Prepared> parent_prepare(const Spec& spec);
 struct Spawned {
   Process process;
   bool needs_placement = false;  // cgroup v1: call parent_place_in_cgroup before it can exec
-  UniqueFd sync;  // readable: a contain::ChildError, or EOF once execve succeeded
+  UniqueFd sync;                 // readable: a contain::ChildError, or EOF once execve succeeded
   UniqueFd stdout_read;
   UniqueFd stderr_read;
 };

@@ -6,7 +6,7 @@ namespace sandbox {
 namespace {
 
 bool exists(const char* path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path, &st) == 0;
 }
 
@@ -21,10 +21,10 @@ std::vector<Mount> system_mounts() {
   }
   // Only what the dynamic linker, name lookups and locale-aware programs read. The sandbox's
   // own passwd, group and hosts are written by the mount plan, not bound from the host.
-  for (const char* file : {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-                           "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf",
-                           "/etc/ssl/certs", "/etc/mime.types", "/etc/python3",
-                           "/etc/python3.11"}) {
+  for (const char* file :
+       {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+        "/etc/localtime", "/etc/nsswitch.conf", "/etc/ssl/certs", "/etc/mime.types", "/etc/python3",
+        "/etc/python3.11"}) {
     if (exists(file)) mounts.push_back({MountType::ro_bind, file, file, 0});
   }
   mounts.push_back({MountType::proc, "", "/proc", 0});

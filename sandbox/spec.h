@@ -47,10 +47,10 @@ enum class NetworkMode {
 };
 
 struct Limits {
-  uint64_t memory_bytes = 512ull << 20;  // cgroup memory limit; swap is not allowed
-  uint32_t pids = 64;                    // cgroup pids limit, all processes of the sandbox
-  uint32_t cpu_millicores = 0;           // hard CPU cap (1000 = one core); 0 = no cap
-  uint32_t cpu_weight = 100;             // relative CPU share, 1..10000 (cgroup v2 scale)
+  uint64_t memory_bytes = 512ull << 20;   // cgroup memory limit; swap is not allowed
+  uint32_t pids = 64;                     // cgroup pids limit, all processes of the sandbox
+  uint32_t cpu_millicores = 0;            // hard CPU cap (1000 = one core); 0 = no cap
+  uint32_t cpu_weight = 100;              // relative CPU share, 1..10000 (cgroup v2 scale)
   std::chrono::milliseconds cpu_time{0};  // total CPU time of all processes; 0 = no limit
   std::chrono::milliseconds wall_time{10'000};
   uint64_t file_size_bytes = 64ull << 20;  // RLIMIT_FSIZE

@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "sandbox/errno_text.h"
+#include "sandbox/base.h"
 
 namespace sandbox::user {
 namespace {
@@ -51,7 +51,8 @@ Status check_host_searchable(const std::string& root) {
       std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
       return Error{"the host's " + dir + " has mode " + mode +
                    ": sandboxes run as unprivileged host ids, which must be able to search it "
-                   "(chmod o+x " + dir + ", e.g. mode 0755)"};
+                   "(chmod o+x " +
+                   dir + ", e.g. mode 0755)"};
     }
   }
   return Ok{};

@@ -6,8 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sandbox/expected.h"
-#include "sandbox/unique_fd.h"
+#include "sandbox/base.h"
 
 namespace sandbox::user {
 

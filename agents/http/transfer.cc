@@ -7,19 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "base/strings.h"
+
 namespace agents::http::detail {
 namespace {
 
 // libcurl already refuses a single header line over 100 KiB; this bounds the sum, so a
 // hostile server cannot grow our memory with endless header lines.
 constexpr uint64_t kMaxHeaderBytes = uint64_t{256} * 1024;
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
-}
 
 bool has_line_break(std::string_view text) {
   return text.find_first_of("\r\n") != std::string_view::npos;
@@ -78,8 +73,8 @@ size_t on_header(char* data, size_t size, size_t count, void* userdata) {
   }
   const auto colon = line.find(':');
   if (colon != std::string_view::npos && colon > 0) {
-    t.response.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                                    std::string(trim(line.substr(colon + 1))));
+    t.response.headers.emplace_back(std::string(base::trim(line.substr(0, colon))),
+                                    std::string(base::trim(line.substr(colon + 1))));
   }
   return length;
 }

@@ -1,12 +1,11 @@
 #include "agents/llm/attempt.h"
 
-#include <cctype>
-#include <cstdlib>
-#include <optional>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <optional>
 
 #include "agents/llm/openai.h"
 #include "agents/llm/retry.h"
@@ -76,7 +75,7 @@ AttemptOutcome status_failure(const http::Response& response, std::string_view b
   return outcome;
 }
 
-AttemptOutcome parsed(sandbox::Expected<ChatResponse> response, long status) {
+AttemptOutcome parsed(base::Expected<ChatResponse> response, long status) {
   AttemptOutcome outcome;
   outcome.status = status;
   if (!response) {
@@ -90,8 +89,8 @@ AttemptOutcome parsed(sandbox::Expected<ChatResponse> response, long status) {
 
 }  // namespace
 
-sandbox::Expected<http::Request> http_request(const ModelConfig& model, std::string body,
-                                              std::string_view role) {
+base::Expected<http::Request> http_request(const ModelConfig& model, std::string body,
+                                           std::string_view role) {
   http::Request request;
   request.method = "POST";
   std::string base = model.base_url;
@@ -105,11 +104,11 @@ sandbox::Expected<http::Request> http_request(const ModelConfig& model, std::str
   if (!model.api_key_env.empty()) {
     const char* key = std::getenv(model.api_key_env.c_str());
     if (key == nullptr || *key == '\0') {
-      return sandbox::Error{"the environment variable " + model.api_key_env +
-                            " (api_key_env) is not set"};
+      return base::Error{"the environment variable " + model.api_key_env +
+                         " (api_key_env) is not set"};
     }
     if (has_line_break(key)) {
-      return sandbox::Error{"the key in " + model.api_key_env + " contains a line break"};
+      return base::Error{"the key in " + model.api_key_env + " contains a line break"};
     }
     request.headers.push_back(std::string("Authorization: Bearer ") + key);
   }

@@ -2,6 +2,7 @@
 // client.cc. Internal to agents/llm.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -9,11 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "agents/http/curl_multi.h"
 #include "agents/llm/chat.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::llm::detail {
 
@@ -34,8 +33,8 @@ struct AttemptOutcome {
 
 // The POST for `model` (URL, JSON headers, bearer key from the model's environment
 // variable, X-Agentd-Role). Error when the key's variable is unset or unusable.
-sandbox::Expected<http::Request> http_request(const ModelConfig& model, std::string body,
-                                              std::string_view role);
+base::Expected<http::Request> http_request(const ModelConfig& model, std::string body,
+                                           std::string_view role);
 
 // Sends `request` once; with `on_token`, reads the answer as an SSE stream.
 boost::asio::awaitable<AttemptOutcome> send_attempt(

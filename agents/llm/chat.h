@@ -5,12 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/llm/breaker.h"
 
@@ -57,7 +56,8 @@ struct ChatRequest {
   // For usage accounting and events.
   std::string task_id;
   std::string agent_id;
-  std::string role;  // planner, worker, reducer, judge, proposer, aggregator, monitor, coder, tester
+  std::string
+      role;  // planner, worker, reducer, judge, proposer, aggregator, monitor, coder, tester
   // Where this request's llm.* events go; null: the Client's default sink (if any).
   agents::EventSink* events = nullptr;
 };
@@ -82,9 +82,9 @@ struct ChatResponse {
 };
 
 struct ModelConfig {
-  std::string name;  // how tasks and roles refer to it
-  std::string base_url;  // e.g. http://127.0.0.1:8000/v1
-  std::string model;     // the server's model id
+  std::string name;         // how tasks and roles refer to it
+  std::string base_url;     // e.g. http://127.0.0.1:8000/v1
+  std::string model;        // the server's model id
   std::string api_key_env;  // environment variable holding the key; empty: no key
   uint32_t max_concurrency = 16;
   double usd_per_million_input = 0;

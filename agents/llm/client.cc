@@ -1,16 +1,15 @@
 #include "agents/llm/client.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <map>
-#include <random>
-#include <utility>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <utility>
 
 #include "agents/llm/attempt.h"
 #include "agents/llm/concurrency.h"
@@ -63,8 +62,8 @@ struct Call {
     event.data = std::move(data);
     events->emit(std::move(event));
   }
-  sandbox::Error error(const std::string& what) const {
-    return sandbox::Error{"model " + endpoint.config.name + ": " + what};
+  base::Error error(const std::string& what) const {
+    return base::Error{"model " + endpoint.config.name + ": " + what};
   }
 };
 
@@ -85,7 +84,7 @@ class Client::Impl {
     }
   }
 
-  asio::awaitable<sandbox::Expected<ChatResponse>> chat(ChatRequest request);
+  asio::awaitable<base::Expected<ChatResponse>> chat(ChatRequest request);
   Endpoint* find(std::string_view name) {
     const auto found = endpoints_.find(name);
     return found == endpoints_.end() ? nullptr : &found->second;
@@ -94,9 +93,8 @@ class Client::Impl {
   UsageLedger& ledger() { return options_.ledger ? *options_.ledger : own_ledger_; }
 
  private:
-  asio::awaitable<sandbox::Expected<ChatResponse>> attempts(const Call& call,
-                                                            http::Request prepared);
-  sandbox::Error unknown_model(const std::string& name) const;
+  asio::awaitable<base::Expected<ChatResponse>> attempts(const Call& call, http::Request prepared);
+  base::Error unknown_model(const std::string& name) const;
   ChatResponse account(const Call& call, ChatResponse response, uint32_t attempt);
 
   http::Client& http_;
@@ -107,14 +105,14 @@ class Client::Impl {
   std::mt19937_64 random_{std::random_device{}()};
 };
 
-sandbox::Error Client::Impl::unknown_model(const std::string& name) const {
+base::Error Client::Impl::unknown_model(const std::string& name) const {
   std::string known;
   for (const auto& model : models_) known += (known.empty() ? "" : ", ") + model.name;
-  return sandbox::Error{"unknown model \"" + name +
-                        "\" (configured: " + (known.empty() ? std::string("none") : known) + ")"};
+  return base::Error{"unknown model \"" + name +
+                     "\" (configured: " + (known.empty() ? std::string("none") : known) + ")"};
 }
 
-asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::chat(ChatRequest request) {
+asio::awaitable<base::Expected<ChatResponse>> Client::Impl::chat(ChatRequest request) {
   Endpoint* endpoint = find(request.model);
   if (endpoint == nullptr) co_return unknown_model(request.model);
   const Call call{request, *endpoint, request.events ? request.events : options_.events};
@@ -132,8 +130,8 @@ asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::chat(ChatRequest 
   }
 }
 
-asio::awaitable<sandbox::Expected<ChatResponse>> Client::Impl::attempts(const Call& call,
-                                                                        http::Request prepared) {
+asio::awaitable<base::Expected<ChatResponse>> Client::Impl::attempts(const Call& call,
+                                                                     http::Request prepared) {
   const ModelConfig& config = call.endpoint.config;
   const auto started = std::chrono::steady_clock::now();
   for (uint32_t attempt = 1;; ++attempt) {
@@ -221,7 +219,7 @@ Client::Client(http::Client& http, std::vector<ModelConfig> models, ClientOption
 
 Client::~Client() = default;
 
-asio::awaitable<sandbox::Expected<ChatResponse>> Client::chat(ChatRequest request) {
+asio::awaitable<base::Expected<ChatResponse>> Client::chat(ChatRequest request) {
   return impl_->chat(std::move(request));
 }
 

@@ -2,29 +2,28 @@
 // caller's io_context (no threads). Per configured model: retries with backoff and jitter
 // (429, 5xx, connection errors, timeouts; Retry-After honoured) within max_retry_time, a
 // per-request timeout, a circuit breaker that fails requests fast while the endpoint keeps
-// failing (breaker.h), an AIMD concurrency limit with FIFO waiters, streaming (SSE) when ChatRequest::on_token is
-// set, and usage accounting into a UsageLedger. Cancelling the awaiting coroutine (its
-// cancellation slot: parallel_group, awaitable operators, a task's signal) aborts the
-// request in flight, or the wait for a slot or a retry, at once.
+// failing (breaker.h), an AIMD concurrency limit with FIFO waiters, streaming (SSE) when
+// ChatRequest::on_token is set, and usage accounting into a UsageLedger. Cancelling the awaiting
+// coroutine (its cancellation slot: parallel_group, awaitable operators, a task's signal) aborts
+// the request in flight, or the wait for a slot or a retry, at once.
 //
 // The server learns the request's role from the `X-Agentd-Role` header (the scripted test
 // server picks its answers with it; real endpoints ignore it).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "agents/events.h"
 #include "agents/http/curl_multi.h"
 #include "agents/llm/chat.h"
 #include "agents/llm/retry.h"
 #include "agents/llm/usage.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::llm {
 
@@ -51,7 +50,7 @@ class Client {
   // model and what failed; the API key never appears in them. Tool calls whose arguments
   // are not valid JSON are returned as the model produced them, for the agent to see.
   // A streamed answer is not retried once a delta has reached on_token.
-  boost::asio::awaitable<sandbox::Expected<ChatResponse>> chat(ChatRequest request);
+  boost::asio::awaitable<base::Expected<ChatResponse>> chat(ChatRequest request);
 
   const std::vector<ModelConfig>& models() const;
   // nullptr when no model has this name.

@@ -1,11 +1,10 @@
 #include "agents/llm/concurrency.h"
 
 #include <algorithm>
-#include <utility>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 namespace agents::llm {
 

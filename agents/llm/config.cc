@@ -17,54 +17,54 @@ constexpr uint64_t kMaxConcurrency = 100'000;
 constexpr uint64_t kMaxRetries = 100;
 constexpr uint64_t kMaxBreakerFailures = 1000;
 
-sandbox::Error key_error(const std::string& key, const std::string& expected) {
-  return sandbox::Error{key + ": expected " + expected};
+base::Error key_error(const std::string& key, const std::string& expected) {
+  return base::Error{key + ": expected " + expected};
 }
 
-sandbox::Expected<std::string> required_string(const json& entry, const std::string& prefix,
-                                               const char* key) {
+base::Expected<std::string> required_string(const json& entry, const std::string& prefix,
+                                            const char* key) {
   const auto found = entry.find(key);
-  if (found == entry.end()) return sandbox::Error{prefix + "." + key + ": missing (required)"};
+  if (found == entry.end()) return base::Error{prefix + "." + key + ": missing (required)"};
   if (!found->is_string() || found->get_ref<const std::string&>().empty()) {
     return key_error(prefix + "." + key, "a non-empty string");
   }
   return found->get<std::string>();
 }
 
-sandbox::Status read_count(const json& value, const std::string& key, uint64_t min, uint64_t max,
-                           uint32_t& out) {
+base::Status read_count(const json& value, const std::string& key, uint64_t min, uint64_t max,
+                        uint32_t& out) {
   if (!value.is_number_unsigned() || value.get<uint64_t>() < min || value.get<uint64_t>() > max) {
     return key_error(key, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   out = static_cast<uint32_t>(value.get<uint64_t>());
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Status read_price(const json& value, const std::string& key, double& out) {
+base::Status read_price(const json& value, const std::string& key, double& out) {
   if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < 0) {
     return key_error(key, "a non-negative number of USD per million tokens");
   }
   out = value.get<double>();
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Status read_timeout(const json& value, const std::string& key,
-                             std::chrono::milliseconds& out) {
+base::Status read_timeout(const json& value, const std::string& key,
+                          std::chrono::milliseconds& out) {
   if (!value.is_number() || !(value.get<double>() > 0) ||
       value.get<double>() > kMaxTimeoutSeconds) {
     return key_error(key, "a positive number of seconds (at most 86400)");
   }
   out = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(value.get<double>() * 1000)));
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 // The optional keys; each reader names its key in its error.
-sandbox::Status read_optional(const std::string& key, const json& value, const std::string& path,
-                              ModelConfig& model) {
+base::Status read_optional(const std::string& key, const json& value, const std::string& path,
+                           ModelConfig& model) {
   if (key == "api_key_env") {
     if (!value.is_string()) return key_error(path, "a string (an environment variable name)");
     model.api_key_env = value.get<std::string>();
-    return sandbox::Ok{};
+    return base::Ok{};
   }
   if (key == "max_concurrency") {
     return read_count(value, path, 1, kMaxConcurrency, model.max_concurrency);
@@ -80,14 +80,14 @@ sandbox::Status read_optional(const std::string& key, const json& value, const s
     return read_count(value, path, 0, kMaxBreakerFailures, model.breaker.failures);
   }
   if (key == "breaker_cool_down") return read_timeout(value, path, model.breaker.cool_down);
-  return sandbox::Error{path +
-                        ": unknown key (expected one of name, base_url, model, "
-                        "api_key_env, max_concurrency, usd_per_million_input, "
-                        "usd_per_million_output, timeout, max_retries, max_retry_time, "
-                        "breaker_failures, breaker_cool_down)"};
+  return base::Error{path +
+                     ": unknown key (expected one of name, base_url, model, "
+                     "api_key_env, max_concurrency, usd_per_million_input, "
+                     "usd_per_million_output, timeout, max_retries, max_retry_time, "
+                     "breaker_failures, breaker_cool_down)"};
 }
 
-sandbox::Expected<ModelConfig> parse_model(const json& entry, const std::string& prefix) {
+base::Expected<ModelConfig> parse_model(const json& entry, const std::string& prefix) {
   if (!entry.is_object()) return key_error(prefix, "an object");
   ModelConfig model;
   auto name = required_string(entry, prefix, "name");
@@ -112,7 +112,7 @@ sandbox::Expected<ModelConfig> parse_model(const json& entry, const std::string&
 
 }  // namespace
 
-sandbox::Expected<std::vector<ModelConfig>> parse_models(const json& document) {
+base::Expected<std::vector<ModelConfig>> parse_models(const json& document) {
   if (!document.is_object()) return key_error("(document)", "an object with a \"models\" list");
   const auto list = document.find("models");
   if (list == document.end() || !list->is_array()) return key_error("models", "a list of models");
@@ -123,26 +123,26 @@ sandbox::Expected<std::vector<ModelConfig>> parse_models(const json& document) {
     auto model = parse_model((*list)[i], prefix);
     if (!model) return model.error();
     if (!names.insert(model->name).second) {
-      return sandbox::Error{prefix + ".name: duplicate model name \"" + model->name + "\""};
+      return base::Error{prefix + ".name: duplicate model name \"" + model->name + "\""};
     }
     models.push_back(std::move(*model));
   }
   return models;
 }
 
-sandbox::Expected<std::vector<ModelConfig>> load_models(const std::string& path) {
+base::Expected<std::vector<ModelConfig>> load_models(const std::string& path) {
   std::ifstream file(path);
   if (!file) {
-    return sandbox::Error{"open " + path + ": " + std::strerror(errno) + " (errno " +
-                          std::to_string(errno) + ")"};
+    return base::Error{"open " + path + ": " + std::strerror(errno) + " (errno " +
+                       std::to_string(errno) + ")"};
   }
   std::stringstream text;
   text << file.rdbuf();
   const json document = json::parse(text.str(), nullptr, /*allow_exceptions=*/false,
                                     /*ignore_comments=*/true);
-  if (document.is_discarded()) return sandbox::Error{path + ": not valid JSON"};
+  if (document.is_discarded()) return base::Error{path + ": not valid JSON"};
   auto models = parse_models(document);
-  if (!models) return sandbox::Error{path + ": " + models.error().message};
+  if (!models) return base::Error{path + ": " + models.error().message};
   return models;
 }
 

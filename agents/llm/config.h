@@ -10,18 +10,17 @@
 // are errors naming the key ("models[1].timeout: expected a positive number of seconds").
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "agents/llm/chat.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::llm {
 
-sandbox::Expected<std::vector<ModelConfig>> parse_models(const nlohmann::json& document);
+base::Expected<std::vector<ModelConfig>> parse_models(const nlohmann::json& document);
 // Reads and parses a file; errors name the file.
-sandbox::Expected<std::vector<ModelConfig>> load_models(const std::string& path);
+base::Expected<std::vector<ModelConfig>> load_models(const std::string& path);
 
 }  // namespace agents::llm

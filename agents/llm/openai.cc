@@ -56,17 +56,17 @@ uint64_t nested_count(const json& usage, const char* details, const char* key) {
   return found != usage.end() && found->is_object() ? count_at(*found, key) : 0;
 }
 
-sandbox::Expected<ToolCall> parse_tool_call(const json& entry) {
-  if (!entry.is_object()) return sandbox::Error{"a tool call is not an object"};
+base::Expected<ToolCall> parse_tool_call(const json& entry) {
+  if (!entry.is_object()) return base::Error{"a tool call is not an object"};
   const auto function = entry.find("function");
   if (function == entry.end() || !function->is_object()) {
-    return sandbox::Error{"a tool call has no \"function\" object"};
+    return base::Error{"a tool call has no \"function\" object"};
   }
   ToolCall call;
   if (const auto id = entry.find("id"); id != entry.end() && id->is_string()) call.id = *id;
   const auto name = function->find("name");
   if (name == function->end() || !name->is_string()) {
-    return sandbox::Error{"a tool call has no function name"};
+    return base::Error{"a tool call has no function name"};
   }
   call.name = *name;
   // Arguments are JSON text; some servers send the object itself, which is kept as text.
@@ -76,8 +76,8 @@ sandbox::Expected<ToolCall> parse_tool_call(const json& entry) {
   return call;
 }
 
-sandbox::Expected<Message> parse_message(const json& message) {
-  if (!message.is_object()) return sandbox::Error{"choices[0].message is not an object"};
+base::Expected<Message> parse_message(const json& message) {
+  if (!message.is_object()) return base::Error{"choices[0].message is not an object"};
   Message out;
   out.role = "assistant";
   auto text = content_text(message.contains("content") ? message["content"] : json(nullptr));
@@ -85,7 +85,7 @@ sandbox::Expected<Message> parse_message(const json& message) {
   out.content = std::move(*text);
   const auto calls = message.find("tool_calls");
   if (calls == message.end() || calls->is_null()) return out;
-  if (!calls->is_array()) return sandbox::Error{"choices[0].message.tool_calls is not a list"};
+  if (!calls->is_array()) return base::Error{"choices[0].message.tool_calls is not a list"};
   for (const auto& entry : *calls) {
     auto call = parse_tool_call(entry);
     if (!call) return call.error();
@@ -125,13 +125,13 @@ Usage parse_usage(const json& usage) {
   return out;
 }
 
-sandbox::Expected<std::string> content_text(const json& content) {
+base::Expected<std::string> content_text(const json& content) {
   if (content.is_null()) return std::string();
   if (content.is_string()) return content.get<std::string>();
-  if (!content.is_array()) return sandbox::Error{"message content is neither text nor a list"};
+  if (!content.is_array()) return base::Error{"message content is neither text nor a list"};
   std::string text;
   for (const auto& part : content) {
-    if (!part.is_object()) return sandbox::Error{"a message content part is not an object"};
+    if (!part.is_object()) return base::Error{"a message content part is not an object"};
     const auto part_text = part.find("text");
     if (part_text != part.end() && part_text->is_string()) {
       text += part_text->get_ref<const std::string&>();
@@ -140,23 +140,23 @@ sandbox::Expected<std::string> content_text(const json& content) {
   return text;
 }
 
-sandbox::Expected<ChatResponse> parse_response(std::string_view body) {
+base::Expected<ChatResponse> parse_response(std::string_view body) {
   const json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
-    return sandbox::Error{"malformed response: not JSON (" + error_excerpt(body) + ")"};
+    return base::Error{"malformed response: not JSON (" + error_excerpt(body) + ")"};
   }
-  if (!document.is_object()) return sandbox::Error{"malformed response: not a JSON object"};
+  if (!document.is_object()) return base::Error{"malformed response: not a JSON object"};
   if (document.contains("error")) {
-    return sandbox::Error{"the server reported an error: " + error_excerpt(body)};
+    return base::Error{"the server reported an error: " + error_excerpt(body)};
   }
   const auto choices = document.find("choices");
   if (choices == document.end() || !choices->is_array() || choices->empty()) {
-    return sandbox::Error{"malformed response: no choices"};
+    return base::Error{"malformed response: no choices"};
   }
   const json& choice = choices->front();
-  if (!choice.is_object()) return sandbox::Error{"malformed response: choices[0] is not an object"};
+  if (!choice.is_object()) return base::Error{"malformed response: choices[0] is not an object"};
   auto message = parse_message(choice.contains("message") ? choice["message"] : json(nullptr));
-  if (!message) return sandbox::Error{"malformed response: " + message.error().message};
+  if (!message) return base::Error{"malformed response: " + message.error().message};
   ChatResponse response;
   response.message = std::move(*message);
   if (const auto finish = choice.find("finish_reason");

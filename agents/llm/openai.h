@@ -3,13 +3,12 @@
 // an error value naming what was wrong, never an exception.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "agents/llm/chat.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::llm {
 
@@ -17,14 +16,14 @@ namespace agents::llm {
 nlohmann::json request_body(const ChatRequest& request, const ModelConfig& model, bool stream);
 
 // Parses a 2xx response body. Tool-call arguments are kept as text, valid JSON or not.
-sandbox::Expected<ChatResponse> parse_response(std::string_view body);
+base::Expected<ChatResponse> parse_response(std::string_view body);
 
 // The `usage` object (missing fields are 0). Counts only: cost and requests are set by the
 // caller.
 Usage parse_usage(const nlohmann::json& usage);
 
 // Assistant message content: a string, null, or a list of {"type":"text","text":...} parts.
-sandbox::Expected<std::string> content_text(const nlohmann::json& content);
+base::Expected<std::string> content_text(const nlohmann::json& content);
 
 // The server's own error message from an error body ({"error":{"message":...}} or text),
 // shortened and stripped of control characters, for error values and logs.

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <string>
 
+#include "base/strings.h"
+
 namespace agents::llm {
 
 bool retryable_status(long status) {
@@ -13,16 +15,6 @@ bool retryable_status(long status) {
 }
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 // delta-seconds: digits only (a fraction is tolerated, as some servers send "1.5").
 std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
@@ -49,7 +41,7 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
 
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now) {
-  const std::string_view text = trim(value);
+  const std::string_view text = base::trim(value);
   if (text.empty()) return std::nullopt;
   if (std::isdigit(static_cast<unsigned char>(text.front()))) return parse_seconds(text);
   if (!std::isalpha(static_cast<unsigned char>(text.front()))) return std::nullopt;

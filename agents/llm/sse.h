@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::llm {
 

@@ -26,19 +26,19 @@ bool StreamAccumulator::feed(std::string_view bytes) {
   return true;
 }
 
-sandbox::Expected<ChatResponse> StreamAccumulator::finish() {
+base::Expected<ChatResponse> StreamAccumulator::finish() {
   if (error_.empty() && !done_ && !parser_.finish()) fail(parser_.error());
-  if (!error_.empty()) return sandbox::Error{"malformed stream: " + error_};
+  if (!error_.empty()) return base::Error{"malformed stream: " + error_};
   // Some servers end without [DONE]; a finish_reason is then the sign of a complete answer.
   if (!done_ && finish_reason_.empty()) {
-    return sandbox::Error{"the stream ended before the answer was complete"};
+    return base::Error{"the stream ended before the answer was complete"};
   }
   ChatResponse response;
   response.message.role = "assistant";
   response.message.content = std::move(content_);
   for (auto& [index, call] : tool_calls_) {
     if (call.name.empty()) {
-      return sandbox::Error{"malformed stream: a tool call has no function name"};
+      return base::Error{"malformed stream: a tool call has no function name"};
     }
     response.message.tool_calls.push_back(std::move(call));
   }

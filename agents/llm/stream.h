@@ -7,14 +7,13 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "agents/llm/chat.h"
 #include "agents/llm/sse.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::llm {
 
@@ -27,7 +26,7 @@ class StreamAccumulator {
   // Raw body bytes as they arrive. False once the stream is broken (see finish()).
   bool feed(std::string_view bytes);
   // After the transfer ended with a 2xx status: the whole response, or why it is not one.
-  sandbox::Expected<ChatResponse> finish();
+  base::Expected<ChatResponse> finish();
 
   // A chunk was malformed (feed returned false); finish() says how.
   bool broken() const { return !error_.empty(); }

@@ -11,7 +11,6 @@
 #include "agents/patterns/candidate_tests.h"
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {
@@ -157,8 +156,7 @@ class BestOfN {
     const size_t mark = task_.dropped().size();
     Candidate* chosen = co_await judge(finalists);
     if (!chosen) {
-      result.error =
-          with_causes(task_, mark, "candidates tie and the judge gave no valid choice");
+      result.error = with_causes(task_, mark, "candidates tie and the judge gave no valid choice");
       co_return result;
     }
     co_return win(std::move(result), *chosen, "judge");

@@ -3,7 +3,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/run_code.h"
 #include "agents/runtime/task_context.h"

@@ -11,7 +11,6 @@
 #include "agents/patterns/dag_plan.h"
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/json_schema.h"
 #include "agents/runtime/toolbox.h"
 #include "agents/runtime/truncate.h"

@@ -4,7 +4,6 @@
 // the valid results into the answer (validated against the task's output schema).
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {

@@ -2,7 +2,6 @@
 // answers of the layer before; an aggregator then writes the answer from the last layer's.
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
 
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"

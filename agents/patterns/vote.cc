@@ -7,7 +7,6 @@
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
 #include "agents/patterns/vote_tally.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"
 

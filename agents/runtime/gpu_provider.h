@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 #include "sandbox/spec.h"
 
 namespace agents::runtime {
@@ -77,8 +77,8 @@ class GpuProvider {
 
   // Waits (fairly, at most max_wait) for `request.count` GPUs; an error says why none were
   // granted. Cancelling the awaiting coroutine takes the request out of the queue.
-  virtual boost::asio::awaitable<sandbox::Expected<GpuHold>> acquire(GpuRequest request,
-                                                                     GpuReport report) = 0;
+  virtual boost::asio::awaitable<base::Expected<GpuHold>> acquire(GpuRequest request,
+                                                                  GpuReport report) = 0;
 
   // A sandbox granted no GPU on this machine: hide what the host shows of its GPUs.
   virtual void add_no_gpu(sandbox::Spec& spec) const = 0;

@@ -17,22 +17,22 @@ std::string shown(const json& value, size_t max_chars) {
 Fields::Fields(const json& object, std::string pointer)
     : object_(object), pointer_(std::move(pointer)) {}
 
-sandbox::Status Fields::is_object() const {
-  if (object_.is_object()) return sandbox::Ok{};
-  return sandbox::Error{(pointer_.empty() ? "/" : pointer_) + ": expected an object, got " +
-                        shown(object_)};
+base::Status Fields::is_object() const {
+  if (object_.is_object()) return base::Ok{};
+  return base::Error{(pointer_.empty() ? "/" : pointer_) + ": expected an object, got " +
+                     shown(object_)};
 }
 
-sandbox::Status Fields::only(std::initializer_list<std::string_view> known) const {
+base::Status Fields::only(std::initializer_list<std::string_view> known) const {
   for (const auto& [key, value] : object_.items()) {
     bool listed = false;
     for (std::string_view name : known) listed = listed || name == key;
     if (listed) continue;
     std::string names;
     for (std::string_view name : known) names += (names.empty() ? "" : ", ") + std::string(name);
-    return sandbox::Error{at(key) + ": unknown field; expected one of: " + names};
+    return base::Error{at(key) + ": unknown field; expected one of: " + names};
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 std::string Fields::at(std::string_view key) const {
@@ -49,15 +49,15 @@ const json* Fields::find(std::string_view key) const {
   return it == object_.end() ? nullptr : &*it;
 }
 
-sandbox::Error Fields::error(std::string_view key, const std::string& expected) const {
+base::Error Fields::error(std::string_view key, const std::string& expected) const {
   const json* value = find(key);
-  return sandbox::Error{at(key) + ": expected " + expected +
-                        (value ? ", got " + shown(*value) : ", but it is missing")};
+  return base::Error{at(key) + ": expected " + expected +
+                     (value ? ", got " + shown(*value) : ", but it is missing")};
 }
 
-sandbox::Expected<std::string> Fields::string(std::string_view key,
-                                              std::optional<std::string> fallback, size_t max_bytes,
-                                              bool non_empty) const {
+base::Expected<std::string> Fields::string(std::string_view key,
+                                           std::optional<std::string> fallback, size_t max_bytes,
+                                           bool non_empty) const {
   const std::string expected = std::string(non_empty ? "a non-empty string" : "a string") +
                                " of at most " + std::to_string(max_bytes) + " bytes";
   const json* value = find(key);
@@ -71,8 +71,8 @@ sandbox::Expected<std::string> Fields::string(std::string_view key,
   return text;
 }
 
-sandbox::Expected<uint64_t> Fields::count(std::string_view key, uint64_t fallback, uint64_t min,
-                                          uint64_t max) const {
+base::Expected<uint64_t> Fields::count(std::string_view key, uint64_t fallback, uint64_t min,
+                                       uint64_t max) const {
   const json* value = find(key);
   if (!value) return fallback;
   const std::string expected =
@@ -88,8 +88,8 @@ sandbox::Expected<uint64_t> Fields::count(std::string_view key, uint64_t fallbac
   return error(key, expected);
 }
 
-sandbox::Expected<double> Fields::number(std::string_view key, double fallback, double min,
-                                         double max) const {
+base::Expected<double> Fields::number(std::string_view key, double fallback, double min,
+                                      double max) const {
   const json* value = find(key);
   if (!value) return fallback;
   if (value->is_number()) {
@@ -99,7 +99,7 @@ sandbox::Expected<double> Fields::number(std::string_view key, double fallback, 
   return error(key, "a number from " + shown(json(min)) + " to " + shown(json(max)));
 }
 
-sandbox::Expected<bool> Fields::boolean(std::string_view key, bool fallback) const {
+base::Expected<bool> Fields::boolean(std::string_view key, bool fallback) const {
   const json* value = find(key);
   if (!value) return fallback;
   if (!value->is_boolean()) return error(key, "true or false");

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::runtime {
 
@@ -23,24 +23,24 @@ class Fields {
   Fields(const nlohmann::json& object, std::string pointer);
 
   // Whether `object` was an object at all (check first; the getters then return errors).
-  sandbox::Status is_object() const;
+  base::Status is_object() const;
   // "<pointer of the key>: unknown field; expected one of: a, b" for a key not in `known`.
-  sandbox::Status only(std::initializer_list<std::string_view> known) const;
+  base::Status only(std::initializer_list<std::string_view> known) const;
 
   bool has(std::string_view key) const;
   const nlohmann::json* find(std::string_view key) const;
   // The JSON pointer of `key` in this object (escaped: a key may hold "/" or "~").
   std::string at(std::string_view key) const;
 
-  sandbox::Expected<std::string> string(std::string_view key, std::optional<std::string> fallback,
-                                        size_t max_bytes = 1 << 20, bool non_empty = false) const;
-  sandbox::Expected<uint64_t> count(std::string_view key, uint64_t fallback, uint64_t min,
-                                    uint64_t max) const;
-  sandbox::Expected<double> number(std::string_view key, double fallback, double min,
-                                   double max) const;
-  sandbox::Expected<bool> boolean(std::string_view key, bool fallback) const;
+  base::Expected<std::string> string(std::string_view key, std::optional<std::string> fallback,
+                                     size_t max_bytes = 1 << 20, bool non_empty = false) const;
+  base::Expected<uint64_t> count(std::string_view key, uint64_t fallback, uint64_t min,
+                                 uint64_t max) const;
+  base::Expected<double> number(std::string_view key, double fallback, double min,
+                                double max) const;
+  base::Expected<bool> boolean(std::string_view key, bool fallback) const;
 
-  sandbox::Error error(std::string_view key, const std::string& expected) const;
+  base::Error error(std::string_view key, const std::string& expected) const;
 
  private:
   const nlohmann::json& object_;

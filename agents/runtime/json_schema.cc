@@ -41,81 +41,81 @@ std::string child(const std::string& pointer, std::string_view token) {
   return pointer + "/" + escape_token(token);
 }
 
-sandbox::Status fail(const std::string& pointer, const std::string& what) {
-  return sandbox::Error{(pointer.empty() ? "/" : pointer) + ": " + what};
+base::Status fail(const std::string& pointer, const std::string& what) {
+  return base::Error{(pointer.empty() ? "/" : pointer) + ": " + what};
 }
 
 bool is_count(const json& value) {
   return value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
 }
 
-sandbox::Status check_type_keyword(const json& type, const std::string& pointer) {
-  auto check_name = [&](const json& name, const std::string& at) -> sandbox::Status {
+base::Status check_type_keyword(const json& type, const std::string& pointer) {
+  auto check_name = [&](const json& name, const std::string& at) -> base::Status {
     if (!name.is_string() || !contains(kTypeNames, name.get_ref<const std::string&>()))
       return fail(at,
                   "expected one of object, array, string, number, integer, boolean, null, "
                   "got " +
                       shown(name));
-    return sandbox::Ok{};
+    return base::Ok{};
   };
   if (!type.is_array()) return check_name(type, pointer);
   if (type.empty()) return fail(pointer, "expected a non-empty list of type names");
   for (size_t i = 0; i < type.size(); ++i)
     if (auto s = check_name(type[i], child(pointer, std::to_string(i))); !s) return s;
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Status check_at(const json& schema, const std::string& pointer, int depth);
+base::Status check_at(const json& schema, const std::string& pointer, int depth);
 
-sandbox::Status check_keyword(const std::string& key, const json& value, const std::string& pointer,
-                              int depth) {
+base::Status check_keyword(const std::string& key, const json& value, const std::string& pointer,
+                           int depth) {
   const std::string at = child(pointer, key);
   if (key == "type") return check_type_keyword(value, at);
   if (key == "properties") {
     if (!value.is_object()) return fail(at, "expected an object of schemas");
     for (const auto& [name, sub] : value.items())
       if (auto s = check_at(sub, child(at, name), depth + 1); !s) return s;
-    return sandbox::Ok{};
+    return base::Ok{};
   }
   if (key == "required") {
     if (!value.is_array()) return fail(at, "expected a list of property names");
     for (const json& name : value)
       if (!name.is_string()) return fail(at, "expected property names, got " + shown(name));
-    return sandbox::Ok{};
+    return base::Ok{};
   }
   if (key == "additionalProperties") {
-    if (value.is_boolean()) return sandbox::Ok{};
+    if (value.is_boolean()) return base::Ok{};
     return check_at(value, at, depth + 1);
   }
   if (key == "items") return check_at(value, at, depth + 1);
   if (key == "enum") {
     if (!value.is_array() || value.empty()) return fail(at, "expected a non-empty list");
-    return sandbox::Ok{};
+    return base::Ok{};
   }
-  if (key == "const") return sandbox::Ok{};
+  if (key == "const") return base::Ok{};
   if (key == "minimum" || key == "maximum") {
     if (!value.is_number()) return fail(at, "expected a number, got " + shown(value));
-    return sandbox::Ok{};
+    return base::Ok{};
   }
   if (key == "minLength" || key == "maxLength" || key == "minItems" || key == "maxItems") {
     if (!is_count(value)) return fail(at, "expected a non-negative integer, got " + shown(value));
-    return sandbox::Ok{};
+    return base::Ok{};
   }
-  if (contains(kAnnotations, key)) return sandbox::Ok{};
+  if (contains(kAnnotations, key)) return base::Ok{};
   return fail(at,
               "unsupported keyword; supported: type, properties, required, "
               "additionalProperties, items, enum, const, minimum, maximum, minLength, "
               "maxLength, minItems, maxItems");
 }
 
-sandbox::Status check_at(const json& schema, const std::string& pointer, int depth) {
+base::Status check_at(const json& schema, const std::string& pointer, int depth) {
   if (depth > kMaxSchemaDepth)
     return fail(pointer, "schema nested deeper than " + std::to_string(kMaxSchemaDepth));
-  if (schema.is_boolean()) return sandbox::Ok{};
+  if (schema.is_boolean()) return base::Ok{};
   if (!schema.is_object()) return fail(pointer, "expected a schema object, got " + shown(schema));
   for (const auto& [key, value] : schema.items())
     if (auto s = check_keyword(key, value, pointer, depth); !s) return s;
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 bool has_type(const json& value, std::string_view type) {
@@ -247,7 +247,7 @@ class Validator {
 
 }  // namespace
 
-sandbox::Status check_schema(const json& schema) {
+base::Status check_schema(const json& schema) {
   return check_at(schema, "", 0);
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::runtime {
 
@@ -20,7 +20,7 @@ inline constexpr int kMaxSchemaDepth = 32;
 
 // Whether `schema` is a schema in the subset; the error names the keyword's JSON pointer in
 // the schema: "/properties/score/minimum: expected a number".
-sandbox::Status check_schema(const nlohmann::json& schema);
+base::Status check_schema(const nlohmann::json& schema);
 
 // Every violation of `value` against `schema` (already checked), each as
 // "/items/2/score: expected a number, got \"high\""; empty when it validates. At most

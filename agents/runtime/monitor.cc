@@ -5,9 +5,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agents/llm/client.h"
-#include "agents/runtime/gcc_coroutine_workaround.h"
 #include "agents/runtime/task_context.h"
 #include "agents/runtime/truncate.h"
+#include "base/strings.h"
 
 namespace agents::runtime {
 
@@ -65,7 +65,7 @@ asio::awaitable<void> run_monitor(TaskContext& task) {
     }
     task.charge(response->usage);
     task.emit("monitor.summary", kMonitorId,
-              {{"summary", valid_utf8(truncate_for_model(response->message.content, 2000))}});
+              {{"summary", base::valid_utf8(truncate_for_model(response->message.content, 2000))}});
   }
 }
 

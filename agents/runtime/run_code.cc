@@ -1,6 +1,7 @@
 #include "agents/runtime/run_code.h"
 
 #include "agents/runtime/truncate.h"
+#include "base/strings.h"
 
 namespace agents::runtime {
 namespace {
@@ -26,14 +27,14 @@ std::string prologue(policies::Language language) {
 
 }  // namespace
 
-sandbox::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,
-                                               const RunCodeRequest& request) {
+base::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,
+                                            const RunCodeRequest& request) {
   if (request.code.size() > kMaxCodeBytes)
-    return sandbox::Error{"run_code: the code is " + std::to_string(request.code.size()) +
-                          " bytes; at most " + std::to_string(kMaxCodeBytes) +
-                          " are accepted (write bigger programs with write_file and run them)"};
+    return base::Error{"run_code: the code is " + std::to_string(request.code.size()) +
+                       " bytes; at most " + std::to_string(kMaxCodeBytes) +
+                       " are accepted (write bigger programs with write_file and run them)"};
   if (request.code.find('\0') != std::string::npos)
-    return sandbox::Error{"run_code: the code contains a NUL byte"};
+    return base::Error{"run_code: the code contains a NUL byte"};
   sandbox::Spec spec = policy.spec;
   if (!request.workspace.empty())
     spec = policies::bind_workspace(std::move(spec), request.workspace.string(),
@@ -54,8 +55,8 @@ nlohmann::json run_result_for_model(const sandbox::Result& result, size_t max_ch
   if (result.status == sandbox::RunStatus::ok || result.status == sandbox::RunStatus::exit_nonzero)
     out["exit_code"] = result.exit_code;
   if (result.signal != 0) out["signal"] = result.signal;
-  out["stdout"] = valid_utf8(truncate_for_model(result.stdout_data, half, "stdout"));
-  out["stderr"] = valid_utf8(truncate_for_model(result.stderr_data, half, "stderr"));
+  out["stdout"] = base::valid_utf8(truncate_for_model(result.stdout_data, half, "stdout"));
+  out["stderr"] = base::valid_utf8(truncate_for_model(result.stderr_data, half, "stderr"));
   if (result.stdout_truncated) out["stdout_capped"] = "the program wrote more than its output cap";
   if (result.stderr_truncated) out["stderr_capped"] = "the program wrote more than its output cap";
   if (!result.error.empty()) out["error"] = result.error;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
 #include "policies/compile.h"
-#include "sandbox/expected.h"
 #include "sandbox/result.h"
 #include "sandbox/spec.h"
 
@@ -28,8 +28,8 @@ struct RunCodeRequest {
   std::vector<sandbox::Mount> extra_mounts;  // shared directories held by token
 };
 
-sandbox::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,
-                                               const RunCodeRequest& request);
+base::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,
+                                            const RunCodeRequest& request);
 
 // The result as the model sees it, stdout and stderr cut to fit `max_chars` together.
 nlohmann::json run_result_for_model(const sandbox::Result& result, size_t max_chars);

@@ -93,21 +93,21 @@ std::shared_ptr<const policies::Compiled> TaskContext::policy_for_role(const std
 
 namespace {
 
-sandbox::Status make_directory(const fs::path& path, mode_t mode) {
+base::Status make_directory(const fs::path& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-    return sandbox::Error{"mkdir " + path.string() + ": " + std::strerror(errno)};
+    return base::Error{"mkdir " + path.string() + ": " + std::strerror(errno)};
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return sandbox::Error{"workspace " + path.string() + ": expected a directory"};
+    return base::Error{"workspace " + path.string() + ": expected a directory"};
   // chmod, because the process umask may have narrowed the mode.
   if (::chmod(path.c_str(), mode) != 0)
-    return sandbox::Error{"chmod " + path.string() + ": " + std::strerror(errno)};
-  return sandbox::Ok{};
+    return base::Error{"chmod " + path.string() + ": " + std::strerror(errno)};
+  return base::Ok{};
 }
 
 }  // namespace
 
-sandbox::Expected<fs::path> TaskContext::task_directory() {
+base::Expected<fs::path> TaskContext::task_directory() {
   const fs::path dir = env.workspace_root / task_id;
   // Traversable but not listable: each sandbox runs as its own host uid and must reach its
   // bound workspace; no one else needs to read the task's directory.
@@ -119,7 +119,7 @@ fs::path TaskContext::workspace_path(const std::string& agent_id) const {
   return env.workspace_root.empty() ? fs::path() : env.workspace_root / task_id / agent_id;
 }
 
-sandbox::Expected<fs::path> TaskContext::make_workspace(const std::string& agent_id) {
+base::Expected<fs::path> TaskContext::make_workspace(const std::string& agent_id) {
   if (env.workspace_root.empty()) return fs::path();
   // Once: the input files must not overwrite what the agent changed since.
   if (made_workspaces_.count(agent_id)) return workspace_path(agent_id);
@@ -133,7 +133,7 @@ sandbox::Expected<fs::path> TaskContext::make_workspace(const std::string& agent
     if (!workspace) return workspace.error();
     for (const InputFile& file : spec.input_files)
       if (auto s = workspace->write_file(file.path, file.content); !s)
-        return sandbox::Error{"input file: " + s.error().message};
+        return base::Error{"input file: " + s.error().message};
   }
   made_workspaces_.insert(agent_id);
   return dir;
@@ -144,9 +144,9 @@ TokenQueue* TaskContext::token(const std::string& resource) {
   return it == tokens_.end() ? nullptr : it->second.get();
 }
 
-sandbox::Expected<fs::path> TaskContext::shared_directory(const std::string& resource) {
+base::Expected<fs::path> TaskContext::shared_directory(const std::string& resource) {
   if (env.workspace_root.empty())
-    return sandbox::Error{"shared resource \"" + resource + "\": no workspace root configured"};
+    return base::Error{"shared resource \"" + resource + "\": no workspace root configured"};
   auto task_dir = task_directory();
   if (!task_dir) return task_dir.error();
   if (auto s = make_directory(*task_dir / "shared", 0711); !s) return s.error();

@@ -19,7 +19,7 @@
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/token_queue.h"
 #include "agents/task.h"
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::runtime {
 
@@ -72,10 +72,10 @@ class TaskContext {
   // The same, created with the task's input files in it on the first call (when the agent first
   // uses a tool that needs it: most agents never do, and a directory per agent costs the loop
   // an ext4 inode allocation); later calls return it as it is.
-  sandbox::Expected<std::filesystem::path> make_workspace(const std::string& agent_id);
+  base::Expected<std::filesystem::path> make_workspace(const std::string& agent_id);
   // The shared resource's token and directory, or null when the task has none by that name.
   TokenQueue* token(const std::string& resource);
-  sandbox::Expected<std::filesystem::path> shared_directory(const std::string& resource);
+  base::Expected<std::filesystem::path> shared_directory(const std::string& resource);
 
  private:
   class ForwardingSink : public EventSink {
@@ -87,7 +87,7 @@ class TaskContext {
     TaskContext& task_;
   };
   void forward(Event event);
-  sandbox::Expected<std::filesystem::path> task_directory();
+  base::Expected<std::filesystem::path> task_directory();
 
   ForwardingSink forwarding_sink_{*this};
   TaskBudget budget_;

@@ -13,12 +13,12 @@
 namespace agents {
 namespace {
 
+using base::Error;
+using base::Expected;
+using base::Ok;
+using base::Status;
 using nlohmann::json;
 using runtime::Fields;
-using sandbox::Error;
-using sandbox::Expected;
-using sandbox::Ok;
-using sandbox::Status;
 
 constexpr size_t kMaxPromptBytes = 1 << 20;
 constexpr size_t kMaxInputBytes = 16 << 20;  // all input files together

@@ -1,6 +1,7 @@
 #include "agents/runtime/tool_catalog.h"
 
 #include "agents/runtime/truncate.h"
+#include "base/strings.h"
 
 namespace agents::runtime {
 
@@ -56,9 +57,11 @@ std::optional<std::string> argument_error(std::string_view tool, const json& arg
     if (it == arguments.end() && argument.required)
       problem = "\"" + std::string(argument.name) + "\" is missing";
     else if (it != arguments.end() && !it->is_string())
-      problem = "\"" + std::string(argument.name) + "\" must be a string, not " +
-                type_name(*it) + " (" + valid_utf8(truncate_for_model(
-                    it->dump(-1, ' ', false, json::error_handler_t::replace), 60)) + ")";
+      problem = "\"" + std::string(argument.name) + "\" must be a string, not " + type_name(*it) +
+                " (" +
+                base::valid_utf8(truncate_for_model(
+                    it->dump(-1, ' ', false, json::error_handler_t::replace), 60)) +
+                ")";
     if (!problem.empty())
       return "invalid arguments for " + std::string(tool) + ": " + problem + ". " +
              expected_arguments(tool, expected) + "; call it again with corrected arguments.";

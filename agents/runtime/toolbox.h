@@ -31,9 +31,10 @@ class TaskContext;
 // a policy without GPUs, the host's hidden (hide_gpus). An error for the model (also a
 // gpu.failed event) says why none were granted. Cancellation throws operation_aborted, as a
 // cancelled sandbox run does. run_code and best_of_n's candidate tests share it.
-boost::asio::awaitable<sandbox::Expected<GpuHold>> gpus_for_sandbox(
-    TaskContext& task, const std::string& agent_id, const policies::Compiled& policy,
-    sandbox::Spec& spec);
+boost::asio::awaitable<base::Expected<GpuHold>> gpus_for_sandbox(TaskContext& task,
+                                                                 const std::string& agent_id,
+                                                                 const policies::Compiled& policy,
+                                                                 sandbox::Spec& spec);
 
 struct ToolCallOutcome {
   std::string content;  // the tool message's content
@@ -75,7 +76,7 @@ class Toolbox {
   boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
   ToolCallOutcome file_tool(const std::string& tool, const nlohmann::json& arguments);
   // Creates the agent's workspace (TaskContext::make_workspace) the first time a tool needs it.
-  sandbox::Status make_workspace();
+  base::Status make_workspace();
   std::optional<policies::Refusal> check(const std::string& tool, const nlohmann::json& args);
   ToolCallOutcome refuse(const std::string& tool, std::string reason);
   ToolCallOutcome finish(const std::string& tool, ToolCallOutcome outcome);

@@ -33,11 +33,4 @@ std::string truncate_for_model(std::string_view text, size_t max_chars, std::str
   return out;
 }
 
-std::string valid_utf8(std::string_view text) {
-  // nlohmann's dump with `replace` does the checking; strip the quotes it adds back off.
-  const std::string quoted = nlohmann::json(std::string(text))
-                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return nlohmann::json::parse(quoted).get<std::string>();
-}
-
 }  // namespace agents::runtime

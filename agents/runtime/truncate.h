@@ -14,7 +14,4 @@ namespace agents::runtime {
 std::string truncate_for_model(std::string_view text, size_t max_chars,
                                std::string_view what = "result");
 
-// `text` with invalid UTF-8 replaced by U+FFFD, so it can go into JSON for the model.
-std::string valid_utf8(std::string_view text);
-
 }  // namespace agents::runtime

@@ -149,10 +149,10 @@ bool IpRange::contains(const IpAddress& address) const {
   return (base.bytes[whole_bytes] & mask) == (address.bytes[whole_bytes] & mask);
 }
 
-sandbox::Expected<IpRange> parse_cidr(std::string_view text) {
+base::Expected<IpRange> parse_cidr(std::string_view text) {
   const auto expected = [&](const char* what) {
-    return sandbox::Error{"\"" + std::string(text) + "\" is not an address range like " +
-                          "\"10.0.0.0/8\" or \"fd00::/8\": " + what};
+    return base::Error{"\"" + std::string(text) + "\" is not an address range like " +
+                       "\"10.0.0.0/8\" or \"fd00::/8\": " + what};
   };
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) return expected("no /prefix length");
@@ -186,11 +186,11 @@ std::optional<std::string> special_purpose(const IpAddress& address) {
   return std::nullopt;
 }
 
-sandbox::Expected<AddressGuard> AddressGuard::create(const std::vector<std::string>& allow_cidrs) {
+base::Expected<AddressGuard> AddressGuard::create(const std::vector<std::string>& allow_cidrs) {
   AddressGuard guard;
   for (const auto& cidr : allow_cidrs) {
     auto range = parse_cidr(cidr);
-    if (!range) return sandbox::Error{"allow_private_cidrs: " + range.error().message};
+    if (!range) return base::Error{"allow_private_cidrs: " + range.error().message};
     guard.allowed_.push_back(*range);
   }
   return guard;

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agents::tools {
 
@@ -35,7 +35,7 @@ struct IpRange {
 };
 
 // "10.0.0.0/8", "127.0.0.1/32", "fd00::/8"; the error names the text and what was expected.
-sandbox::Expected<IpRange> parse_cidr(std::string_view text);
+base::Expected<IpRange> parse_cidr(std::string_view text);
 
 // Why `address` is not a public unicast address ("a loopback address (127.0.0.0/8)"), or
 // nullopt. IPv6 forms that carry an IPv4 address (NAT64, 6to4, IPv4-compatible) are judged
@@ -44,7 +44,7 @@ std::optional<std::string> special_purpose(const IpAddress& address);
 
 class AddressGuard {
  public:
-  static sandbox::Expected<AddressGuard> create(const std::vector<std::string>& allow_cidrs);
+  static base::Expected<AddressGuard> create(const std::vector<std::string>& allow_cidrs);
   // nullopt when connecting to `address` is allowed; otherwise why not, worded for the model.
   std::optional<std::string> check(const sockaddr* address, socklen_t length) const;
 

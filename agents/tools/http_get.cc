@@ -47,26 +47,25 @@ std::string url_part(CURLU* url, CURLUPart part) {
   return copy;
 }
 
-sandbox::Expected<Hop> inspect(const std::string& url) {
+base::Expected<Hop> inspect(const std::string& url) {
   const std::string quoted = "\"" + url.substr(0, 200) + (url.size() > 200 ? "…\"" : "\"");
   if (url.size() > kMaxUrlLength) {
-    return sandbox::Error{"URL longer than " + std::to_string(kMaxUrlLength) + " characters"};
+    return base::Error{"URL longer than " + std::to_string(kMaxUrlLength) + " characters"};
   }
-  if (url.find('\0') != std::string::npos) return sandbox::Error{quoted + " contains a NUL byte"};
+  if (url.find('\0') != std::string::npos) return base::Error{quoted + " contains a NUL byte"};
   http::UrlHandle parsed(curl_url());
-  if (!parsed) return sandbox::Error{"curl_url failed (out of memory)"};
+  if (!parsed) return base::Error{"curl_url failed (out of memory)"};
   if (const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0)) {
-    return sandbox::Error{quoted + " is not a valid absolute URL (" + curl_url_strerror(code) +
-                          ")"};
+    return base::Error{quoted + " is not a valid absolute URL (" + curl_url_strerror(code) + ")"};
   }
   const std::string scheme = url_part(parsed.get(), CURLUPART_SCHEME);
   if (scheme != "http" && scheme != "https") {
-    return sandbox::Error{quoted + ": only http and https URLs are allowed"};
+    return base::Error{quoted + ": only http and https URLs are allowed"};
   }
   Hop hop{url_part(parsed.get(), CURLUPART_URL), url_part(parsed.get(), CURLUPART_HOST)};
-  if (hop.host.empty()) return sandbox::Error{quoted + " names no host"};
+  if (hop.host.empty()) return base::Error{quoted + " names no host"};
   if (std::any_of(hop.host.begin(), hop.host.end(), [](char c) { return c & 0x80; })) {
-    return sandbox::Error{quoted + ": write international host names in punycode (xn--…)"};
+    return base::Error{quoted + ": write international host names in punycode (xn--…)"};
   }
   return hop;
 }

@@ -18,9 +18,9 @@
 namespace agents::tools {
 namespace {
 
+using base::Error;
+using base::UniqueFd;
 using policies::WorkspacePath;
-using sandbox::Error;
-using sandbox::UniqueFd;
 
 constexpr size_t kReadChunk = size_t{64} * 1024;
 
@@ -42,7 +42,7 @@ Error refuse(std::string_view tool, const Error& unparsable) {
 }
 
 // Reads at most `limit` bytes; `more` tells whether the file goes on past them.
-sandbox::Expected<std::string> read_up_to(int fd, uint64_t limit, bool& more) {
+base::Expected<std::string> read_up_to(int fd, uint64_t limit, bool& more) {
   std::string data;
   more = false;
   while (true) {
@@ -66,14 +66,14 @@ sandbox::Expected<std::string> read_up_to(int fd, uint64_t limit, bool& more) {
   }
 }
 
-sandbox::Status write_all(int fd, std::string_view content) {
+base::Status write_all(int fd, std::string_view content) {
   while (!content.empty()) {
     const ssize_t written = ::write(fd, content.data(), content.size());
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) return Error{describe_errno(errno, "write")};
     content.remove_prefix(static_cast<size_t>(written));
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 // A temporary file that is unlinked unless committed (renamed into place).
@@ -89,9 +89,9 @@ class TempFile {
   }
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
-  sandbox::Status close() {
+  base::Status close() {
     if (::close(fd_.release()) != 0) return Error{describe_errno(errno, "close")};
-    return sandbox::Ok{};
+    return base::Ok{};
   }
   void commit() { committed_ = true; }
 
@@ -102,7 +102,7 @@ class TempFile {
   bool committed_ = false;
 };
 
-sandbox::Expected<std::unique_ptr<TempFile>> create_temp(int dir_fd) {
+base::Expected<std::unique_ptr<TempFile>> create_temp(int dir_fd) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     uint64_t random = 0;
     if (::getrandom(&random, sizeof random, 0) != sizeof random) {
@@ -128,8 +128,7 @@ DirEntry::Kind kind_of(mode_t mode) {
 
 }  // namespace
 
-sandbox::Expected<Workspace> Workspace::open(const std::string& directory,
-                                             WorkspaceOptions options) {
+base::Expected<Workspace> Workspace::open(const std::string& directory, WorkspaceOptions options) {
   UniqueFd root(::open(directory.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) {
     return Error{"workspace: open(\"" + directory + "\"): " + std::strerror(errno) + " (errno " +
@@ -144,13 +143,13 @@ sandbox::Expected<Workspace> Workspace::open(const std::string& directory,
   return Workspace(std::move(root), options);
 }
 
-sandbox::Expected<FileContent> Workspace::read_file(std::string_view path) const {
+base::Expected<FileContent> Workspace::read_file(std::string_view path) const {
   const auto parsed = WorkspacePath::parse(path);
   if (!parsed) return refuse("read_file", parsed.error());
   return read_file(*parsed);
 }
 
-sandbox::Expected<FileContent> Workspace::read_file(const WorkspacePath& path) const {
+base::Expected<FileContent> Workspace::read_file(const WorkspacePath& path) const {
   if (path.is_root()) return fail("read_file", path, "names the workspace, not a file");
   const int fd = open_beneath(root_.get(), path.relative(),
                               O_RDONLY | O_NOCTTY | O_NONBLOCK);  // a FIFO must not block us
@@ -169,13 +168,13 @@ sandbox::Expected<FileContent> Workspace::read_file(const WorkspacePath& path) c
   return content;
 }
 
-sandbox::Status Workspace::write_file(std::string_view path, std::string_view content) const {
+base::Status Workspace::write_file(std::string_view path, std::string_view content) const {
   const auto parsed = WorkspacePath::parse(path);
   if (!parsed) return refuse("write_file", parsed.error());
   return write_file(*parsed, content);
 }
 
-sandbox::Status Workspace::write_file(const WorkspacePath& path, std::string_view content) const {
+base::Status Workspace::write_file(const WorkspacePath& path, std::string_view content) const {
   if (content.size() > options_.max_write_bytes) {
     return fail("write_file", path,
                 "content is " + std::to_string(content.size()) + " bytes; the limit is " +
@@ -193,7 +192,7 @@ sandbox::Status Workspace::write_file(const WorkspacePath& path, std::string_vie
   auto temp = create_temp(dir->get());
   if (!temp) return fail("write_file", path, temp.error().message);
   TempFile& file = **temp;
-  sandbox::Status status = write_all(file.fd(), content);
+  base::Status status = write_all(file.fd(), content);
   if (status) status = give_to_owner(file.fd());
   if (status) status = file.close();
   if (!status) return fail("write_file", path, status.error().message);
@@ -202,10 +201,10 @@ sandbox::Status Workspace::write_file(const WorkspacePath& path, std::string_vie
     return fail("write_file", path, describe_errno(errno, "renameat"));
   }
   file.commit();
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Expected<UniqueFd> Workspace::make_parents(const WorkspacePath& path) const {
+base::Expected<UniqueFd> Workspace::make_parents(const WorkspacePath& path) const {
   const int root = open_beneath(root_.get(), ".", O_PATH | O_DIRECTORY);
   if (root < 0) return fail("write_file", path, describe_errno(-root, "openat2"));
   UniqueFd dir(root);
@@ -231,23 +230,23 @@ sandbox::Expected<UniqueFd> Workspace::make_parents(const WorkspacePath& path) c
   return dir;
 }
 
-sandbox::Status Workspace::give_to_owner(int fd) const {
-  if (!options_.owner_uid && !options_.owner_gid) return sandbox::Ok{};
+base::Status Workspace::give_to_owner(int fd) const {
+  if (!options_.owner_uid && !options_.owner_gid) return base::Ok{};
   const uid_t uid = options_.owner_uid.value_or(static_cast<uid_t>(-1));
   const gid_t gid = options_.owner_gid.value_or(static_cast<gid_t>(-1));
   if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0) {
     return Error{describe_errno(errno, "fchownat")};
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Expected<Listing> Workspace::list_files(std::string_view path) const {
+base::Expected<Listing> Workspace::list_files(std::string_view path) const {
   const auto parsed = WorkspacePath::parse(path);
   if (!parsed) return refuse("list_files", parsed.error());
   return list_files(*parsed);
 }
 
-sandbox::Expected<Listing> Workspace::list_files(const WorkspacePath& path) const {
+base::Expected<Listing> Workspace::list_files(const WorkspacePath& path) const {
   const int fd = open_beneath(root_.get(), path.relative(), O_RDONLY | O_DIRECTORY | O_NONBLOCK);
   if (fd < 0) return fail("list_files", path, describe_errno(-fd, "openat2"));
   Listing listing;
@@ -262,8 +261,8 @@ sandbox::Expected<Listing> Workspace::list_files(const WorkspacePath& path) cons
 
 // Takes ownership of `dir_fd`. Entries that vanish or turn into symlinks while we walk (a
 // sandbox may be changing its workspace) are skipped, never followed.
-sandbox::Status Workspace::list_into(int dir_fd, const std::string& prefix, unsigned depth,
-                                     Listing& listing) const {
+base::Status Workspace::list_into(int dir_fd, const std::string& prefix, unsigned depth,
+                                  Listing& listing) const {
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(dir_fd), &::closedir);
   if (!dir) {
     const int error = errno;
@@ -286,7 +285,7 @@ sandbox::Status Workspace::list_into(int dir_fd, const std::string& prefix, unsi
   for (const auto& name : names) {
     if (listing.entries.size() >= options_.max_list_entries) {
       listing.truncated = true;
-      return sandbox::Ok{};
+      return base::Ok{};
     }
     struct stat status {};
     if (::fstatat(::dirfd(dir.get()), name.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -305,7 +304,7 @@ sandbox::Status Workspace::list_into(int dir_fd, const std::string& prefix, unsi
       return listed;
     }
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 }  // namespace agents::tools

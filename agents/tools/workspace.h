@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/expected.h"
+#include "base/unique_fd.h"
 #include "policies/workspace_path.h"
-#include "sandbox/expected.h"
-#include "sandbox/unique_fd.h"
 
 namespace agents::tools {
 
@@ -53,33 +53,33 @@ struct Listing {
 class Workspace {
  public:
   // `directory` is the operator's (trusted) path; everything below it is untrusted.
-  static sandbox::Expected<Workspace> open(const std::string& directory,
-                                           WorkspaceOptions options = {});
+  static base::Expected<Workspace> open(const std::string& directory,
+                                        WorkspaceOptions options = {});
 
   // A path WorkspacePath::parse refuses fails as the policy check refuses it, after the
   // tool's name: `read_file: path "../x" is outside the workspace; use a path relative to the
   // workspace root without ".."`. Other errors quote the normalised path that was opened:
   // `read_file: "src/missing.py": no such file or directory`.
-  sandbox::Expected<FileContent> read_file(std::string_view path) const;
-  sandbox::Expected<FileContent> read_file(const policies::WorkspacePath& path) const;
+  base::Expected<FileContent> read_file(std::string_view path) const;
+  base::Expected<FileContent> read_file(const policies::WorkspacePath& path) const;
   // Atomic: a temporary file in the same directory, renamed over the target; parents are
   // created as needed. On failure nothing is left behind and the old file is untouched.
-  sandbox::Status write_file(std::string_view path, std::string_view content) const;
-  sandbox::Status write_file(const policies::WorkspacePath& path, std::string_view content) const;
+  base::Status write_file(std::string_view path, std::string_view content) const;
+  base::Status write_file(const policies::WorkspacePath& path, std::string_view content) const;
   // Recursive listing of a directory ("" or "." for the whole workspace).
-  sandbox::Expected<Listing> list_files(std::string_view path = "") const;
-  sandbox::Expected<Listing> list_files(const policies::WorkspacePath& path) const;
+  base::Expected<Listing> list_files(std::string_view path = "") const;
+  base::Expected<Listing> list_files(const policies::WorkspacePath& path) const;
 
  private:
-  Workspace(sandbox::UniqueFd root, WorkspaceOptions options)
+  Workspace(base::UniqueFd root, WorkspaceOptions options)
       : root_(std::move(root)), options_(options) {}
 
-  sandbox::Expected<sandbox::UniqueFd> make_parents(const policies::WorkspacePath& path) const;
-  sandbox::Status list_into(int dir_fd, const std::string& prefix, unsigned depth,
-                            Listing& listing) const;
-  sandbox::Status give_to_owner(int fd) const;
+  base::Expected<base::UniqueFd> make_parents(const policies::WorkspacePath& path) const;
+  base::Status list_into(int dir_fd, const std::string& prefix, unsigned depth,
+                         Listing& listing) const;
+  base::Status give_to_owner(int fd) const;
 
-  sandbox::UniqueFd root_;  // O_PATH | O_DIRECTORY
+  base::UniqueFd root_;  // O_PATH | O_DIRECTORY
   WorkspaceOptions options_;
 };
 

@@ -11,15 +11,15 @@
 namespace agentctl {
 namespace {
 
-using sandbox::Error;
-using sandbox::Expected;
+using base::Error;
+using base::Expected;
 
 constexpr const char* kDefaultEndpoint = "unix:/run/agentd/agentd.sock";
 
 // Commands and how many positional arguments each takes (min, max).
 const std::map<std::string, std::pair<size_t, size_t>>& command_arities() {
   static const std::map<std::string, std::pair<size_t, size_t>> arities = {
-      {"submit", {1, 1}}, {"get", {1, 1}},      {"list", {0, 0}},     {"cancel", {1, 1}},
+      {"submit", {1, 1}},   {"get", {1, 1}},  {"list", {0, 0}},     {"cancel", {1, 1}},
       {"feedback", {2, 2}}, {"exec", {1, 1}}, {"policies", {0, 0}}, {"info", {0, 0}},
   };
   return arities;
@@ -28,10 +28,12 @@ const std::map<std::string, std::pair<size_t, size_t>>& command_arities() {
 // Options that take a value, and the commands that accept them (empty: every command).
 const std::map<std::string, std::set<std::string>>& valued_options() {
   static const std::map<std::string, std::set<std::string>> options = {
-      {"--server", {}},          {"--unix", {}},           {"--token", {}},
-      {"--token-file", {}},      {"--cacert", {}},         {"--state", {"list"}},
-      {"--limit", {"list"}},     {"--before", {"list"}},   {"--agent", {"feedback"}},
-      {"--policy", {"exec"}},    {"--language", {"exec"}}, {"--stdin", {"exec"}},
+      {"--server", {}},          {"--unix", {}},
+      {"--token", {}},           {"--token-file", {}},
+      {"--cacert", {}},          {"--state", {"list"}},
+      {"--limit", {"list"}},     {"--before", {"list"}},
+      {"--agent", {"feedback"}}, {"--policy", {"exec"}},
+      {"--language", {"exec"}},  {"--stdin", {"exec"}},
       {"--timeout", {"exec"}},   {"--idempotency-key", {"submit"}},
   };
   return options;
@@ -64,8 +66,8 @@ Expected<int> parse_limit(const std::string& text) {
 }
 
 // Applies one option with a value to the invocation.
-sandbox::Status apply_option(Invocation& inv, std::map<std::string, std::string>& connection,
-                             const std::string& name, const std::string& value) {
+base::Status apply_option(Invocation& inv, std::map<std::string, std::string>& connection,
+                          const std::string& name, const std::string& value) {
   if (name == "--server" || name == "--unix" || name == "--token" || name == "--token-file" ||
       name == "--cacert") {
     connection[name] = value;
@@ -92,19 +94,19 @@ sandbox::Status apply_option(Invocation& inv, std::map<std::string, std::string>
   } else if (name == "--idempotency-key") {
     inv.idempotency_key = value;
   }
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 // Resolves the endpoint and token: flags first, then AGENTD_SERVER / AGENTD_TOKEN(_FILE).
-sandbox::Status resolve_connection(Invocation& inv, std::map<std::string, std::string>& flags,
-                                   Getenv getenv) {
+base::Status resolve_connection(Invocation& inv, std::map<std::string, std::string>& flags,
+                                Getenv getenv) {
   auto env = [&](const char* name) -> std::string {
     const char* value = getenv(name);
     return value ? value : "";
   };
   if (flags.count("--server") && flags.count("--unix"))
     return Error{"--server and --unix name two servers: pass one"};
-  std::string address = flags.count("--unix") ? "unix:" + flags["--unix"]
+  std::string address = flags.count("--unix")     ? "unix:" + flags["--unix"]
                         : flags.count("--server") ? flags["--server"]
                                                   : env("AGENTD_SERVER");
   if (address.empty()) address = kDefaultEndpoint;
@@ -118,8 +120,8 @@ sandbox::Status resolve_connection(Invocation& inv, std::map<std::string, std::s
   if (flags.count("--token")) {
     inv.token = flags["--token"];
   } else {
-    const std::string file = flags.count("--token-file") ? flags["--token-file"]
-                                                          : env("AGENTD_TOKEN_FILE");
+    const std::string file =
+        flags.count("--token-file") ? flags["--token-file"] : env("AGENTD_TOKEN_FILE");
     if (!file.empty()) {
       auto token = read_token_file(file);
       if (!token) return token.error();
@@ -130,10 +132,10 @@ sandbox::Status resolve_connection(Invocation& inv, std::map<std::string, std::s
   }
   if (inv.token.find_first_of("\r\n") != std::string::npos)
     return Error{"the token holds a line break"};
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
-sandbox::Status check_command(const Invocation& inv) {
+base::Status check_command(const Invocation& inv) {
   const auto arity = command_arities().find(inv.command);
   if (arity == command_arities().end())
     return Error{"unknown command \"" + inv.command + "\"; see agentctl --help"};
@@ -148,7 +150,7 @@ sandbox::Status check_command(const Invocation& inv) {
   if (inv.follow && inv.command != "submit") return Error{"--follow is an option of submit"};
   if (inv.command == "exec" && (!inv.policy || !inv.language))
     return Error{"exec: --policy and --language are required"};
-  return sandbox::Ok{};
+  return base::Ok{};
 }
 
 }  // namespace
@@ -158,7 +160,8 @@ Expected<Endpoint> parse_endpoint(const std::string& text) {
   if (text.rfind("unix:", 0) == 0) {
     endpoint.kind = Endpoint::Kind::unix_socket;
     endpoint.unix_path = text.substr(5);
-    if (endpoint.unix_path.empty()) return Error{"unix: needs a socket path, e.g. unix:/run/agentd/agentd.sock"};
+    if (endpoint.unix_path.empty())
+      return Error{"unix: needs a socket path, e.g. unix:/run/agentd/agentd.sock"};
     return endpoint;
   }
   std::string rest = text;
@@ -203,32 +206,52 @@ Expected<Invocation> parse_command_line(const std::vector<std::string>& args, Ge
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (options_ended || arg == "-" || arg.empty() || arg.front() != '-') {
-      if (inv.command.empty()) inv.command = arg;
-      else inv.arguments.push_back(arg);
+      if (inv.command.empty())
+        inv.command = arg;
+      else
+        inv.arguments.push_back(arg);
       continue;
     }
-    if (arg == "--") { options_ended = true; continue; }
-    if (arg == "-h" || arg == "--help") { inv.help = true; continue; }
-    if (arg == "--json") { inv.json = true; continue; }
-    if (arg == "--follow" || arg == "-f") { inv.follow = true; continue; }
+    if (arg == "--") {
+      options_ended = true;
+      continue;
+    }
+    if (arg == "-h" || arg == "--help") {
+      inv.help = true;
+      continue;
+    }
+    if (arg == "--json") {
+      inv.json = true;
+      continue;
+    }
+    if (arg == "--follow" || arg == "-f") {
+      inv.follow = true;
+      continue;
+    }
     std::string name = arg, value;
     const size_t equals = arg.find('=');
     const bool inline_value = equals != std::string::npos;
-    if (inline_value) { name = arg.substr(0, equals); value = arg.substr(equals + 1); }
+    if (inline_value) {
+      name = arg.substr(0, equals);
+      value = arg.substr(equals + 1);
+    }
     const auto option = valued_options().find(name);
-    if (option == valued_options().end()) return Error{"unknown option " + name + "; see agentctl --help"};
+    if (option == valued_options().end())
+      return Error{"unknown option " + name + "; see agentctl --help"};
     if (!inline_value) {
       if (i + 1 >= args.size()) return Error{name + " needs a value"};
       value = args[++i];
     }
     if (!option->second.empty() && !inv.command.empty() && !option->second.count(inv.command))
       return Error{name + " is not an option of " + inv.command};
-    if (auto status = apply_option(inv, connection_flags, name, value); !status) return status.error();
+    if (auto status = apply_option(inv, connection_flags, name, value); !status)
+      return status.error();
   }
   if (inv.help) return inv;
   if (inv.command.empty()) return Error{"no command given; see agentctl --help"};
   if (auto status = check_command(inv); !status) return status.error();
-  if (auto status = resolve_connection(inv, connection_flags, getenv); !status) return status.error();
+  if (auto status = resolve_connection(inv, connection_flags, getenv); !status)
+    return status.error();
   return inv;
 }
 

@@ -11,9 +11,9 @@
 namespace agentctl {
 namespace {
 
+using base::Error;
+using base::Expected;
 using nlohmann::json;
-using sandbox::Error;
-using sandbox::Expected;
 
 constexpr std::streamsize kMaxInputBytes = 64 << 20;
 
@@ -39,7 +39,8 @@ Expected<std::string> read_input(const std::string& path) {
 
 std::string text_of(const json& value) {
   return value.is_string() ? printable(value.get<std::string>(), false)
-                           : value.is_null() ? "" : printable(value.dump(), false);
+         : value.is_null() ? ""
+                           : printable(value.dump(), false);
 }
 
 // Connects, calls `method` once and prints its result as JSON (--json: one line; else
@@ -50,9 +51,12 @@ int call_and_print(const Invocation& inv, Output io, const std::string& method, 
   if (!client) return kConnection;
   auto called = call_and_report(*client, method, std::move(params), io);
   if (!called.result) return called.status;
-  if (inv.json) io.out << called.result->dump() << "\n";
-  else if (human) human(*called.result, io);
-  else io.out << printable(called.result->dump(2)) << "\n";
+  if (inv.json)
+    io.out << called.result->dump() << "\n";
+  else if (human)
+    human(*called.result, io);
+  else
+    io.out << printable(called.result->dump(2)) << "\n";
   return kSucceeded;
 }
 
@@ -79,8 +83,10 @@ int submit(const Invocation& inv, Output io) {
     return kConnection;
   }
   if (!inv.follow) {
-    if (inv.json) io.out << called.result->dump() << "\n";
-    else io.out << printable(task_id, false) << "\n";
+    if (inv.json)
+      io.out << called.result->dump() << "\n";
+    else
+      io.out << printable(task_id, false) << "\n";
     return kSucceeded;
   }
   if (!inv.json) io.err << "task " << printable(task_id, false) << " submitted\n";
@@ -89,7 +95,8 @@ int submit(const Invocation& inv, Output io) {
 
 void show_task(const json& task, Output io) {
   std::vector<std::vector<std::string>> rows;
-  for (const char* key : {"task_id", "state", "created_at", "started_at", "finished_at", "last_seq"})
+  for (const char* key :
+       {"task_id", "state", "created_at", "started_at", "finished_at", "last_seq"})
     if (task.contains(key)) rows.push_back({key, text_of(task[key])});
   if (task.contains("usage")) rows.push_back({"usage", text_of(task["usage"])});
   io.out << table(rows);
@@ -122,7 +129,8 @@ int list(const Invocation& inv, Output io) {
   std::vector<std::vector<std::string>> rows = {{"TASK", "STATE", "PATTERN", "CREATED", "PROMPT"}};
   for (const json& task : tasks)
     rows.push_back({text_of(task.value("task_id", json())), text_of(task.value("state", json())),
-                    text_of(task.value("pattern", json())), text_of(task.value("created_at", json())),
+                    text_of(task.value("pattern", json())),
+                    text_of(task.value("created_at", json())),
                     text_of(task.value("prompt_preview", json()))});
   io.out << table(rows);
   if (called.result->contains("next") && (*called.result)["next"].is_string())
@@ -143,8 +151,8 @@ int feedback(const Invocation& inv, Output io) {
   if (inv.agent) params["agent_id"] = *inv.agent;
   return call_and_print(inv, io, "task.feedback", std::move(params),
                         [](const json& result, Output out) {
-                          out.out << "delivered to " << text_of(result.value("delivered_to", json()))
-                                  << " agent(s)\n";
+                          out.out << "delivered to "
+                                  << text_of(result.value("delivered_to", json())) << " agent(s)\n";
                         });
 }
 
@@ -203,7 +211,8 @@ int run_command(const Invocation& inv, Output io) {
   if (command == "cancel") return cancel(inv, io);
   if (command == "feedback") return feedback(inv, io);
   if (command == "exec") return exec(inv, io);
-  if (command == "policies") return call_and_print(inv, io, "policy.list", json::object(), show_policies);
+  if (command == "policies")
+    return call_and_print(inv, io, "policy.list", json::object(), show_policies);
   if (command == "info") return call_and_print(inv, io, "server.info", json::object());
   io.err << "agentctl: unknown command " << command << "\n";
   return kUsage;

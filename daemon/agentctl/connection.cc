@@ -3,8 +3,6 @@
 // only apply to asynchronous operations) and its automatic replies to the server's pings.
 #include "daemon/agentctl/connection.h"
 
-#include <chrono>
-
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -12,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <chrono>
 
 namespace agentctl {
 namespace {
@@ -20,8 +19,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using sandbox::Error;
-using sandbox::Expected;
+using base::Error;
+using base::Expected;
 using namespace std::chrono_literals;
 
 constexpr auto kConnectTimeout = 10s;
@@ -86,18 +85,18 @@ class WsConnection final : public Connection {
     return {false, "WebSocket handshake: " + describe(ec)};
   }
 
-  sandbox::Status write_text(const std::string& text) override {
+  base::Status write_text(const std::string& text) override {
     ws_.text(true);
-    const auto ec = run_one(*io_, [&](auto handler) {
-      ws_.async_write(asio::buffer(text), std::move(handler));
-    });
+    const auto ec = run_one(
+        *io_, [&](auto handler) { ws_.async_write(asio::buffer(text), std::move(handler)); });
     if (ec) return Error{"sending to the server: " + describe(ec)};
-    return sandbox::Ok{};
+    return base::Ok{};
   }
 
   Expected<std::string> read_text() override {
     beast::flat_buffer buffer;
-    const auto ec = run_one(*io_, [&](auto handler) { ws_.async_read(buffer, std::move(handler)); });
+    const auto ec =
+        run_one(*io_, [&](auto handler) { ws_.async_read(buffer, std::move(handler)); });
     if (ec) return Error{"reading from the server: " + describe(ec)};
     if (!ws_.got_text()) return Error{"the server sent a binary message"};
     return beast::buffers_to_string(buffer.data());
@@ -132,7 +131,8 @@ ConnectError tcp_connect(asio::io_context& io, Lowest& lowest, const Endpoint& e
   if (ec) return {false, "resolving " + endpoint.host + ": " + ec.message()};
   lowest.expires_after(kConnectTimeout);
   ec = run_one(io, [&](auto handler) { lowest.async_connect(addresses, std::move(handler)); });
-  if (ec) return {false, "connecting to " + endpoint.host + ":" + endpoint.port + ": " + describe(ec)};
+  if (ec)
+    return {false, "connecting to " + endpoint.host + ":" + endpoint.port + ": " + describe(ec)};
   return {};
 }
 
@@ -152,8 +152,10 @@ ConnectResult connect_tls(const Endpoint& endpoint, const std::string& token) {
   // The context must outlive the stream: it lives as long as the process (one per run).
   static asio::ssl::context tls(asio::ssl::context::tls_client);
   beast::error_code ec;
-  if (endpoint.ca_file.empty()) tls.set_default_verify_paths(ec);
-  else tls.load_verify_file(endpoint.ca_file, ec);
+  if (endpoint.ca_file.empty())
+    tls.set_default_verify_paths(ec);
+  else
+    tls.load_verify_file(endpoint.ca_file, ec);
   if (ec) return {nullptr, {false, "loading CA certificates: " + ec.message()}};
   tls.set_verify_mode(asio::ssl::verify_peer);
 
@@ -183,10 +185,10 @@ ConnectResult connect_unix(const Endpoint& endpoint, const std::string& token) {
   auto& lowest = beast::get_lowest_layer(conn->stream());
   lowest.expires_after(kConnectTimeout);
   const asio::local::stream_protocol::endpoint address(endpoint.unix_path);
-  const auto ec = run_one(conn->io(), [&](auto handler) {
-    lowest.async_connect(address, std::move(handler));
-  });
-  if (ec) return {nullptr, {false, "connecting to unix:" + endpoint.unix_path + ": " + describe(ec)}};
+  const auto ec =
+      run_one(conn->io(), [&](auto handler) { lowest.async_connect(address, std::move(handler)); });
+  if (ec)
+    return {nullptr, {false, "connecting to unix:" + endpoint.unix_path + ": " + describe(ec)}};
   if (auto error = conn->handshake("localhost", endpoint.path, token); !error.message.empty())
     return {nullptr, error};
   return {std::move(conn), {}};
@@ -196,9 +198,12 @@ ConnectResult connect_unix(const Endpoint& endpoint, const std::string& token) {
 
 ConnectResult connect(const Endpoint& endpoint, const std::string& token) {
   switch (endpoint.kind) {
-    case Endpoint::Kind::tcp: return connect_tcp(endpoint, token);
-    case Endpoint::Kind::tls: return connect_tls(endpoint, token);
-    case Endpoint::Kind::unix_socket: return connect_unix(endpoint, token);
+    case Endpoint::Kind::tcp:
+      return connect_tcp(endpoint, token);
+    case Endpoint::Kind::tls:
+      return connect_tls(endpoint, token);
+    case Endpoint::Kind::unix_socket:
+      return connect_unix(endpoint, token);
   }
   return {nullptr, {false, "unknown endpoint kind"}};
 }

@@ -7,17 +7,17 @@
 #include <memory>
 #include <string>
 
+#include "base/expected.h"
 #include "daemon/agentctl/cli.h"
-#include "sandbox/expected.h"
 
 namespace agentctl {
 
 class Connection {
  public:
   virtual ~Connection() = default;
-  virtual sandbox::Status write_text(const std::string& text) = 0;
+  virtual base::Status write_text(const std::string& text) = 0;
   // The next text message. An error when the connection is closed, lost or times out.
-  virtual sandbox::Expected<std::string> read_text() = 0;
+  virtual base::Expected<std::string> read_text() = 0;
   // A clean WebSocket close (best effort).
   virtual void close() = 0;
 };

@@ -27,8 +27,10 @@ struct FollowState {
 };
 
 void print_event(const json& event, const Invocation& inv, Output io) {
-  if (inv.json) io.out << event.dump() << "\n";
-  else io.out << event_line(event) << "\n";
+  if (inv.json)
+    io.out << event.dump() << "\n";
+  else
+    io.out << event_line(event) << "\n";
   io.out.flush();
 }
 
@@ -43,12 +45,12 @@ bool on_notification(const json& message, FollowState& state, const Invocation& 
   if (message.value("method", "") != "task.event" || !message.contains("params")) return false;
   const json& event = message["params"];
   if (!event.is_object() || event.value("task_id", "") != state.task_id) return false;
-  const int64_t seq = event.contains("seq") && event["seq"].is_number_integer()
-                          ? event["seq"].get<int64_t>() : 0;
+  const int64_t seq =
+      event.contains("seq") && event["seq"].is_number_integer() ? event["seq"].get<int64_t>() : 0;
   if (seq <= state.last_seq) return false;  // replayed twice across a reconnect
   if (seq != state.last_seq + 1)
-    io.err << "agentctl: events " << state.last_seq + 1 << " to " << seq - 1
-           << " of task " << state.task_id << " did not arrive\n";
+    io.err << "agentctl: events " << state.last_seq + 1 << " to " << seq - 1 << " of task "
+           << state.task_id << " did not arrive\n";
   state.last_seq = seq;
   print_event(event, inv, io);
   if (event.value("type", "") != "task.finished") return false;
@@ -64,8 +66,10 @@ int finish_from_get(RpcClient& client, FollowState& state, const Invocation& inv
   auto got = call_and_report(client, "task.get", {{"task_id", state.task_id}}, io);
   if (!got.result) return got.status;
   state.final_state = got.result->value("state", "failed");
-  if (inv.json) io.out << got.result->dump() << "\n";
-  else io.out << "task " << printable(state.task_id, false) << " " << state.final_state << "\n";
+  if (inv.json)
+    io.out << got.result->dump() << "\n";
+  else
+    io.out << "task " << printable(state.task_id, false) << " " << state.final_state << "\n";
   if (got.result->contains("result")) print_answer((*got.result)["result"], inv, io);
   return exit_status_for_state(state.final_state);
 }
@@ -74,8 +78,8 @@ int finish_from_get(RpcClient& client, FollowState& state, const Invocation& inv
 // connection drops (returns nullopt: reconnect).
 std::optional<int> subscribe_and_stream(RpcClient& client, FollowState& state,
                                         const Invocation& inv, Output io) {
-  auto response = client.call("task.subscribe", {{"task_id", state.task_id},
-                                                 {"after_seq", state.last_seq}});
+  auto response =
+      client.call("task.subscribe", {{"task_id", state.task_id}, {"after_seq", state.last_seq}});
   if (!response) return std::nullopt;
   if (response->error) {
     if (response->error->code == kDraining) return std::nullopt;  // the daemon is restarting
@@ -104,7 +108,8 @@ int follow_task(const Invocation& inv, std::unique_ptr<RpcClient> client,
   for (int attempt = 0;; ++attempt) {
     if (!client) {
       auto connected = connect(inv.endpoint, inv.token);
-      if (connected.connection) client = std::make_unique<RpcClient>(std::move(connected.connection));
+      if (connected.connection)
+        client = std::make_unique<RpcClient>(std::move(connected.connection));
       else if (connected.error.auth) {
         io.err << "agentctl: " << connected.error.message << "\n";
         return kConnection;

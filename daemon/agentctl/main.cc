@@ -11,9 +11,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   std::ios::sync_with_stdio(false);
   const std::vector<std::string> args(argv + 1, argv + argc);
-  auto invocation = agentctl::parse_command_line(args, [](const char* name) -> const char* {
-    return std::getenv(name);
-  });
+  auto invocation = agentctl::parse_command_line(
+      args, [](const char* name) -> const char* { return std::getenv(name); });
   if (!invocation) {
     std::cerr << "agentctl: " << invocation.error().message << "\n";
     return agentctl::kUsage;

@@ -80,8 +80,8 @@ std::string printable(const std::string& text, bool keep_newlines) {
 
 std::string event_line(const json& event) {
   if (!event.is_object()) return printable(event.dump(), false);
-  const std::string type = event.contains("type") && event["type"].is_string()
-                               ? event["type"].get<std::string>() : "?";
+  const std::string type =
+      event.contains("type") && event["type"].is_string() ? event["type"].get<std::string>() : "?";
   std::string line = clock_part(event.contains("at") ? event["at"] : json());
   line += " #" + (event.contains("seq") ? event["seq"].dump() : std::string("?"));
   if (event.contains("agent_id") && event["agent_id"].is_string() &&

@@ -3,10 +3,9 @@
 // a model's output must not be able to rewrite the user's terminal.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace agentctl {
 

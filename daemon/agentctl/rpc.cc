@@ -4,12 +4,11 @@
 
 namespace agentctl {
 
+using base::Error;
+using base::Expected;
 using nlohmann::json;
-using sandbox::Error;
-using sandbox::Expected;
 
-RpcClient::RpcClient(std::unique_ptr<Connection> connection)
-    : connection_(std::move(connection)) {}
+RpcClient::RpcClient(std::unique_ptr<Connection> connection) : connection_(std::move(connection)) {}
 
 RpcClient::~RpcClient() {
   if (connection_) connection_->close();
@@ -32,7 +31,8 @@ Expected<json> RpcClient::read_message() {
 
 Expected<Response> RpcClient::call(const std::string& method, json params) {
   const int64_t id = next_id_++;
-  const json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+  const json request = {
+      {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
   if (auto sent = connection_->write_text(request.dump()); !sent) return sent.error();
   for (;;) {
     auto message = read_message();

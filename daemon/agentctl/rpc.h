@@ -4,13 +4,12 @@
 
 #include <deque>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "base/expected.h"
 #include "daemon/agentctl/connection.h"
-#include "sandbox/expected.h"
 
 namespace agentctl {
 
@@ -33,13 +32,13 @@ class RpcClient {
 
   // Sends `method` and waits for its response. The Expected's error is a transport failure
   // (the connection is then unusable).
-  sandbox::Expected<Response> call(const std::string& method, nlohmann::json params);
+  base::Expected<Response> call(const std::string& method, nlohmann::json params);
   // The next notification (queued during a call, or read now).
-  sandbox::Expected<nlohmann::json> next_notification();
+  base::Expected<nlohmann::json> next_notification();
 
  private:
   // Reads one message: a response (returned) or a notification (queued, returns null).
-  sandbox::Expected<nlohmann::json> read_message();
+  base::Expected<nlohmann::json> read_message();
 
   std::unique_ptr<Connection> connection_;
   std::deque<nlohmann::json> notifications_;

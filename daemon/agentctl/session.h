@@ -4,10 +4,9 @@
 
 #include <iosfwd>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "daemon/agentctl/cli.h"
 #include "daemon/agentctl/rpc.h"

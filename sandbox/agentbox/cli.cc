@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "base/size.h"
 #include "sandbox/seccomp.h"
-#include "sandbox/size.h"
 
 namespace sandbox::agentbox {
 namespace {
@@ -64,10 +64,12 @@ Expected<uint32_t> parse_count(const std::string& flag, const std::string& text)
 // "SRC:DST" or "SRC"; SRC must exist on the host and DST be absolute.
 Expected<Mount> parse_bind(const std::string& flag, const std::string& text, MountType type) {
   const size_t colon = text.find(':');
-  Mount m{type, text.substr(0, colon), colon == std::string::npos ? text : text.substr(colon + 1), 0};
-  struct stat st{};
+  Mount m{type, text.substr(0, colon), colon == std::string::npos ? text : text.substr(colon + 1),
+          0};
+  struct stat st {};
   if (m.source.empty() || ::stat(m.source.c_str(), &st) != 0)
-    return Error{flag_error(flag, "source \"" + m.source + "\" does not exist (expected SRC[:DST])")};
+    return Error{
+        flag_error(flag, "source \"" + m.source + "\" does not exist (expected SRC[:DST])")};
   if (m.target.empty() || m.target[0] != '/')
     return Error{flag_error(flag, "destination \"" + m.target + "\" is not an absolute path")};
   return m;
@@ -77,7 +79,8 @@ Expected<Mount> parse_tmpfs(const std::string& flag, const std::string& text) {
   const size_t colon = text.find(':');
   Mount m{MountType::tmpfs, "", text.substr(0, colon), 0};
   if (m.target.empty() || m.target[0] != '/')
-    return Error{flag_error(flag, "destination \"" + m.target + "\" is not an absolute path (expected DST[:SIZE])")};
+    return Error{flag_error(
+        flag, "destination \"" + m.target + "\" is not an absolute path (expected DST[:SIZE])")};
   if (colon != std::string::npos) {
     auto size = parse_size(text.substr(colon + 1));
     if (!size) return Error{flag_error(flag, size.error().message)};
@@ -88,7 +91,7 @@ Expected<Mount> parse_tmpfs(const std::string& flag, const std::string& text) {
 
 struct Parser {
   Spec spec = default_spec({});
-  std::set<std::string> seen;          // single-valued flags already given
+  std::set<std::string> seen;  // single-valued flags already given
   std::vector<Mount> user_mounts;
   std::vector<std::string> user_env;
 
@@ -122,7 +125,8 @@ Status Parser::apply(const std::string& flag, const std::string& value) {
     user_mounts.push_back(std::move(m.value()));
     return Ok{};
   };
-  const bool repeatable = flag == "--ro-bind" || flag == "--bind" || flag == "--tmpfs" || flag == "--env";
+  const bool repeatable =
+      flag == "--ro-bind" || flag == "--bind" || flag == "--tmpfs" || flag == "--env";
   if (!repeatable) {
     if (auto s = once(flag); !s) return s;
   }
@@ -200,11 +204,14 @@ Status Parser::finish() {
 
 }  // namespace
 
-const char* usage() { return kUsage; }
+const char* usage() {
+  return kUsage;
+}
 
 Expected<Command> parse_command_line(const std::vector<std::string>& args) {
   Command command;
-  if (args.empty()) return Error{"missing command (expected: agentbox run [options] -- CMD [ARGS...])"};
+  if (args.empty())
+    return Error{"missing command (expected: agentbox run [options] -- CMD [ARGS...])"};
   if (args[0] == "-h" || args[0] == "--help") {
     command.help = true;
     return command;
@@ -231,7 +238,8 @@ Expected<Command> parse_command_line(const std::vector<std::string>& args) {
     }
     if (auto s = parser.apply(flag, value); !s) return s.error();
   }
-  if (i + 1 >= args.size()) return Error{"missing command after -- (expected: agentbox run [options] -- CMD [ARGS...])"};
+  if (i + 1 >= args.size())
+    return Error{"missing command after -- (expected: agentbox run [options] -- CMD [ARGS...])"};
   if (auto s = parser.finish(); !s) return s.error();
   command.spec = std::move(parser.spec);
   command.spec.argv.assign(args.begin() + static_cast<long>(i) + 1, args.end());

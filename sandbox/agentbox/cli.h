@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/expected.h"
+#include "sandbox/base.h"
 #include "sandbox/spec.h"
 
 namespace sandbox::agentbox {

@@ -44,19 +44,19 @@ int read_port(int fd) {
 
 }  // namespace
 
-sandbox::Expected<LocalServer> LocalServer::start() {
-  if (::access(kPython, X_OK) != 0) return sandbox::Error{"needs /usr/bin/python3"};
+base::Expected<LocalServer> LocalServer::start() {
+  if (::access(kPython, X_OK) != 0) return base::Error{"needs /usr/bin/python3"};
   int to_server[2];
   int from_server[2];
-  if (::pipe2(to_server, O_CLOEXEC) != 0) return sandbox::Error{errno_text("pipe2")};
-  if (::pipe2(from_server, O_CLOEXEC) != 0) return sandbox::Error{errno_text("pipe2")};
-  sandbox::UniqueFd stdin_write(to_server[1]);
-  sandbox::UniqueFd stdout_read(from_server[0]);
-  sandbox::UniqueFd stdin_read(to_server[0]);
-  sandbox::UniqueFd stdout_write(from_server[1]);
+  if (::pipe2(to_server, O_CLOEXEC) != 0) return base::Error{errno_text("pipe2")};
+  if (::pipe2(from_server, O_CLOEXEC) != 0) return base::Error{errno_text("pipe2")};
+  base::UniqueFd stdin_write(to_server[1]);
+  base::UniqueFd stdout_read(from_server[0]);
+  base::UniqueFd stdin_read(to_server[0]);
+  base::UniqueFd stdout_write(from_server[1]);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid < 0) return sandbox::Error{errno_text("fork")};
+  if (pid < 0) return base::Error{errno_text("fork")};
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
@@ -70,7 +70,7 @@ sandbox::Expected<LocalServer> LocalServer::start() {
   const int port = read_port(stdout_read.get());
   LocalServer server(pid, std::move(stdin_write), port);
   if (port <= 0)
-    return sandbox::Error{std::string("the test server (") + kScript + ") printed no port"};
+    return base::Error{std::string("the test server (") + kScript + ") printed no port"};
   return server;
 }
 
@@ -92,21 +92,21 @@ std::string LocalServer::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
 }
 
-sandbox::Status enter_loopback_only_network() {
-  static const sandbox::Status status = []() -> sandbox::Status {
-    if (::unshare(CLONE_NEWNET) != 0) return sandbox::Error{errno_text("unshare(CLONE_NEWNET)")};
-    const sandbox::UniqueFd socket_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!socket_fd) return sandbox::Error{errno_text("socket")};
+base::Status enter_loopback_only_network() {
+  static const base::Status status = []() -> base::Status {
+    if (::unshare(CLONE_NEWNET) != 0) return base::Error{errno_text("unshare(CLONE_NEWNET)")};
+    const base::UniqueFd socket_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!socket_fd) return base::Error{errno_text("socket")};
     ifreq request{};
     std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
     if (::ioctl(socket_fd.get(), SIOCGIFFLAGS, &request) != 0) {
-      return sandbox::Error{errno_text("ioctl(SIOCGIFFLAGS, lo)")};
+      return base::Error{errno_text("ioctl(SIOCGIFFLAGS, lo)")};
     }
     request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
     if (::ioctl(socket_fd.get(), SIOCSIFFLAGS, &request) != 0) {
-      return sandbox::Error{errno_text("ioctl(SIOCSIFFLAGS, lo up)")};
+      return base::Error{errno_text("ioctl(SIOCSIFFLAGS, lo up)")};
     }
-    return sandbox::Ok{};
+    return base::Ok{};
   }();
   return status;
 }

@@ -6,15 +6,15 @@
 
 #include <string>
 
-#include "sandbox/expected.h"
-#include "sandbox/unique_fd.h"
+#include "base/expected.h"
+#include "base/unique_fd.h"
 
 namespace agents::testing {
 
 class LocalServer {
  public:
   // Error when /usr/bin/python3 is missing or the server does not report its port.
-  static sandbox::Expected<LocalServer> start();
+  static base::Expected<LocalServer> start();
   LocalServer(LocalServer&& other) noexcept;
   LocalServer& operator=(LocalServer&&) = delete;
   ~LocalServer();
@@ -24,16 +24,16 @@ class LocalServer {
   std::string url(const std::string& path) const;
 
  private:
-  LocalServer(pid_t pid, sandbox::UniqueFd stdin_pipe, int port)
+  LocalServer(pid_t pid, base::UniqueFd stdin_pipe, int port)
       : pid_(pid), stdin_pipe_(std::move(stdin_pipe)), port_(port) {}
   pid_t pid_ = -1;
-  sandbox::UniqueFd stdin_pipe_;  // closing it tells the server to exit
+  base::UniqueFd stdin_pipe_;  // closing it tells the server to exit
   int port_ = 0;
 };
 
 // Moves this process (the calling thread and what it starts later) into a new network
 // namespace with only a loopback interface, so a test that goes wrong cannot reach a real
 // host. Done once; the error says why it is unavailable (e.g. no CAP_SYS_ADMIN).
-sandbox::Status enter_loopback_only_network();
+base::Status enter_loopback_only_network();
 
 }  // namespace agents::testing

@@ -8,9 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 
+#include "base/unique_fd.h"
 #include "daemon/server.h"
 #include "sandbox/runner.h"
-#include "sandbox/unique_fd.h"
 #include "tests/daemon/scripted_runner.h"
 
 namespace agentd::testing {
@@ -51,13 +51,14 @@ std::string write_config(const std::string& dir, const nlohmann::json& config) {
   return file;
 }
 
-sandbox::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(
-    const std::string& config_file, std::function<void()> child_setup, bool real_sandboxes) {
+base::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(const std::string& config_file,
+                                                                std::function<void()> child_setup,
+                                                                bool real_sandboxes) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return sandbox::Error{"pipe2 failed"};
-  sandbox::UniqueFd read_end(fds[0]);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return base::Error{"pipe2 failed"};
+  base::UniqueFd read_end(fds[0]);
   const pid_t pid = ::fork();
-  if (pid < 0) return sandbox::Error{"fork failed"};
+  if (pid < 0) return base::Error{"fork failed"};
   if (pid == 0) {
     read_end.reset();
     if (child_setup) child_setup();
@@ -68,8 +69,8 @@ sandbox::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(
   pollfd ready{read_end.get(), POLLIN, 0};
   uint16_t port = 0;
   if (::poll(&ready, 1, 60'000) != 1 || ::read(read_end.get(), &port, sizeof port) != sizeof port)
-    return sandbox::Error{"the child daemon did not start (exit " +
-                          std::to_string(child->wait(std::chrono::seconds(5)).value_or(-1)) + ")"};
+    return base::Error{"the child daemon did not start (exit " +
+                       std::to_string(child->wait(std::chrono::seconds(5)).value_or(-1)) + ")"};
   child->port_ = port;
   return child;
 }

@@ -62,7 +62,7 @@ TEST(Cli, PolicyCheckAndGpuList) {
   EXPECT_EQ(inventory["gpus"], nlohmann::json::array());
 }
 
-// The GPU commands are gpu/tool's (tests/gpu covers them on fake trees); agentd runs them.
+// The GPU commands are gpu/agentd-gpu's (tests/gpu covers them on fake trees); agentd runs them.
 TEST(Cli, GpuSelftestSaysWhyItCannotRunWithoutADriver) {
   CliRun selftest = cli({"gpu", "selftest", "--root", "/nonexistent", "--no-nvml"});
   EXPECT_EQ(selftest.status, 2) << selftest.out << selftest.err;

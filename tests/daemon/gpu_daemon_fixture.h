@@ -27,8 +27,8 @@
 #include "gpu/inventory.h"
 #include "sandbox/runner.h"
 #include "tests/daemon/test_daemon.h"
-#include "tests/fixtures/scripted_llm/scripted_server.h"
 #include "tests/fixtures/host_probe.h"
+#include "tests/fixtures/scripted_llm/scripted_server.h"
 #include "tests/gpu/fake_tree.h"
 
 namespace agentd::testing {

@@ -43,7 +43,7 @@ class JournalTest : public ::testing::Test {
     journal_ = std::move(*journal);
   }
   template <class T>
-  sandbox::Expected<T> sync(std::function<T(sqlite::Database&)> operation) {
+  base::Expected<T> sync(std::function<T(sqlite::Database&)> operation) {
     return journal_->call_sync<T>(std::move(operation));
   }
 
@@ -177,7 +177,7 @@ TEST_F(JournalTest, FailuresComeBackAsValues) {
 }
 
 TEST_F(JournalTest, AwaitedCallsCompleteOnTheLoop) {
-  std::optional<sandbox::Expected<int>> result;
+  std::optional<base::Expected<int>> result;
   std::thread::id completed_on;
   asio::co_spawn(
       io,

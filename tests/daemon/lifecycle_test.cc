@@ -66,7 +66,7 @@ TEST(Lifecycle, SigtermLetsRunningTasksFinishThenExitsZero) {
 
 // A WebSocket upgrade as any client sends it, on a fresh connection: the status and body of a
 // refusal are what a client's library shows.
-sandbox::Expected<testing::HttpReply> upgrade(const testing::Endpoint& endpoint) {
+base::Expected<testing::HttpReply> upgrade(const testing::Endpoint& endpoint) {
   return testing::http_request(endpoint, "/v1/ws",
                                {{"Connection", "Upgrade"},
                                 {"Upgrade", "websocket"},
@@ -86,7 +86,7 @@ TEST(Lifecycle, WhileDrainingNewConnectionsAreAnswered503UntilTheDrainEnds) {
   ASSERT_FALSE(id.empty());
   (*child)->signal(SIGTERM);
   // The drain starts once the loop handles the signal; until then /healthz says ok.
-  sandbox::Expected<testing::HttpReply> health = sandbox::Error{"not asked"};
+  base::Expected<testing::HttpReply> health = base::Error{"not asked"};
   for (int i = 0; i < 500; ++i) {
     health = testing::http_request((*child)->tcp(), "/healthz");
     if (!health || health->status != 200) break;

@@ -18,8 +18,7 @@ namespace agentd::testing {
 
 class ScriptedRunner final : public TaskRunner {
  public:
-  sandbox::Status check(const agents::TaskSpec& spec,
-                        const agents::PolicyLookup& policies) override;
+  base::Status check(const agents::TaskSpec& spec, const agents::PolicyLookup& policies) override;
   boost::asio::awaitable<agents::TaskResult> run(agents::TaskSpec spec, std::string task_id,
                                                  std::string tenant,
                                                  std::shared_ptr<agents::TaskControl> control,

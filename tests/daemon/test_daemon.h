@@ -42,7 +42,7 @@ class TestDaemon {
                       std::shared_ptr<sandbox::Runner> sandboxes = nullptr);
   ~TestDaemon();
 
-  sandbox::Status started() const { return started_; }
+  base::Status started() const { return started_; }
   Endpoint tcp() const { return Endpoint{port_, ""}; }
   Endpoint unix_socket() const { return Endpoint{0, unix_path_}; }
   std::unique_ptr<WsClient> connect(const std::string& token = "alice-token");
@@ -66,7 +66,7 @@ class TestDaemon {
   ScriptedRunner runner_;
   Config config_;
   std::unique_ptr<Server> server_;
-  sandbox::Status started_ = sandbox::Ok{};
+  base::Status started_ = base::Ok{};
   uint16_t port_ = 0;
   std::string unix_path_;
   std::thread thread_;

@@ -15,7 +15,7 @@ using nlohmann::json;
 namespace {
 
 // Connects a generic socket to TCP 127.0.0.1:port or a unix path, blocking (local only).
-sandbox::Expected<Socket> connect_socket(asio::io_context& io, const Endpoint& endpoint) {
+base::Expected<Socket> connect_socket(asio::io_context& io, const Endpoint& endpoint) {
   Socket socket(io);
   boost::system::error_code error;
   if (endpoint.unix_path.empty()) {
@@ -25,7 +25,7 @@ sandbox::Expected<Socket> connect_socket(asio::io_context& io, const Endpoint& e
     asio::local::stream_protocol::endpoint local(endpoint.unix_path);
     socket.connect(asio::generic::stream_protocol::endpoint(local), error);
   }
-  if (error) return sandbox::Error{"connect: " + error.message()};
+  if (error) return base::Error{"connect: " + error.message()};
   return socket;
 }
 
@@ -35,7 +35,7 @@ std::string HttpReply::header(const std::string& name) const {
   return std::string(response[name]);
 }
 
-sandbox::Expected<HttpReply> http_request(
+base::Expected<HttpReply> http_request(
     const Endpoint& endpoint, const std::string& target,
     const std::vector<std::pair<std::string, std::string>>& headers, http::verb verb) {
   asio::io_context io;
@@ -46,18 +46,18 @@ sandbox::Expected<HttpReply> http_request(
   for (const auto& [name, value] : headers) request.set(name, value);
   boost::system::error_code error;
   http::write(*socket, request, error);
-  if (error) return sandbox::Error{"write: " + error.message()};
+  if (error) return base::Error{"write: " + error.message()};
   beast::flat_buffer buffer;
   HttpReply reply;
   http::read(*socket, buffer, reply.response, error);
-  if (error) return sandbox::Error{"read: " + error.message()};
+  if (error) return base::Error{"read: " + error.message()};
   reply.status = static_cast<int>(reply.response.result_int());
   reply.body = reply.response.body();
   return reply;
 }
 
-sandbox::Expected<std::unique_ptr<WsClient>> WsClient::connect(const Endpoint& endpoint,
-                                                               Options options) {
+base::Expected<std::unique_ptr<WsClient>> WsClient::connect(const Endpoint& endpoint,
+                                                            Options options) {
   std::unique_ptr<WsClient> client(new WsClient());
   auto socket = connect_socket(client->io_, endpoint);
   if (!socket) return socket.error();
@@ -73,8 +73,8 @@ sandbox::Expected<std::unique_ptr<WsClient>> WsClient::connect(const Endpoint& e
   boost::system::error_code error;
   client->ws_.handshake(response, "localhost", "/v1/ws", error);
   if (error)
-    return sandbox::Error{"upgrade refused: HTTP " + std::to_string(response.result_int()) + ": " +
-                          error.message()};
+    return base::Error{"upgrade refused: HTTP " + std::to_string(response.result_int()) + ": " +
+                       error.message()};
   client->subprotocol_ = std::string(response[http::field::sec_websocket_protocol]);
   return client;
 }

@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "sandbox/expected.h"
+#include "base/expected.h"
 
 namespace agentd::testing {
 
@@ -34,7 +34,7 @@ struct HttpReply {
 };
 
 // One HTTP/1.1 request on a fresh connection.
-sandbox::Expected<HttpReply> http_request(
+base::Expected<HttpReply> http_request(
     const Endpoint& endpoint, const std::string& target,
     const std::vector<std::pair<std::string, std::string>>& headers = {},
     boost::beast::http::verb verb = boost::beast::http::verb::get);
@@ -46,8 +46,8 @@ class WsClient {
     std::string subprotocols;          // Sec-WebSocket-Protocol
   };
   // Error: the upgrade was refused (the message has the HTTP status) or the connection failed.
-  static sandbox::Expected<std::unique_ptr<WsClient>> connect(const Endpoint& endpoint,
-                                                              Options options);
+  static base::Expected<std::unique_ptr<WsClient>> connect(const Endpoint& endpoint,
+                                                           Options options);
   ~WsClient();
 
   void send_text(const std::string& text);

@@ -9,8 +9,8 @@
 
 #include "gpu/open_check.h"
 #include "gpu/passthrough.h"
-#include "tests/gpu/fake_tree.h"
 #include "tests/fixtures/host_probe.h"
+#include "tests/gpu/fake_tree.h"
 
 namespace gpu {
 namespace {

@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tests/gpu/fake_tree.h"
 #include "tests/fixtures/host_probe.h"
+#include "tests/gpu/fake_tree.h"
 
 namespace gpu {
 namespace {

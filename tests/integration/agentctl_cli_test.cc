@@ -2,8 +2,8 @@
 // right invocation or a usage error, and text from the server cannot drive the terminal.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <string>
@@ -23,14 +23,14 @@ const char* lookup(const char* name) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override { fake_env.clear(); }
-  sandbox::Expected<Invocation> parse(std::vector<std::string> args) {
+  base::Expected<Invocation> parse(std::vector<std::string> args) {
     return parse_command_line(args, lookup);
   }
 };
 
 TEST_F(CliTest, SubmitFollowWithFlagsAnywhere) {
-  auto inv = parse({"--json", "submit", "spec.json", "--follow", "--server", "ws://h:1/v1/ws",
-                    "--token=abc"});
+  auto inv = parse(
+      {"--json", "submit", "spec.json", "--follow", "--server", "ws://h:1/v1/ws", "--token=abc"});
   ASSERT_TRUE(inv) << inv.error().message;
   EXPECT_EQ(inv->command, "submit");
   EXPECT_EQ(inv->arguments, std::vector<std::string>{"spec.json"});

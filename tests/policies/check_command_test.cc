@@ -86,8 +86,8 @@ TEST(CheckCommand, WarnsAboutLanguagesThisHostCannotRun) {
       dir.write("js.json", R"({"tools": {"run_code": {"languages": ["python", "node"]}}})");
   CheckRun run = check({file.string()});
   EXPECT_EQ(run.status, 0) << run.err;
-  for (const auto& [language, program] : {std::pair<std::string, std::string>{"python", "python3"},
-                                           {"node", "node"}}) {
+  for (const auto& [language, program] :
+       {std::pair<std::string, std::string>{"python", "python3"}, {"node", "node"}}) {
     const std::string warning = file.string() + ": warning: run_code language " + language +
                                 " needs " + program + ", which is not installed on this host\n";
     EXPECT_EQ(run.out.find(warning) != std::string::npos, !agentd::host_probe::installed(program))

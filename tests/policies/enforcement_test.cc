@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "sandbox/unique_fd.h"
+#include "base/unique_fd.h"
 #include "tests/policies/test_support.h"
 #include "tests/sandbox/runner_fixture.h"
 
@@ -59,12 +59,12 @@ class HostListener {
   }
   int port() const { return port_; }
   bool was_reached() const {
-    sandbox::UniqueFd accepted(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    base::UniqueFd accepted(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     return accepted.get() >= 0;
   }
 
  private:
-  sandbox::UniqueFd fd_;
+  base::UniqueFd fd_;
   int port_ = 0;
 };
 

@@ -11,7 +11,9 @@
 namespace sandbox::agentbox {
 namespace {
 
-Expected<Command> parse(std::vector<std::string> args) { return parse_command_line(args); }
+Expected<Command> parse(std::vector<std::string> args) {
+  return parse_command_line(args);
+}
 
 std::string error_of(std::vector<std::string> args) {
   auto c = parse(std::move(args));
@@ -33,10 +35,16 @@ TEST(AgentboxCli, DefaultsAreSafe) {
 }
 
 TEST(AgentboxCli, AppliesEveryOption) {
-  auto c = parse({"run", "--memory", "64M", "--pids=8", "--cpu-time", "1.5", "--wall-time", "500ms",
-                  "--output-limit", "4K", "--ro-bind", "/usr/share:/share", "--bind", "/tmp",
-                  "--tmpfs", "/scratch:1M", "--workdir", "/scratch", "--env", "A=1", "--env",
-                  "PATH=/x", "--seccomp", "none", "--net", "host", "--", "true"});
+  auto c = parse({"run",         "--memory",   "64M",
+                  "--pids=8",    "--cpu-time", "1.5",
+                  "--wall-time", "500ms",      "--output-limit",
+                  "4K",          "--ro-bind",  "/usr/share:/share",
+                  "--bind",      "/tmp",       "--tmpfs",
+                  "/scratch:1M", "--workdir",  "/scratch",
+                  "--env",       "A=1",        "--env",
+                  "PATH=/x",     "--seccomp",  "none",
+                  "--net",       "host",       "--",
+                  "true"});
   ASSERT_TRUE(c.ok()) << c.error().message;
   const Spec& s = c->spec;
   EXPECT_EQ(s.limits.memory_bytes, 64ull << 20);
@@ -88,9 +96,9 @@ TEST(AgentboxCli, BadFlagsNameTheFlagAndWhatWasExpected) {
 
 TEST(AgentboxCli, HelpDocumentsEveryOption) {
   const std::string text = usage();
-  for (const char* flag : {"--memory", "--pids", "--cpu-time", "--wall-time", "--output-limit",
-                           "--ro-bind", "--bind", "--tmpfs", "--workdir", "--env", "--stdin",
-                           "--seccomp", "--net", "--help"})
+  for (const char* flag :
+       {"--memory", "--pids", "--cpu-time", "--wall-time", "--output-limit", "--ro-bind", "--bind",
+        "--tmpfs", "--workdir", "--env", "--stdin", "--seccomp", "--net", "--help"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "sandbox/base.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/unique_fd.h"
 
 namespace sandbox::cgroup::testing {
 

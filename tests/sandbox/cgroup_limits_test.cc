@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "sandbox/base.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/cgroup_impl.h"
 #include "sandbox/spec.h"
-#include "sandbox/unique_fd.h"
 #include "tests/sandbox/cgroup_fixture.h"
 
 namespace sandbox::cgroup::testing {

@@ -45,7 +45,8 @@ std::vector<std::string> our_cgroups() {
   std::vector<std::string> found;
   const std::string prefix = "sbx-" + std::to_string(::getpid()) + "-";
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           "/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     if (it->is_directory(ec) && it->path().filename().string().rfind(prefix, 0) == 0)
@@ -68,13 +69,18 @@ TEST_F(SandboxTest, HundredsOfRunsLeaveNothingBehind) {
   const std::vector<Case> cases = {
       {{"/bin/true"}, RunStatus::ok, [](Spec&) {}},
       {{"/bin/sh", "-c", "exit 3"}, RunStatus::exit_nonzero, [](Spec&) {}},
-      {{"/bin/sh", "-c", "sleep 5 & sleep 5"}, RunStatus::timeout,
+      {{"/bin/sh", "-c", "sleep 5 & sleep 5"},
+       RunStatus::timeout,
        [](Spec& s) { s.limits.wall_time = milliseconds(50); }},
-      {{"/bin/sh", "-c", "yes"}, RunStatus::output_limit,
+      {{"/bin/sh", "-c", "yes"},
+       RunStatus::output_limit,
        [](Spec& s) { s.limits.stdout_bytes = 100; }},
       {{"/no/such/program"}, RunStatus::setup_error, [](Spec&) {}},
-      {{"/bin/true"}, RunStatus::setup_error,
-       [](Spec& s) { s.mounts.push_back({MountType::ro_bind, "/no/such", "/x", 0}); }},
+      {{"/bin/true"},
+       RunStatus::setup_error,
+       [](Spec& s) {
+         s.mounts.push_back({MountType::ro_bind, "/no/such", "/x", 0});
+       }},
   };
   int memory_runs = 0;
   for (int i = 0; i < 300; ++i) {

@@ -75,16 +75,20 @@ class MountInSandbox : public SandboxTest {
 };
 
 TEST_F(MountInSandbox, ReadOnlyBindIsReadableButNotWritable) {
-  Result r = sh("cat /data/file; echo; echo x > /data/new 2>/dev/null && echo wrote || echo refused",
-                [&](Spec& s) { s.mounts.push_back({MountType::ro_bind, host_dir_, "/data", 0}); });
+  Result r =
+      sh("cat /data/file; echo; echo x > /data/new 2>/dev/null && echo wrote || echo refused",
+         [&](Spec& s) {
+           s.mounts.push_back({MountType::ro_bind, host_dir_, "/data", 0});
+         });
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   EXPECT_EQ(r.stdout_data, "host content\nrefused\n");
   EXPECT_NE(::access((host_dir_ + "/new").c_str(), F_OK), 0);
 }
 
 TEST_F(MountInSandbox, WritableBindWritesThroughToTheHost) {
-  Result r = sh("echo from-sandbox > /data/new",
-                [&](Spec& s) { s.mounts.push_back({MountType::rw_bind, host_dir_, "/data", 0}); });
+  Result r = sh("echo from-sandbox > /data/new", [&](Spec& s) {
+    s.mounts.push_back({MountType::rw_bind, host_dir_, "/data", 0});
+  });
   ASSERT_EQ(r.status, RunStatus::ok) << r.error << r.stderr_data;
   std::ifstream in(host_dir_ + "/new");
   std::string content;
@@ -103,15 +107,17 @@ TEST_F(MountInSandbox, AFileCanBeBoundOverAnExistingFileOfAReadOnlyBind) {
 }
 
 TEST_F(MountInSandbox, RootAndSystemDirectoriesAreReadOnly) {
-  Result r = sh("for p in /newfile /usr/newfile /etc/passwd /proc/sys/kernel/hostname; do "
-                "(echo x > $p) 2>/dev/null && echo \"wrote $p\"; done; echo done");
+  Result r =
+      sh("for p in /newfile /usr/newfile /etc/passwd /proc/sys/kernel/hostname; do "
+         "(echo x > $p) 2>/dev/null && echo \"wrote $p\"; done; echo done");
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   EXPECT_EQ(r.stdout_data, "done\n");
 }
 
 TEST_F(MountInSandbox, TmpfsSizeIsEnforced) {
-  Result r = sh("head -c 2000000 /dev/zero > /small/f 2>/dev/null || echo full",
-                [&](Spec& s) { s.mounts.push_back({MountType::tmpfs, "", "/small", 1 << 20}); });
+  Result r = sh("head -c 2000000 /dev/zero > /small/f 2>/dev/null || echo full", [&](Spec& s) {
+    s.mounts.push_back({MountType::tmpfs, "", "/small", 1 << 20});
+  });
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   EXPECT_EQ(r.stdout_data, "full\n");
 }

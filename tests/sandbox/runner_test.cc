@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,11 +38,10 @@ TEST_F(SandboxTest, ReportsANonzeroExit) {
 
 TEST_F(SandboxTest, FeedsStdinAndPassesOnlyTheListedEnvironment) {
   ::setenv("AGENTD_TEST_SECRET", "host-secret", 1);
-  Result r = sh("cat; echo; echo \"[$AGENTD_TEST_SECRET][$GREETING]\"",
-                [](Spec& s) {
-                  s.stdin_data = "from stdin";
-                  s.env.push_back("GREETING=hi");
-                });
+  Result r = sh("cat; echo; echo \"[$AGENTD_TEST_SECRET][$GREETING]\"", [](Spec& s) {
+    s.stdin_data = "from stdin";
+    s.env.push_back("GREETING=hi");
+  });
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   EXPECT_EQ(r.stdout_data, "from stdin\n[][hi]\n");
 }
@@ -60,7 +59,8 @@ TEST_F(SandboxTest, RunsAsTheSandboxUserMappedToAnUnprivilegedHostId) {
 }
 
 TEST_F(SandboxTest, HoldsNoCapabilitiesAndNoNewPrivileges) {
-  Result r = sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status");
+  Result r =
+      sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status");
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   for (const char* cap : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
     EXPECT_NE(r.stdout_data.find(std::string(cap) + ":\t0000000000000000"), std::string::npos)
@@ -70,8 +70,9 @@ TEST_F(SandboxTest, HoldsNoCapabilitiesAndNoNewPrivileges) {
 }
 
 TEST_F(SandboxTest, CannotCreateNestedUserNamespacesEvenWithoutSeccomp) {
-  Result r = sh("cat /proc/sys/user/max_user_namespaces; unshare -U true 2>&1 | grep -c 'No space left'",
-                [](Spec& s) { s.seccomp.disabled = true; });
+  Result r =
+      sh("cat /proc/sys/user/max_user_namespaces; unshare -U true 2>&1 | grep -c 'No space left'",
+         [](Spec& s) { s.seccomp.disabled = true; });
   ASSERT_EQ(r.status, RunStatus::ok) << r.error << r.stderr_data;
   EXPECT_EQ(r.stdout_data, "0\n1\n");
 }
@@ -92,8 +93,9 @@ TEST_F(SandboxTest, NetworkNoneHasOnlyLoopbackUp) {
       << "a fresh network namespace made by the test has no lo";
   std::string expected;
   for (const std::string& name : fresh) expected += name + "\n";
-  Result r = sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort; "
-                "cat /proc/net/route | wc -l");
+  Result r =
+      sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort; "
+         "cat /proc/net/route | wc -l");
   ASSERT_EQ(r.status, RunStatus::ok) << r.error;
   EXPECT_EQ(r.stdout_data, expected + "1\n");
 }
@@ -152,7 +154,8 @@ TEST_F(SandboxTest, DefaultActionSignalsWorkAsOutsideASandbox) {
   Result term = sh("kill -TERM $$; sleep 5");
   EXPECT_EQ(term.status, RunStatus::signaled);
   EXPECT_EQ(term.signal, SIGTERM);
-  Result fsize = sh("head -c 10000 /dev/zero > /tmp/f", [](Spec& s) { s.limits.file_size_bytes = 4096; });
+  Result fsize =
+      sh("head -c 10000 /dev/zero > /tmp/f", [](Spec& s) { s.limits.file_size_bytes = 4096; });
   EXPECT_EQ(fsize.status, RunStatus::exit_nonzero) << "head is not the init, sh is the program";
 }
 
@@ -203,11 +206,13 @@ TEST_F(SandboxTest, CancellationKillsTheSandbox) {
   boost::asio::io_context context;
   boost::asio::cancellation_signal cancel;
   boost::asio::steady_timer timer(context, milliseconds(200));
-  timer.async_wait([&](boost::system::error_code) { cancel.emit(boost::asio::cancellation_type::terminal); });
+  timer.async_wait(
+      [&](boost::system::error_code) { cancel.emit(boost::asio::cancellation_type::terminal); });
   Result result;
   Spec spec = default_spec({"/bin/sleep", "60"});
-  runner_->async_run(context.get_executor(), std::move(spec),
-                     boost::asio::bind_cancellation_slot(cancel.slot(), [&](Result r) { result = std::move(r); }));
+  runner_->async_run(
+      context.get_executor(), std::move(spec),
+      boost::asio::bind_cancellation_slot(cancel.slot(), [&](Result r) { result = std::move(r); }));
   context.run();
   EXPECT_EQ(result.status, RunStatus::signaled);
   EXPECT_EQ(result.signal, SIGKILL);

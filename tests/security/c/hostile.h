@@ -36,8 +36,8 @@ static inline const char* errno_name(int err) {
   return name ? name : "E?";
 }
 
-__attribute__((format(printf, 2, 3))) static inline void blocked(const char* what,
-                                                                 const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static inline void blocked(const char* what, const char* fmt,
+                                                                 ...) {
   va_list args;
   va_start(args, fmt);
   printf("BLOCKED %s: ", what);
@@ -47,8 +47,8 @@ __attribute__((format(printf, 2, 3))) static inline void blocked(const char* wha
   hostile_blocked_count++;
 }
 
-__attribute__((format(printf, 2, 3))) static inline void escaped(const char* what,
-                                                                 const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static inline void escaped(const char* what, const char* fmt,
+                                                                 ...) {
   va_list args;
   va_start(args, fmt);
   printf("ESCAPED %s: ", what);
@@ -137,7 +137,7 @@ static inline int permission_errno(int err) {
 }
 
 static inline void attempt_end(struct attempt_child* child, const char* what,
-                        enum attempt_policy policy) {
+                               enum attempt_policy policy) {
   int err = -1;
   int status = 0;
   ssize_t got = read(child->result_fd, &err, sizeof err);
@@ -159,25 +159,25 @@ static inline void attempt_end(struct attempt_child* child, const char* what,
 }
 
 // ATTEMPT runs `expr` (a call returning -1 with errno on failure) in a child.
-#define ATTEMPT_WITH(what, policy, expr)                           \
-  do {                                                             \
-    struct attempt_child attempt_child_;                           \
-    if (attempt_begin(&attempt_child_)) {                          \
-      long attempt_ret_ = (long)(expr);                            \
+#define ATTEMPT_WITH(what, policy, expr)                                            \
+  do {                                                                              \
+    struct attempt_child attempt_child_;                                            \
+    if (attempt_begin(&attempt_child_)) {                                           \
+      long attempt_ret_ = (long)(expr);                                             \
       attempt_child_exit(&attempt_child_, attempt_ret_ == -1 ? (errno ?: EIO) : 0); \
-    }                                                              \
-    attempt_end(&attempt_child_, (what), (policy));                \
+    }                                                                               \
+    attempt_end(&attempt_child_, (what), (policy));                                 \
   } while (0)
 
 #define ATTEMPT(what, expr) ATTEMPT_WITH(what, ANY_ERROR, expr)
 #define ATTEMPT_PERM(what, expr) ATTEMPT_WITH(what, PERMISSION_ERROR, expr)
 
 // ATTEMPT_ERR runs `expr` (returning 0 on success or a positive errno) in a child.
-#define ATTEMPT_ERR(what, expr)                                    \
-  do {                                                             \
-    struct attempt_child attempt_child_;                           \
-    if (attempt_begin(&attempt_child_)) {                          \
-      attempt_child_exit(&attempt_child_, (expr));                 \
-    }                                                              \
-    attempt_end(&attempt_child_, (what), ANY_ERROR);               \
+#define ATTEMPT_ERR(what, expr)                      \
+  do {                                               \
+    struct attempt_child attempt_child_;             \
+    if (attempt_begin(&attempt_child_)) {            \
+      attempt_child_exit(&attempt_child_, (expr));   \
+    }                                                \
+    attempt_end(&attempt_child_, (what), ANY_ERROR); \
   } while (0)
