@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "agents/runtime/json_fields.h"
+#include "base/json_pointer.h"
 
 namespace agents::runtime {
 namespace {
@@ -23,22 +24,8 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
   return false;
 }
 
-// JSON pointer escaping of one reference token (RFC 6901).
-std::string escape_token(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string child(const std::string& pointer, std::string_view token) {
-  return pointer + "/" + escape_token(token);
+  return base::json_pointer_append(pointer, token);
 }
 
 base::Status fail(const std::string& pointer, const std::string& what) {
