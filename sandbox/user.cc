@@ -42,9 +42,11 @@ Status check_host_searchable(const std::string& root) {
   const std::string tmp = root == "/" ? "/tmp" : root + "/tmp";
   for (const std::string& dir : {root, tmp}) {
     struct stat info {};
-    if (::stat(dir.c_str(), &info) != 0)
-      return Error{"stat " + dir + ": " + errno_text(errno) +
-                   " (sandboxes need it as a directory to set up their root)"};
+    if (::stat(dir.c_str(), &info) != 0) {
+      Error error = base::sys_error("stat " + dir, errno);
+      error.message += " (sandboxes need it as a directory to set up their root)";
+      return error;
+    }
     if (!S_ISDIR(info.st_mode)) return Error{dir + " is not a directory; sandboxes need one"};
     if ((info.st_mode & S_IXOTH) == 0) {
       char mode[8];
