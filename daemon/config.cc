@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "agents/llm/config.h"
+#include "base/json_fields.h"
+#include "base/json_pointer.h"
 #include "daemon/config_reader.h"
 #include "policies/document.h"
 
@@ -144,19 +146,19 @@ void read_tenants(const json& document, std::vector<std::string>& errors,
   auto it = document.find("tenants");
   if (it == document.end()) return;
   if (!it->is_array()) {
-    errors.push_back("tenants: expected an array of tenants, got " + config::shown(*it));
+    errors.push_back("/tenants: expected an array of tenants, got " + base::shown(*it));
     return;
   }
   std::set<std::string> names;
   std::set<TokenHash> hashes;
   for (size_t i = 0; i < it->size(); ++i) {
-    const std::string path = "tenants[" + std::to_string(i) + "]";
-    TenantConfig tenant = read_tenant(Reader((*it)[i], path, errors));
+    const std::string pointer = base::json_pointer_append("/tenants", i);
+    TenantConfig tenant = read_tenant(Reader((*it)[i], pointer, errors));
     if (!tenant.name.empty() && !names.insert(tenant.name).second)
-      errors.push_back(path + ".name: tenant \"" + tenant.name + "\" is defined twice");
+      errors.push_back(pointer + "/name: tenant \"" + tenant.name + "\" is defined twice");
     for (const auto& hash : tenant.token_hashes)
       if (!hashes.insert(hash).second)
-        errors.push_back(path + ".token_sha256: the same token belongs to another tenant");
+        errors.push_back(pointer + "/token_sha256: the same token belongs to another tenant");
     tenants.push_back(std::move(tenant));
   }
 }
@@ -165,7 +167,7 @@ void read_roles_default(const json& document, std::vector<std::string>& errors,
                         const std::vector<agents::llm::ModelConfig>& models, json& roles) {
   auto it = document.find("roles_default");
   if (it == document.end()) return;
-  Reader r(*it, "roles_default", errors);
+  Reader r(*it, "/roles_default", errors);
   if (!r.is_object()) return;
   for (const auto& [role, value] : it->items()) {
     Reader role_reader = r.child(role);
@@ -200,7 +202,7 @@ void read_caps(const json& document, const std::string& origin, std::vector<std:
   if (it == document.end()) return;
   auto read = policies::read_caps(*it, origin + ": caps");
   if (!read.ok()) {
-    for (const auto& d : read.errors) errors.push_back("caps" + d.pointer + ": " + d.message);
+    for (const auto& d : read.errors) errors.push_back("/caps" + d.pointer + ": " + d.message);
   } else {
     caps = std::move(*read.value);
   }

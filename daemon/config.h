@@ -1,6 +1,6 @@
 // agentd's configuration file (JSON, comments allowed): what `agentd --config FILE` reads and
 // `agentd --check-config` validates. systemd/agentd.example.json shows every key; errors name
-// the key path and what was expected.
+// the JSON pointer of the key and what was expected.
 #pragma once
 
 #include <array>

@@ -1,6 +1,7 @@
-// Typed reading of the operator's configuration JSON with every error collected and named by
-// its key path ("tenants[1].quotas.agents: expected an integer from 0 to 100000, got -1"),
-// so that `agentd --check-config` reports all mistakes in one pass.
+// The operator's configuration read with base::JsonFields, every error collected and named by
+// its JSON pointer ("/tenants/1/quotas/agents: expected an integer from 0 to 1000000, got -1"),
+// so that `agentd --check-config` reports all mistakes in one pass. A value in error leaves its
+// default in place, so that reading goes on to the next key.
 #pragma once
 
 #include <chrono>
@@ -11,20 +12,21 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_fields.h"
+
 namespace agentd::config {
 
 class Reader {
  public:
-  // `object` must outlive the reader; `path` is its key path ("" for the document).
-  Reader(const nlohmann::json& object, std::string path, std::vector<std::string>& errors);
+  // `object` must outlive the reader; `pointer` is its JSON pointer ("" for the document). A
+  // value that is not an object is an error at once; the getters then leave their outputs.
+  Reader(const nlohmann::json& object, std::string pointer, std::vector<std::string>& errors);
 
-  // False (with an error) when the value is not an object; the getters then do nothing.
-  bool is_object() const { return object_.is_object(); }
-  // Errors for keys not in `known`.
+  bool is_object() const { return fields_.object().is_object(); }
+  // An error for each key not in `known`.
   void only(std::initializer_list<std::string_view> known);
 
-  const nlohmann::json* find(std::string_view key) const;
-  std::string key_path(std::string_view key) const;
+  const nlohmann::json* find(std::string_view key) const { return fields_.find(key); }
   // A reader for the object at `key`; an absent key reads as an empty object.
   Reader child(std::string_view key);
 
@@ -37,15 +39,15 @@ class Reader {
   void seconds(std::string_view key, std::chrono::milliseconds& out, double min, double max);
   void strings(std::string_view key, std::vector<std::string>& out);
 
+  // "<pointer of key>: <message>", for the checks only the caller knows.
   void error(std::string_view key, const std::string& message);
 
  private:
-  const nlohmann::json& object_;
-  std::string path_;
+  template <class T>
+  bool store(base::FieldResult<T> read, T& out);
+
+  base::JsonFields fields_;
   std::vector<std::string>& errors_;
 };
-
-// A short rendering of a configuration value for "got ...".
-std::string shown(const nlohmann::json& value);
 
 }  // namespace agentd::config

@@ -1,5 +1,6 @@
-// Reading a method's params (hostile input) with the first mistake reported as -32602, its
-// data naming the JSON pointer and what was expected.
+// Reading a method's params (hostile input) with base::JsonFields, the first mistake kept as
+// -32602 whose data names the JSON pointer and what was expected (protocol.md's
+// {path, expected}).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/json_fields.h"
 #include "daemon/rpc.h"
 
 namespace agentd {
@@ -24,7 +26,7 @@ class Params {
   // `params` must outlive this. Not an object, or a key not in `known`, is a failure.
   Params(const nlohmann::json& params, std::initializer_list<std::string_view> known);
 
-  const nlohmann::json* find(std::string_view key) const;
+  const nlohmann::json* find(std::string_view key) const { return fields_.find(key); }
   // Required strings are non-empty; at most `max_bytes`.
   std::string string(std::string_view key, size_t max_bytes = 256);
   std::optional<std::string> optional_string(std::string_view key, size_t max_bytes = 256);
@@ -35,7 +37,13 @@ class Params {
   const std::optional<rpc::Failure>& failure() const { return failure_; }
 
  private:
-  const nlohmann::json& params_;
+  // Keeps the first failure: a client fixes one mistake at a time, and later reads may only
+  // be consequences of it.
+  void fail(const base::FieldError& error);
+  template <class T>
+  T value_or(base::FieldResult<T> read, T fallback);
+
+  base::JsonFields fields_;
   std::optional<rpc::Failure> failure_;
 };
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agents/runtime/json_fields.h"
+#include "base/json_fields.h"
 
 namespace agents::patterns {
 
@@ -86,7 +86,7 @@ class Checker {
     if (auto a = answer.find("answer"); a != answer.end() && a->is_string()) {
       check.plan.answer = a->get<std::string>();
       if (!ids.count(check.plan.answer) && !rules_.kept_ids.count(check.plan.answer))
-        error("answer: " + runtime::shown(*a, 40) + " is not a step");
+        error("answer: " + base::shown(*a, 40) + " is not a step");
     }
     check.errors = std::move(errors_);
     return check;
@@ -102,7 +102,7 @@ class Checker {
     const std::string where = "step " + std::to_string(index + 1);
     step.id = string_field(item, "id");
     if (!is_step_id(step.id)) {
-      error(where + ": id " + runtime::shown(json(step.id), 40) +
+      error(where + ": id " + base::shown(json(step.id), 40) +
             " must be 1-32 letters, digits, '_' or '-'");
       step.id.clear();
     } else if (rules_.kept_ids.count(step.id)) {
@@ -113,7 +113,7 @@ class Checker {
         rules_.allowed_tools.end()) {
       std::string allowed;
       for (const auto& t : rules_.allowed_tools) allowed += (allowed.empty() ? "" : ", ") + t;
-      error(where + ": tool " + runtime::shown(json(step.tool), 40) +
+      error(where + ": tool " + base::shown(json(step.tool), 40) +
             " is not allowed; allowed: " + allowed);
     }
     if (item.is_object() && item.contains("input")) step.input = item["input"];
@@ -143,8 +143,7 @@ class Checker {
     for (const DagStep& step : plan.steps)
       for (const std::string& dep : step.depends_on)
         if (!ids.count(dep) && !rules_.kept_ids.count(dep))
-          error("step \"" + step.id + "\": refers to unknown step " +
-                runtime::shown(json(dep), 40));
+          error("step \"" + step.id + "\": refers to unknown step " + base::shown(json(dep), 40));
     // Kahn's algorithm over the new steps; kept steps depend on nothing new.
     std::map<std::string, size_t> waiting;
     for (const DagStep& step : plan.steps) {

@@ -4,10 +4,13 @@
 #include <cmath>
 #include <string_view>
 
-#include "agents/runtime/json_fields.h"
+#include "base/json_fields.h"
 #include "base/json_pointer.h"
 
 namespace agents::runtime {
+
+using base::shown;
+
 namespace {
 
 using nlohmann::json;

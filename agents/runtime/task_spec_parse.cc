@@ -4,9 +4,9 @@
 #include <set>
 
 #include "agents/runtime/base64.h"
-#include "agents/runtime/json_fields.h"
 #include "agents/runtime/json_schema.h"
 #include "agents/task.h"
+#include "base/json_fields.h"
 #include "base/json_pointer.h"
 #include "policies/tool_scope.h"
 
@@ -18,7 +18,7 @@ using base::Expected;
 using base::Ok;
 using base::Status;
 using nlohmann::json;
-using runtime::Fields;
+using Fields = base::JsonFields;
 
 constexpr size_t kMaxPromptBytes = 1 << 20;
 constexpr size_t kMaxInputBytes = 16 << 20;  // all input files together
@@ -28,7 +28,7 @@ constexpr uint64_t kMaxWorkers = 1024;
 
 // Stores a parsed field, or passes its error on.
 template <class T, class U>
-Status assign(T& target, Expected<U> parsed) {
+Status assign(T& target, base::FieldResult<U> parsed) {
   if (!parsed) return parsed.error();
   target = static_cast<T>(std::move(parsed.value()));
   return Ok{};
@@ -114,7 +114,7 @@ Status parse_options(const json& root, TaskSpec& spec) {
   static const json empty = json::object();
   const json* options = root.contains("options") ? &root["options"] : &empty;
   Fields f(*options, "/options");
-  AGENTD_CHECK(f.is_object());
+  AGENTD_CHECK(f.expect_object());
   switch (spec.pattern) {
     case PatternKind::fan_out:
       return parse_fan_out(f, spec.fan_out);
@@ -180,7 +180,7 @@ Status parse_roles(const json& root, TaskSpec& spec) {
                    std::string(to_string(spec.pattern)) + "; expected one of: " + names};
     }
     Fields f(value, base::json_pointer_append("/roles", name));
-    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.expect_object());
     AGENTD_CHECK(f.only({"model", "policy", "system_prompt"}));
     RoleSpec role;
     AGENTD_CHECK(assign(role.model, f.string("model", std::nullopt, 256, true)));
@@ -204,7 +204,7 @@ Status parse_tests(const json& root, TaskSpec& spec) {
                                   "a list of at most " + std::to_string(kMaxTests) + " tests");
   for (size_t i = 0; i < tests->size(); ++i) {
     Fields f((*tests)[i], base::json_pointer_append("/tests", i));
-    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.expect_object());
     AGENTD_CHECK(f.only({"name", "stdin", "expected_stdout", "language", "code"}));
     TestCase test;
     AGENTD_CHECK(assign(test.name, f.string("name", "test " + std::to_string(i + 1), 256)));
@@ -247,7 +247,7 @@ Status parse_input_files(const json& root, TaskSpec& spec) {
   std::set<std::string> seen;
   for (size_t i = 0; i < files->size(); ++i) {
     Fields f((*files)[i], base::json_pointer_append("/input_files", i));
-    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.expect_object());
     AGENTD_CHECK(f.only({"path", "content", "encoding"}));
     InputFile file;
     AGENTD_CHECK(assign(file.path, f.string("path", std::nullopt, 1024, true)));
@@ -276,7 +276,7 @@ Status parse_budgets(const json& root, TaskSpec& spec) {
   static const json empty = json::object();
   const json* budgets = Fields(root, "").find("budgets");
   Fields f(budgets ? *budgets : empty, "/budgets");
-  AGENTD_CHECK(f.is_object());
+  AGENTD_CHECK(f.expect_object());
   AGENTD_CHECK(f.only({"tokens", "cost_usd", "wall_time_ms"}));
   AGENTD_CHECK(assign(spec.budgets.tokens, f.count("tokens", 0, 0, uint64_t(1) << 40)));
   AGENTD_CHECK(assign(spec.budgets.cost_usd, f.number("cost_usd", 0, 0, 1e6)));
@@ -290,7 +290,7 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
   Fields top(root, "");
   if (const json* monitor = top.find("monitor")) {
     Fields f(*monitor, "/monitor");
-    AGENTD_CHECK(f.is_object());
+    AGENTD_CHECK(f.expect_object());
     AGENTD_CHECK(f.only({"interval_ms"}));
     uint64_t interval = 0;
     AGENTD_CHECK(assign(interval, f.count("interval_ms", 5000, 100, 3600 * 1000)));
@@ -302,7 +302,7 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
     std::set<std::string> names;
     for (size_t i = 0; i < shared->size(); ++i) {
       Fields f((*shared)[i], base::json_pointer_append("/shared_resources", i));
-      AGENTD_CHECK(f.is_object());
+      AGENTD_CHECK(f.expect_object());
       AGENTD_CHECK(f.only({"name", "kind"}));
       SharedResourceSpec resource;
       AGENTD_CHECK(assign(resource.name, f.string("name", std::nullopt, 64, true)));
@@ -321,7 +321,7 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
 
 Status parse_into(const json& root, TaskSpec& spec) {
   Fields top(root, "");
-  AGENTD_CHECK(top.is_object());
+  AGENTD_CHECK(top.expect_object());
   AGENTD_CHECK(top.only({"pattern", "options", "prompt", "roles", "tests", "output_schema",
                          "budgets", "input_files", "shared_resources", "monitor", "resume"}));
   std::string pattern;

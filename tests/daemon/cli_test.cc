@@ -35,7 +35,7 @@ TEST(Cli, CheckConfigAcceptsAGoodFileAndNamesTheKeysOfABadOne) {
   testing::write_config(dir.path(), bad);
   CliRun failed = cli({"--check-config", "--config", file});
   EXPECT_EQ(failed.status, 1);
-  EXPECT_NE(failed.err.find("limits.requests_per_second: expected a number"), std::string::npos)
+  EXPECT_NE(failed.err.find("/limits/requests_per_second: expected a number"), std::string::npos)
       << failed.err;
 }
 
@@ -46,7 +46,7 @@ TEST(Cli, CheckConfigChecksThePoliciesTenantsName) {
   const std::string file = testing::write_config(dir.path(), config);
   CliRun failed = cli({"--check-config", "--config", file});
   EXPECT_EQ(failed.status, 1);
-  EXPECT_NE(failed.err.find("tenants[1].policies[0]: no policy named \"nope\""), std::string::npos)
+  EXPECT_NE(failed.err.find("/tenants/1/policies/0: no policy named \"nope\""), std::string::npos)
       << failed.err;
 }
 

@@ -1,5 +1,5 @@
 // The configuration file: the shipped example parses, defaults hold, and every mistake is
-// reported with its key path.
+// reported with its JSON pointer.
 #include "daemon/config.h"
 
 #include <gtest/gtest.h>
@@ -42,22 +42,32 @@ TEST(Config, DefaultsFollowTheProtocolContract) {
   EXPECT_EQ(config->listen.address, "127.0.0.1");
 }
 
-TEST(Config, ErrorsNameTheKeyPath) {
+TEST(Config, ErrorsNameTheJsonPointerOfTheKey) {
   const std::pair<json, std::string> cases[] = {
-      {{{"listen", {{"port", 70000}}}}, "listen.port: expected an integer from 0 to 65535"},
-      {{{"listen", {{"adress", "x"}}}}, "listen.\"adress\": unknown key"},
-      {{{"limits", {{"idle_timeout", "2m"}}}}, "limits.idle_timeout: expected a number"},
-      {{{"journal", {{"path", ""}}}}, "journal.path: expected a non-empty string"},
-      {{{"tls", {{"cert", "/c.pem"}}}}, "tls.key: tls needs both cert and key"},
-      {{{"tenants", {{{"name", "a"}, {"token_sha256", "abc"}}}}}, "tenants[0].token_sha256"},
+      {{{"listen", {{"port", 70000}}}},
+       "/listen/port: expected an integer from 0 to 65535, got 70000"},
+      {{{"listen", {{"adress", "x"}}}},
+       "/listen/adress: unknown key; expected one of: address, port"},
+      {{{"limits", {{"idle_timeout", "2m"}}}},
+       "/limits/idle_timeout: expected a number from 0.05 to 86400.0, got \"2m\""},
+      {{{"journal", {{"path", ""}}}}, "/journal/path: expected a non-empty string, got \"\""},
+      {{{"tls", {{"cert", "/c.pem"}}}}, "/tls/key: tls needs both cert and key"},
+      {{{"tenants", {{{"name", "a"}, {"token_sha256", "abc"}}}}},
+       "/tenants/0/token_sha256: expected 64 hex digits"},
       {{{"tenants", {{{"name", "a b"}, {"token_sha256", std::string(64, 'a')}}}}},
-       "tenants[0].name"},
+       "/tenants/0/name: expected 1 to 64 of"},
       {{{"tenants",
          {{{"name", "a"}, {"token_sha256", std::string(64, 'a')}, {"quotas", {{"agents", -1}}}}}}},
-       "tenants[0].quotas.agents"},
+       "/tenants/0/quotas/agents: expected an integer from 0 to 1000000, got -1"},
       {{{"roles_default", {{"worker", {{"model", "missing"}}}}}},
-       "roles_default.worker.model: no configured model"},
-      {{{"bogus", 1}}, "\"bogus\": unknown key"},
+       "/roles_default/worker/model: no configured model"},
+      {{{"bogus", 1}}, "/bogus: unknown key"},
+      // A key is one RFC 6901 token, so that the pointer resolves even for odd keys.
+      {{{"limits", {{"a/b~c", 1}}}}, "/limits/a~1b~0c: unknown key"},
+      {json::array(), "/: expected an object, got []"},
+      {{{"limits", 5}}, "/limits: expected an object, got 5"},
+      {{{"policies", {{"dirs", {"/p", ""}}}}}, "/policies/dirs/1: expected a non-empty string"},
+      {{{"tenants", 1}}, "/tenants: expected an array of tenants, got 1"},
   };
   for (const auto& [document, expected] : cases) {
     const std::string errors = errors_of(document);
@@ -70,9 +80,9 @@ TEST(Config, ErrorsNameTheKeyPath) {
 TEST(Config, AllErrorsAreReportedTogether) {
   const std::string errors = errors_of(
       {{"listen", {{"port", -1}}}, {"limits", {{"max_batch", 0}}}, {"shutdown", {{"x", 1}}}});
-  EXPECT_NE(errors.find("listen.port"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("limits.max_batch"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("shutdown.\"x\""), std::string::npos) << errors;
+  EXPECT_NE(errors.find("test.json: /listen/port: "), std::string::npos) << errors;
+  EXPECT_NE(errors.find("\ntest.json: /limits/max_batch: "), std::string::npos) << errors;
+  EXPECT_NE(errors.find("\ntest.json: /shutdown/x: unknown key"), std::string::npos) << errors;
 }
 
 TEST(Config, DuplicateTenantsAndSharedTokensAreRefused) {
@@ -102,7 +112,7 @@ TEST(ConfigCheck, UnknownPoliciesOfTenantsAreNamed) {
   auto checked = check_config_file(file);
   ASSERT_FALSE(checked);
   EXPECT_NE(
-      checked.error().message.find("tenants[0].policies[1]: no policy named \"no-such-policy\""),
+      checked.error().message.find("/tenants/0/policies/1: no policy named \"no-such-policy\""),
       std::string::npos)
       << checked.error().message;
 }

@@ -142,9 +142,9 @@ TEST(GpuConfig, DefaultsKeysAndErrors) {
   auto bad =
       parse_config({{"gpu", {{"root", "tree"}, {"max_sharers", 0}, {"colour", 1}}}}, "bad.json");
   ASSERT_FALSE(bad);
-  for (const char* expected : {"bad.json: gpu.root: expected an absolute path",
-                               "bad.json: gpu.max_sharers: expected an integer from 1 to 64",
-                               "bad.json: gpu.\"colour\": unknown key"})
+  for (const char* expected : {"bad.json: /gpu/root: expected an absolute path",
+                               "bad.json: /gpu/max_sharers: expected an integer from 1 to 64",
+                               "bad.json: /gpu/colour: unknown key"})
     EXPECT_NE(bad.error().message.find(expected), std::string::npos) << bad.error().message;
 }
 
