@@ -20,6 +20,7 @@
 #include <string>
 
 #include "agents/task.h"
+#include "base/coroutine_warning.h"
 #include "policies/caps.h"
 #include "policies/compile.h"
 #include "policies/loader.h"
@@ -99,6 +100,7 @@ class TaskTest : public ScriptedLlmTest {
   }
 
   // Starts the task; `result` is set when it ends. `slot` cancels it when connected.
+  AGENTD_COROUTINE_FRAMES_BEGIN
   void start(const nlohmann::json& spec_json, std::optional<TaskResult>& result,
              std::shared_ptr<TaskControl> control = nullptr,
              boost::asio::cancellation_slot slot = {}, std::string task_id = "task-1") {
@@ -113,6 +115,7 @@ class TaskTest : public ScriptedLlmTest {
         }(env(), std::move(*spec), std::move(task_id), std::move(control), result),
         boost::asio::bind_cancellation_slot(slot, boost::asio::detached));
   }
+  AGENTD_COROUTINE_FRAMES_END
 
   TaskResult run(const nlohmann::json& spec_json, std::shared_ptr<TaskControl> control = nullptr) {
     std::optional<TaskResult> result;
