@@ -17,15 +17,16 @@ struct Error {
   int sys_errno = 0;
 };
 
-template <class T>
+// `E` is Error or a kind of Error that keeps more parts (base::FieldError).
+template <class T, class E = Error>
 class [[nodiscard]] Expected {
  public:
   // Holds an error until assigned: Asio's co_spawn and parallel_group need to make a result
   // before they have one.
-  Expected() : state_(std::in_place_index<1>, Error{"no result"}) {}
+  Expected() : state_(std::in_place_index<1>, E{"no result"}) {}
   Expected(T value)
       : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Expected(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Expected(E error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -38,10 +39,10 @@ class [[nodiscard]] Expected {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { return std::get<1>(state_); }
+  const E& error() const { return std::get<1>(state_); }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
 
 // For calls that return nothing but may fail.

@@ -15,7 +15,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "base/expected.h"
@@ -37,28 +36,9 @@ struct FieldError : Error {
              std::optional<std::string> got);
 };
 
-// A field's value or its mistake (base::Expected would cut a FieldError down to its message).
+// A field's value or its mistake, with the mistake's parts kept.
 template <class T>
-class [[nodiscard]] FieldResult {
- public:
-  FieldResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  FieldResult(FieldError error)                                               // NOLINT
-      : state_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return state_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(state_); }
-  const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  const T* operator->() const { return &value(); }
-  const FieldError& error() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, FieldError> state_;
-};
-
+using FieldResult = Expected<T, FieldError>;
 using FieldStatus = FieldResult<Ok>;
 
 // Strings have no length limit unless one is given.

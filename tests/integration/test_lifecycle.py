@@ -164,7 +164,7 @@ class LifecycleTest(unittest.IsolatedAsyncioTestCase):
         bad = subprocess.run([AGENTD, "--check-config", "--config", bad_path],
                              capture_output=True, text=True, timeout=60)
         self.assertNotEqual(bad.returncode, 0)
-        self.assertIn("limits.max_batch", bad.stdout + bad.stderr)
+        self.assertIn("/limits/max_batch", bad.stdout + bad.stderr)
 
 
 if __name__ == "__main__":
