@@ -1,6 +1,6 @@
 #include "daemon/info_methods.h"
 
-#include "agents/task.h"
+#include "agents/task_spec.h"
 #include "daemon/params.h"
 
 namespace agentd {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "agents/task.h"
+#include "agents/task_spec.h"
 #include "daemon/rpc.h"
 #include "daemon/tenants.h"
 

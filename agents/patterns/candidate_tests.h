@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "agents/task.h"
+#include "agents/task_spec.h"
 #include "policies/compile.h"
 
 namespace agents::runtime {

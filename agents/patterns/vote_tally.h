@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agents/task.h"
+#include "agents/task_spec.h"
 
 namespace agents::patterns {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "agents/llm/chat.h"
-#include "agents/task.h"
+#include "agents/task_spec.h"
 
 namespace agents::runtime {
 

@@ -1,7 +1,7 @@
 // TaskSpec and TaskResult as JSON (the journal, task.get), and the names of the enums.
 // to_json(TaskSpec) writes every field, so parse_task_spec reads it back to the same spec.
 #include "agents/runtime/base64.h"
-#include "agents/task.h"
+#include "agents/task_spec.h"
 
 namespace agents {
 

@@ -5,7 +5,7 @@
 
 #include "agents/runtime/base64.h"
 #include "agents/runtime/json_schema.h"
-#include "agents/task.h"
+#include "agents/task_spec.h"
 #include "base/json_fields.h"
 #include "base/json_pointer.h"
 #include "policies/tool_scope.h"

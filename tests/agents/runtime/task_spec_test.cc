@@ -1,9 +1,10 @@
 // parse_task_spec: what a client may send, what it gets back when the spec is wrong (the JSON
 // path and what was expected), and that to_json reads back to the same spec.
+#include "agents/task_spec.h"
+
 #include <gtest/gtest.h>
 
 #include "agents/runtime/base64.h"
-#include "agents/task.h"
 
 namespace agents {
 namespace {
