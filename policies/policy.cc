@@ -22,16 +22,17 @@ json languages_to_json(const std::vector<Language>& languages) {
 json tools_to_json(const ToolScope& scope) {
   json tools = json::object();
   if (scope.run_code.allowed)
-    tools["run_code"] = {{"languages", languages_to_json(scope.run_code.languages)}};
-  const std::pair<const char*, const FileScope*> file_tools[] = {{"read_file", &scope.read_file},
-                                                                 {"write_file", &scope.write_file},
-                                                                 {"list_files", &scope.list_files}};
-  for (const auto& [name, file_scope] : file_tools) {
-    if (file_scope->allowed) tools[name] = {{"paths", file_scope->globs}};
+    tools[std::string(to_string(Tool::run_code))] = {
+        {"languages", languages_to_json(scope.run_code.languages)}};
+  const std::pair<Tool, const FileScope*> file_tools[] = {{Tool::read_file, &scope.read_file},
+                                                          {Tool::write_file, &scope.write_file},
+                                                          {Tool::list_files, &scope.list_files}};
+  for (const auto& [tool, file_scope] : file_tools) {
+    if (file_scope->allowed) tools[std::string(to_string(tool))] = {{"paths", file_scope->globs}};
   }
   if (scope.http_get.allowed) {
     const HttpGetScope& http = scope.http_get;
-    tools["http_get"] = {
+    tools[std::string(to_string(Tool::http_get))] = {
         {"allow_hosts", http.allow_hosts},
         {"methods", http.methods},
         {"max_response_size", base::format_size(http.max_response_bytes)},

@@ -16,16 +16,21 @@ std::vector<std::string> strings(const json& list) {
   return list.get<std::vector<std::string>>();
 }
 
-FileScope file_scope(const json& tools, const char* name) {
-  if (!tools.contains(name)) return {};
-  return FileScope{true, strings(tools[name]["paths"])};
+// The tools object is the schema-checked document, where every key is a std::string.
+const json& tool_entry(const json& tools, Tool tool) {
+  return tools.at(std::string(to_string(tool)));
+}
+
+FileScope file_scope(const json& tools, Tool tool) {
+  if (!tools.contains(to_string(tool))) return {};
+  return FileScope{true, strings(tool_entry(tools, tool)["paths"])};
 }
 
 RunCodeScope run_code_scope(const json& tools) {
   RunCodeScope scope;
-  if (!tools.contains("run_code")) return scope;
+  if (!tools.contains(to_string(Tool::run_code))) return scope;
   scope.allowed = true;
-  for (const json& name : tools["run_code"]["languages"]) {
+  for (const json& name : tool_entry(tools, Tool::run_code)["languages"]) {
     std::optional<Language> language = parse_language(name.get<std::string>());
     if (language && std::find(scope.languages.begin(), scope.languages.end(), *language) ==
                         scope.languages.end()) {
@@ -37,8 +42,8 @@ RunCodeScope run_code_scope(const json& tools) {
 
 HttpGetScope http_get_scope(const json& tools) {
   HttpGetScope scope;
-  if (!tools.contains("http_get")) return scope;
-  const json& http = tools["http_get"];
+  if (!tools.contains(to_string(Tool::http_get))) return scope;
+  const json& http = tool_entry(tools, Tool::http_get);
   scope.allowed = true;
   scope.allow_hosts = strings(http["allow_hosts"]);
   scope.methods = strings(http["methods"]);
@@ -53,9 +58,9 @@ ToolScope tool_scope(const json& full, const std::string& name) {
   scope.policy_name = name;
   const json& tools = full["tools"];
   scope.run_code = run_code_scope(tools);
-  scope.read_file = file_scope(tools, "read_file");
-  scope.write_file = file_scope(tools, "write_file");
-  scope.list_files = file_scope(tools, "list_files");
+  scope.read_file = file_scope(tools, Tool::read_file);
+  scope.write_file = file_scope(tools, Tool::write_file);
+  scope.list_files = file_scope(tools, Tool::list_files);
   scope.http_get = http_get_scope(tools);
   scope.gpu = GpuScope{full["gpu"]["count"].get<uint32_t>(), full["gpu"]["exclusive"].get<bool>()};
   scope.budget = read_budget(full["budget"]);

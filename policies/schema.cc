@@ -4,6 +4,8 @@
 #include <chrono>
 #include <tuple>
 
+#include "policies/tool_scope.h"
+
 namespace policies {
 namespace {
 
@@ -31,8 +33,9 @@ Field object(std::string name, std::vector<Field> children, bool present_by_defa
                present_by_default ? json::object() : json()};
 }
 
-Field file_tool(std::string name) {
-  return object(std::move(name), {list("paths", glob_check(), json::array({"**"}))}, false);
+Field file_tool(Tool tool) {
+  return object(std::string(to_string(tool)), {list("paths", glob_check(), json::array({"**"}))},
+                false);
 }
 
 // Limits appear in policies (what a sandbox gets) and in caps (the most any policy gets),
@@ -80,7 +83,7 @@ Field build_policy_schema() {
                                {"workspace_size", "256M"},
                                {"shm_size", "64M"}};
   const json budget_defaults = {{"max_turns", 20}, {"max_tool_calls", 50}, {"max_tokens", 200'000}};
-  Field http_get = object("http_get",
+  Field http_get = object(std::string(to_string(Tool::http_get)),
                           {
                               list("allow_hosts", host_pattern_check(), json::array()),
                               list("methods", http_method_check(), json::array({"GET"})),
@@ -97,11 +100,11 @@ Field build_policy_schema() {
           value("description", string_check(2000), ""),
           object("tools",
                  {
-                     object("run_code",
+                     object(std::string(to_string(Tool::run_code)),
                             {list("languages", language_check(), json::array({"python"}))}, false),
-                     file_tool("read_file"),
-                     file_tool("write_file"),
-                     file_tool("list_files"),
+                     file_tool(Tool::read_file),
+                     file_tool(Tool::write_file),
+                     file_tool(Tool::list_files),
                      std::move(http_get),
                  }),
           object("gpu",

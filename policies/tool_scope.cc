@@ -18,6 +18,14 @@ constexpr std::array<std::pair<Language, std::string_view>, 5> kLanguageNames = 
     {Language::node, "node"},
 }};
 
+constexpr std::array<std::pair<Tool, std::string_view>, 5> kToolNames = {{
+    {Tool::run_code, "run_code"},
+    {Tool::read_file, "read_file"},
+    {Tool::write_file, "write_file"},
+    {Tool::list_files, "list_files"},
+    {Tool::http_get, "http_get"},
+}};
+
 template <class Items, class Render>
 std::string join(const Items& items, Render render) {
   std::string out;
@@ -29,23 +37,26 @@ std::string identity(const std::string& text) {
   return text;
 }
 
-Refusal not_allowed(std::string_view tool, const std::string& policy_name) {
-  return Refusal{std::string(tool), std::string(tool) + " is not allowed by policy " +
-                                        quote(policy_name) + "; use another tool"};
+Refusal refusal(Tool tool, std::string reason) {
+  return Refusal{std::string(to_string(tool)), std::move(reason)};
 }
 
-std::optional<Refusal> check_file(std::string_view tool, const FileScope& scope,
-                                  const std::string& policy_name, std::string_view path) {
+Refusal not_allowed(Tool tool, const std::string& policy_name) {
+  return refusal(tool, std::string(to_string(tool)) + " is not allowed by policy " +
+                           quote(policy_name) + "; use another tool");
+}
+
+std::optional<Refusal> check_file(Tool tool, const FileScope& scope, const std::string& policy_name,
+                                  std::string_view path) {
   if (!scope.allowed) return not_allowed(tool, policy_name);
   // The same parse the file tools open with, so the globs judge exactly what gets opened.
   base::Expected<WorkspacePath> parsed = WorkspacePath::parse(path);
-  if (!parsed) return Refusal{std::string(tool), parsed.error().message};
+  if (!parsed) return refusal(tool, parsed.error().message);
   for (const std::string& glob : scope.globs) {
     if (glob_matches(glob, *parsed)) return std::nullopt;
   }
-  return Refusal{std::string(tool), "path " + quote(path) + " is not allowed by policy " +
-                                        quote(policy_name) +
-                                        "; allowed: " + join(scope.globs, identity)};
+  return refusal(tool, "path " + quote(path) + " is not allowed by policy " + quote(policy_name) +
+                           "; allowed: " + join(scope.globs, identity));
 }
 
 }  // namespace
@@ -78,47 +89,94 @@ bool HttpGetScope::allows_private_address(std::string_view address) const {
   return false;
 }
 
+std::string_view to_string(Tool tool) {
+  for (const auto& [value, name] : kToolNames) {
+    if (value == tool) return name;
+  }
+  return "unknown";
+}
+
+std::optional<Tool> parse_tool(std::string_view name) {
+  for (const auto& [value, known] : kToolNames) {
+    if (known == name) return value;
+  }
+  return std::nullopt;
+}
+
+bool ToolScope::allows(Tool tool) const {
+  switch (tool) {
+    case Tool::run_code:
+      return run_code.allowed;
+    case Tool::read_file:
+      return read_file.allowed;
+    case Tool::write_file:
+      return write_file.allowed;
+    case Tool::list_files:
+      return list_files.allowed;
+    case Tool::http_get:
+      return http_get.allowed;
+  }
+  return false;
+}
+
+std::optional<Refusal> ToolScope::check(Tool tool, std::string_view subject) const {
+  switch (tool) {
+    case Tool::run_code:
+      return check_run_code(subject);
+    case Tool::read_file:
+      return check_read_file(subject);
+    case Tool::write_file:
+      return check_write_file(subject);
+    case Tool::list_files:
+      return check_list_files(subject);
+    case Tool::http_get:
+      return check_http_get(subject, "GET");
+  }
+  return refusal(tool, "unknown tool");
+}
+
 std::optional<Refusal> ToolScope::check_run_code(std::string_view language) const {
-  if (!run_code.allowed) return not_allowed("run_code", policy_name);
+  if (!run_code.allowed) return not_allowed(Tool::run_code, policy_name);
   std::optional<Language> parsed = parse_language(language);
   for (Language allowed : run_code.languages) {
     if (parsed == allowed) return std::nullopt;
   }
-  return Refusal{"run_code", "language " + quote(language) + " is not allowed by policy " +
-                                 quote(policy_name) + "; allowed: " +
-                                 join(run_code.languages, [](Language l) { return to_string(l); })};
+  return refusal(
+      Tool::run_code,
+      "language " + quote(language) + " is not allowed by policy " + quote(policy_name) +
+          "; allowed: " + join(run_code.languages, [](Language l) { return to_string(l); }));
 }
 
 std::optional<Refusal> ToolScope::check_read_file(std::string_view path) const {
-  return check_file("read_file", read_file, policy_name, path);
+  return check_file(Tool::read_file, read_file, policy_name, path);
 }
 
 std::optional<Refusal> ToolScope::check_write_file(std::string_view path) const {
-  return check_file("write_file", write_file, policy_name, path);
+  return check_file(Tool::write_file, write_file, policy_name, path);
 }
 
 std::optional<Refusal> ToolScope::check_list_files(std::string_view path) const {
-  return check_file("list_files", list_files, policy_name, path);
+  return check_file(Tool::list_files, list_files, policy_name, path);
 }
 
 std::optional<Refusal> ToolScope::check_http_get(std::string_view url,
                                                  std::string_view method) const {
-  if (!http_get.allowed) return not_allowed("http_get", policy_name);
+  if (!http_get.allowed) return not_allowed(Tool::http_get, policy_name);
   bool method_allowed = false;
   for (const std::string& allowed : http_get.methods) method_allowed |= allowed == method;
   if (!method_allowed) {
-    return Refusal{"http_get", "method " + quote(method) +
-                                   " is not allowed; allowed: " + join(http_get.methods, identity)};
+    return refusal(Tool::http_get, "method " + quote(method) + " is not allowed; allowed: " +
+                                       join(http_get.methods, identity));
   }
   std::string problem;
   std::optional<HttpUrl> parsed = parse_http_url(url, &problem);
   if (!parsed) {
-    return Refusal{"http_get", "URL " + quote(url) + " refused: " + shorten(problem, 160)};
+    return refusal(Tool::http_get, "URL " + quote(url) + " refused: " + shorten(problem, 160));
   }
   if (!http_get.allows_host(parsed->host)) {
-    return Refusal{"http_get", "host " + quote(parsed->host) + " is not allowed by policy " +
-                                   quote(policy_name) +
-                                   "; allowed hosts: " + join(http_get.allow_hosts, identity)};
+    return refusal(Tool::http_get, "host " + quote(parsed->host) + " is not allowed by policy " +
+                                       quote(policy_name) +
+                                       "; allowed hosts: " + join(http_get.allow_hosts, identity));
   }
   return std::nullopt;
 }

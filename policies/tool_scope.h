@@ -16,6 +16,13 @@ enum class Language { python, bash, c, cpp, node };
 std::string_view to_string(Language language);
 std::optional<Language> parse_language(std::string_view name);
 
+// The tools a policy grants, named as in policy files and the protocol ("run_code").
+enum class Tool { run_code, read_file, write_file, list_files, http_get };
+inline constexpr Tool kTools[] = {Tool::run_code, Tool::read_file, Tool::write_file,
+                                  Tool::list_files, Tool::http_get};
+std::string_view to_string(Tool tool);
+std::optional<Tool> parse_tool(std::string_view name);
+
 struct RunCodeScope {
   bool allowed = false;
   std::vector<Language> languages;
@@ -73,6 +80,10 @@ struct ToolScope {
   GpuScope gpu;
   LlmBudget budget;
 
+  bool allows(Tool tool) const;
+  // What a call of `tool` names: run_code's language, a file tool's path, http_get's URL
+  // (method GET). nullopt when the call is allowed.
+  std::optional<Refusal> check(Tool tool, std::string_view subject) const;
   // Each returns nullopt when the call is allowed.
   std::optional<Refusal> check_run_code(std::string_view language) const;
   std::optional<Refusal> check_read_file(std::string_view path) const;

@@ -27,6 +27,37 @@ TEST(ToolScope, LanguagesRoundTripThroughTheirNames) {
   EXPECT_EQ(parse_language("ruby"), std::nullopt);
 }
 
+TEST(ToolScope, ToolsRoundTripThroughThePolicyFilesNames) {
+  for (Tool tool : kTools) EXPECT_EQ(parse_tool(to_string(tool)), tool);
+  EXPECT_EQ(to_string(Tool::run_code), "run_code");
+  EXPECT_EQ(to_string(Tool::http_get), "http_get");
+  EXPECT_EQ(parse_tool("final_answer"), std::nullopt);  // the agents' own, not a policy's
+  EXPECT_EQ(parse_tool("Run_Code"), std::nullopt);
+}
+
+TEST(ToolScope, CheckByToolIsTheNamedCheck) {
+  const ToolScope coder = scope_of("coder");
+  const ToolScope reviewer = scope_of("reviewer");
+  for (const ToolScope* scope : {&coder, &reviewer}) {
+    for (Tool tool : kTools) {
+      if (scope->allows(tool)) continue;
+      const std::string refused = reason(scope->check(tool, "x"));
+      EXPECT_EQ(refused.rfind(std::string(to_string(tool)) + " is not allowed by policy", 0), 0u)
+          << refused;
+    }
+  }
+  EXPECT_EQ(reason(coder.check(Tool::run_code, "python")), reason(coder.check_run_code("python")));
+  EXPECT_EQ(reason(coder.check(Tool::run_code, "ruby")), reason(coder.check_run_code("ruby")));
+  EXPECT_EQ(reason(reviewer.check(Tool::write_file, "a.txt")),
+            reason(reviewer.check_write_file("a.txt")));
+  EXPECT_EQ(reason(coder.check(Tool::http_get, "https://example.com/")),
+            reason(coder.check_http_get("https://example.com/", "GET")));
+  EXPECT_EQ(coder.allows(Tool::run_code), coder.run_code.allowed);
+  EXPECT_EQ(reviewer.allows(Tool::write_file), reviewer.write_file.allowed);
+  ASSERT_TRUE(coder.check(Tool::http_get, "https://example.com/").has_value());
+  EXPECT_EQ(coder.check(Tool::http_get, "https://example.com/")->tool, "http_get");
+}
+
 TEST(ToolScope, RunCodeIsRefusedWithoutTheToolAndForUnlistedLanguages) {
   ToolScope reviewer = scope_of("reviewer");
   std::optional<Refusal> refusal = reviewer.check_run_code("python");
