@@ -5,13 +5,14 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <iostream>
+#include <optional>
+#include <variant>
 
 #include "agents/runtime/run_code.h"
+#include "agents/runtime/sandbox_spec.h"
 #include "agents/tools/workspace.h"
+#include "agents/tools/workspace_dir.h"
 #include "base/coroutine_warning.h"
 #include "base/log.h"
 #include "daemon/params.h"
@@ -24,6 +25,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
 
     namespace agentd {
   namespace asio = boost::asio;
+  using agents::runtime::GpuHold;
   using nlohmann::json;
 
   namespace {
@@ -31,6 +33,14 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
   constexpr size_t kMaxFiles = 64;
   constexpr size_t kMaxFileBytes = 8 << 20;  // all files together
   constexpr size_t kMaxStdinBytes = 8 << 20;
+
+  // Why a run did not happen, in its base::Error's code; reply_for() turns it into the
+  // client's JSON-RPC error.
+  enum RunFailure : int {
+    program_refused = 1,  // the program cannot run as given: the client's invalid /code
+    not_started,          // the connection closed before the sandbox started
+    server_fault,         // the server's own failure: logged, never shown
+  };
 
   }  // namespace
 
@@ -97,27 +107,31 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
   }
 
   // workspace_root/exec/<random>, world-writable because the sandbox's host uid is only known
-  // at spawn; its parent is 0711, so no other local user can list or guess it.
-  base::Expected<std::string> make_workspace(
+  // at spawn; its parent is 0711, so no other local user can list or guess it. Blocking file
+  // work: called on the blocking pool. A failure leaves nothing behind (the owner removes it).
+  base::Expected<agents::tools::WorkspaceDir> make_workspace(
       const std::string& root,
       const std::vector<std::pair<policies::WorkspacePath, std::string>>& files) {
     const std::string parent = root + "/exec";
-    const std::string name = random_id("x-", 12);
     std::error_code error;
     std::filesystem::create_directories(parent, error);
-    if (error) return base::Error{"create " + parent + ": " + error.message()};
+    if (error) return base::Error{"create " + parent + ": " + error.message(), 0, error.value()};
     ::chmod(parent.c_str(), 0711);
-    const std::string dir = parent + "/" + name;
-    if (::mkdir(dir.c_str(), 0700) != 0 || ::chmod(dir.c_str(), 0777) != 0)
-      return base::Error{"mkdir " + dir + ": " + std::strerror(errno)};
-    auto workspace = agents::tools::Workspace::open(dir);
+    auto dir = agents::tools::WorkspaceDir::make(parent + "/" + random_id("x-", 12), 0777);
+    if (!dir) return dir.error();
+    auto workspace = agents::tools::Workspace::open(dir->path().string());
     if (!workspace) return workspace.error();
     for (const auto& [path, content] : files)
-      if (auto written = workspace->write_file(path, content); !written) {
-        std::filesystem::remove_all(dir, error);
-        return written.error();
-      }
-    return dir;
+      if (auto written = workspace->write_file(path, content); !written) return written.error();
+    return std::move(*dir);
+  }
+
+  // A lease not granted, as the client's error: the GPUs are a quota, as sandboxes are.
+  rpc::Failure gpu_quota_failure(const base::Error& error, uint64_t gpus) {
+    return rpc::Failure{
+        rpc::quota_exceeded,
+        "quota exceeded: gpus (limit " + std::to_string(gpus) + "): " + error.message,
+        json{{"quota", "gpus"}, {"limit", gpus}}};
   }
 
   }  // namespace
@@ -182,49 +196,49 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     co_return reply;
   }
 
-  asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> ExecService::lease_gpus(
-      std::string tenant, std::shared_ptr<const policies::Compiled> policy) {
-    const policies::GpuScope& grant = policy->scope.gpu;
-    if (grant.count == 0) co_return agents::runtime::GpuHold{};
+  asio::awaitable<base::Expected<GpuHold>> ExecService::lease_gpus(std::string tenant,
+                                                                   policies::GpuScope grant) {
+    if (grant.count == 0) co_return GpuHold{};
     // Each run is a task of its own: shared GPUs are shared within a task, never across.
-    agents::runtime::GpuRequest request{
-        std::move(tenant),
-        random_id("exec-", 12),
-        "exec",
-        grant.count,
-        grant.exclusive ? agents::runtime::GpuMode::exclusive : agents::runtime::GpuMode::shared,
-        {}};
+    agents::runtime::GpuRequest request =
+        agents::runtime::gpu_request(grant, std::move(tenant), random_id("exec-", 12), "exec");
     // No task to report gpu.* events to: the reply says how it went.
     agents::runtime::GpuReport report = [](const std::string&, json) {};
-    auto held = co_await gpus_->acquire(std::move(request), std::move(report));
-    if (held) co_return std::move(*held);
-    const uint64_t gpus = gpus_->inventory().gpus.size();
-    co_return rpc::Failure{
-        rpc::quota_exceeded,
-        "quota exceeded: gpus (limit " + std::to_string(gpus) + "): " + held.error().message,
-        json{{"quota", "gpus"}, {"limit", gpus}}};
+    co_return co_await gpus_->acquire(std::move(request), std::move(report));
   }
 
-  // The sandbox itself: its Result, or why it did not run (the client's error: the program
-  // cannot run as given, or the connection closed before it started).
-  asio::awaitable<std::variant<sandbox::Result, std::string>> ExecService::run_sandbox(
+  // The sandbox itself: its Result, or why it did not run.
+  asio::awaitable<base::Expected<sandbox::Result>> ExecService::run_sandbox(
       const policies::Compiled& policy, const ExecRequest& request, const std::string& workspace,
-      agents::runtime::GpuHold& gpus, Running& running) {
+      const GpuHold& gpus, Running& running) {
     agents::runtime::RunCodeRequest code{
         request.language, request.code, request.stdin_data, workspace, {}};
-    auto spec = agents::runtime::run_code_spec(policy, code);
-    if (!spec) co_return spec.error().message;
+    auto spec = agents::runtime::sandbox_spec(policy, code, gpus, gpus_.get(), request.timeout);
+    if (!spec) co_return base::Error{spec.error().message, program_refused};
     if (running.cancelled)
-      co_return std::string("the connection closed before the sandbox started");
-    if (request.timeout)
-      spec->limits.wall_time = std::min(spec->limits.wall_time, *request.timeout);
-    if (gpus.held())
-      gpus.add_to(*spec);
-    else
-      agents::runtime::hide_gpus(gpus_.get(), *spec);
+      co_return base::Error{"the connection closed before the sandbox started", not_started};
     co_return co_await runner_->async_run(
         loop_, std::move(*spec),
         asio::bind_cancellation_slot(running.cancel.slot(), asio::use_awaitable));
+  }
+
+  // The request's files in a fresh workspace (none without files), made on the blocking pool.
+  asio::awaitable<base::Expected<std::optional<agents::tools::WorkspaceDir>>>
+  ExecService::make_workspace_for(const ExecRequest& request) {
+    if (request.files.empty()) co_return std::optional<agents::tools::WorkspaceDir>();
+    co_await asio::post(blocking_, asio::use_awaitable);
+    auto made = make_workspace(workspace_root_, request.files);
+    co_await asio::post(loop_, asio::use_awaitable);
+    if (!made) co_return base::Error{"exec.run workspace: " + made.error().message, server_fault};
+    co_return std::optional(std::move(*made));
+  }
+
+  // Removing a tree a sandbox filled is blocking file work: on the blocking pool.
+  asio::awaitable<void> ExecService::discard(std::optional<agents::tools::WorkspaceDir> workspace) {
+    if (!workspace) co_return;
+    co_await asio::post(blocking_, asio::use_awaitable);
+    workspace.reset();
+    co_await asio::post(loop_, asio::use_awaitable);
   }
 
   asio::awaitable<Reply> ExecService::run_admitted(std::string tenant, ExecRequest request,
@@ -237,44 +251,50 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       ~InFlight() { --*count; }
     } in_flight{in_flight_};
     ++*in_flight_;
-    auto leased = co_await lease_gpus(std::move(tenant), policy);
-    if (auto* failure = std::get_if<rpc::Failure>(&leased)) co_return Reply::error(*failure);
-    agents::runtime::GpuHold gpus = std::move(std::get<agents::runtime::GpuHold>(leased));
+    auto gpus = co_await lease_gpus(std::move(tenant), policy->scope.gpu);
+    if (!gpus) co_return Reply::error(gpu_quota_failure(gpus.error(), gpu_count()));
     metrics_.sandboxes_running.add(1);
-    std::optional<std::string> workspace;
-    std::variant<sandbox::Result, std::string> ran = std::string();
-    std::string internal;  // the server's: logged, never shown
-    if (!request.files.empty()) {
-      co_await asio::post(blocking_, asio::use_awaitable);
-      auto made = make_workspace(workspace_root_, request.files);
-      co_await asio::post(loop_, asio::use_awaitable);
-      if (made)
-        workspace = *made;
-      else
-        internal = "exec.run workspace: " + made.error().message;
-    }
-    if (internal.empty())
-      ran = co_await run_sandbox(*policy, request, workspace.value_or(""), gpus, *running);
-    gpus.release();
-    if (workspace) {
-      co_await asio::post(blocking_, asio::use_awaitable);
-      std::error_code ignored;
-      std::filesystem::remove_all(*workspace, ignored);
-      co_await asio::post(loop_, asio::use_awaitable);
-    }
+    auto ran = co_await run_with_files(*policy, request, *gpus, *running);
     metrics_.sandboxes_running.add(-1);
-    if (!internal.empty()) {
-      base::log::error() << "" << internal;
-      co_return Reply::error(rpc::internal_error, "internal error");
+    co_return reply_for(ran, *running);
+  }
+
+  // The sandbox on a fresh workspace holding the request's files (none without files). The
+  // GPUs go back as soon as the sandbox is gone; the workspace goes after them.
+  asio::awaitable<base::Expected<sandbox::Result>> ExecService::run_with_files(
+      const policies::Compiled& policy, const ExecRequest& request, GpuHold& gpus,
+      Running& running) {
+    auto workspace = co_await make_workspace_for(request);
+    if (!workspace) {
+      gpus.release();
+      co_return workspace.error();
     }
-    if (auto* error = std::get_if<std::string>(&ran)) {
-      if (running->cancelled) co_return Reply::error(rpc::internal_error, *error);
-      co_return Reply::error(rpc::invalid_params_at("/code", *error));
+    const std::string dir = *workspace ? (*workspace)->path().string() : "";
+    auto ran = co_await run_sandbox(policy, request, dir, gpus, running);
+    gpus.release();
+    co_await discard(std::move(*workspace));
+    co_return ran;
+  }
+
+  // The reply for a run, made here at the edge: the run itself knows no JSON-RPC.
+  Reply ExecService::reply_for(const base::Expected<sandbox::Result>& ran, const Running& running) {
+    if (!ran) {
+      const base::Error& error = ran.error();
+      if (error.code == server_fault) {
+        base::log::error() << "" << error.message;
+        return Reply::error(rpc::internal_error, "internal error");
+      }
+      if (error.code == program_refused && !running.cancelled)
+        return Reply::error(rpc::invalid_params_at("/code", error.message));
+      return Reply::error(rpc::internal_error, error.message);
     }
-    const sandbox::Result& result = std::get<sandbox::Result>(ran);
-    metrics_.sandbox_finished(std::string(sandbox::to_string(result.status)),
-                              static_cast<double>(result.wall_ms) / 1000.0, "exec");
-    co_return Reply::ok(sandbox::to_json(result));
+    metrics_.sandbox_finished(std::string(sandbox::to_string(ran->status)),
+                              static_cast<double>(ran->wall_ms) / 1000.0, "exec");
+    return Reply::ok(sandbox::to_json(*ran));
+  }
+
+  uint64_t ExecService::gpu_count() const {
+    return gpus_ ? gpus_->inventory().gpus.size() : 0;
   }
 
   AGENTD_COROUTINE_FRAMES_END

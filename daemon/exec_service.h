@@ -1,7 +1,8 @@
 // exec.run: code run straight in a sandbox under one of the tenant's policies, no LLM (like a
 // code interpreter API). The policy's run_code scope decides the languages; the program
-// travels as an argument (agents::runtime::run_code_spec), input files are written into a
-// fresh workspace directory (removed afterwards) with the workspace tools' openat2 guards.
+// travels as an argument, in the Spec run_code's sandboxes get too (agents/runtime/
+// sandbox_spec.h); input files are written into a fresh workspace directory, owned for the run
+// and removed after it (agents::tools::WorkspaceDir), with the workspace tools' openat2 guards.
 // Blocking file work runs on the daemon's small blocking pool, never on the loop. A policy
 // that grants GPUs gets them as run_code does: leased (in the tenant's name, each run its own
 // task for fairness) before the sandbox starts and given back when it exits; a policy without
@@ -15,11 +16,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
-#include <variant>
 
 #include "agents/runtime/gpu_provider.h"
 #include "agents/task.h"
+#include "agents/tools/workspace_dir.h"
+#include "base/expected.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/gpu_grants.h"
 #include "daemon/reply.h"
@@ -64,12 +67,20 @@ class ExecService {
   boost::asio::awaitable<Reply> run_admitted(std::string tenant, Request request,
                                              std::shared_ptr<const policies::Compiled> policy,
                                              uint64_t peer);
-  boost::asio::awaitable<std::variant<sandbox::Result, std::string>> run_sandbox(
+  // The GPUs `grant` gives one run (none when it grants none), or why none were granted.
+  boost::asio::awaitable<base::Expected<agents::runtime::GpuHold>> lease_gpus(
+      std::string tenant, policies::GpuScope grant);
+  boost::asio::awaitable<base::Expected<std::optional<agents::tools::WorkspaceDir>>>
+  make_workspace_for(const Request& request);
+  boost::asio::awaitable<void> discard(std::optional<agents::tools::WorkspaceDir> workspace);
+  boost::asio::awaitable<base::Expected<sandbox::Result>> run_sandbox(
       const policies::Compiled& policy, const Request& request, const std::string& workspace,
-      agents::runtime::GpuHold& gpus, Running& running);
-  // The policy's GPUs (none when it grants none), or the error the client gets.
-  boost::asio::awaitable<std::variant<agents::runtime::GpuHold, rpc::Failure>> lease_gpus(
-      std::string tenant, std::shared_ptr<const policies::Compiled> policy);
+      const agents::runtime::GpuHold& gpus, Running& running);
+  boost::asio::awaitable<base::Expected<sandbox::Result>> run_with_files(
+      const policies::Compiled& policy, const Request& request, agents::runtime::GpuHold& gpus,
+      Running& running);
+  Reply reply_for(const base::Expected<sandbox::Result>& ran, const Running& running);
+  uint64_t gpu_count() const;
 
   boost::asio::any_io_executor loop_;
   boost::asio::any_io_executor blocking_;

@@ -1,6 +1,7 @@
 #include "gpu/passthrough.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "gpu/host_files.h"
 #include "gpu/procfs_stage.h"
@@ -10,6 +11,11 @@ namespace gpu {
 namespace {
 
 constexpr const char* kProcDriver = "/proc/driver/nvidia";
+
+// What a sandbox granted no GPU finds at /proc/driver/nvidia: an empty directory.
+sandbox::Mount empty_driver_procfs() {
+  return {sandbox::MountType::tmpfs, "", kProcDriver, 4096};
+}
 
 std::string joined_notes(const Inventory& inventory) {
   std::string text;
@@ -128,9 +134,18 @@ base::Expected<GpuGrant> Passthrough::grant(std::span<const uint32_t> gpu_indice
 GpuGrant Passthrough::none() const {
   GpuGrant grant;
   if (inventory_.driver_procfs) {
-    grant.procfs_mounts.push_back({sandbox::MountType::tmpfs, "", kProcDriver, 4096});
+    grant.procfs_mounts.push_back(empty_driver_procfs());
   }
   return grant;
+}
+
+void hide_host_gpus(sandbox::Spec& spec, const std::string& host_proc) {
+  const bool mounts_proc = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const auto& m) {
+    return m.type == sandbox::MountType::proc && m.target == "/proc";
+  });
+  std::error_code ignored;
+  if (mounts_proc && std::filesystem::is_directory(host_proc + "/driver/nvidia", ignored))
+    spec.mounts.push_back(empty_driver_procfs());
 }
 
 namespace {

@@ -54,6 +54,13 @@ class Passthrough {
   std::vector<sandbox::Mount> procfs_mounts_;  // the tmpfs and the staged files
 };
 
+// For a sandbox granted no GPU where no Passthrough could be prepared (no GPU this daemon can
+// pass through): a loaded driver still shows /proc/driver/nvidia in every procfs, whatever its
+// namespace, so an empty tmpfs covers it where `spec` mounts a fresh /proc and `host_proc` (the
+// host's procfs; tests point it elsewhere) has the driver's directory. Call after the Spec's
+// system mounts: the cover is mounted over the sandbox's /proc. No device node is ever added.
+void hide_host_gpus(sandbox::Spec& spec, const std::string& host_proc = "/proc");
+
 // Adds the grant to `spec` (whose system mounts must come first: the procfs view needs /proc).
 // Libraries already visible through a bind of their host directory (e.g. /usr) are not bound
 // again; the Spec's linker cache bind is pointed at the grant's cache; environment entries

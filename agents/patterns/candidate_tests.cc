@@ -5,6 +5,7 @@
 
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/run_code.h"
+#include "agents/runtime/sandbox_spec.h"
 #include "agents/runtime/task_context.h"
 #include "agents/runtime/toolbox.h"
 #include "agents/tools/workspace.h"
@@ -72,15 +73,20 @@ asio::awaitable<void> run_one(runtime::TaskContext& task, const policies::Compil
     request.language = *policies::parse_language(test.language);
     request.code = test.code;
   }
-  auto spec = runtime::run_code_spec(policy, request);
-  if (!spec) {
-    out.detail = spec.error().message;
+  auto builder = runtime::SandboxSpecBuilder::prepare(policy, request);
+  if (!builder) {
+    out.detail = builder.error().message;
     co_return;
   }
   // The tests run the coder's program: GPUs as its run_code would get them, or none visible.
-  auto gpus = co_await runtime::gpus_for_sandbox(task, candidate.agent_id, policy, *spec);
+  auto gpus = co_await runtime::lease_gpus_for_sandbox(task, candidate.agent_id, policy);
   if (!gpus) {
     out.detail = gpus.error().message;
+    co_return;
+  }
+  auto spec = std::move(*builder).build(*gpus, task.env.gpus);
+  if (!spec) {
+    out.detail = spec.error().message;
     co_return;
   }
   sandbox::Result result = co_await task.env.runner.async_run(

@@ -1,15 +1,13 @@
-// The agents library's view of the machine's GPUs: run_code asks a GpuProvider for the GPUs
-// its agent's policy grants, holds them while the sandbox runs, and adds their passthrough
-// to the sandbox's Spec. The daemon implements it (daemon/gpu_grants.h) with gpu::Scheduler
-// and gpu::Passthrough; keeping the interface here lets the agents library run without the
-// gpu module, and lets tests stand in a fake.
+// The agents library's view of the machine's GPUs: a sandbox under a policy that grants GPUs
+// asks a GpuProvider for them, holds them while it runs, and its Spec gets their passthrough
+// (agents/runtime/sandbox_spec.h). Whoever owns the machine's GPUs implements it on
+// gpu::Scheduler and gpu::Passthrough (the daemon does); tests stand in a fake. What a sandbox
+// granted none sees of the host's GPUs is gpu/'s business (Passthrough::none, hide_host_gpus).
 #pragma once
 
-#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -80,7 +78,8 @@ class GpuProvider {
   virtual boost::asio::awaitable<base::Expected<GpuHold>> acquire(GpuRequest request,
                                                                   GpuReport report) = 0;
 
-  // A sandbox granted no GPU on this machine: hide what the host shows of its GPUs.
+  // A sandbox granted no GPU on this machine: hide what the host shows of its GPUs (the
+  // provider's gpu::Passthrough::none()).
   virtual void add_no_gpu(sandbox::Spec& spec) const = 0;
 };
 
@@ -90,22 +89,6 @@ inline std::string no_gpus_reason(const std::string& policy, uint32_t count) {
   return "policy \"" + policy + "\" grants " + std::to_string(count) +
          " GPU(s), but this daemon has no GPUs (it found no usable NVIDIA driver and GPU when it "
          "started; `agentd gpu list` says why)";
-}
-
-// Every sandbox granted no GPU (run_code, best_of_n's candidate tests, exec.run) goes through
-// here, so that none learns the host's GPUs. With a provider: its view of none (no device, an
-// empty /proc/driver/nvidia). Without one (the daemon found no GPU it can pass through) a
-// loaded driver still shows /proc/driver/nvidia in every procfs, so it is covered all the
-// same. Call after the Spec's system mounts: the cover is mounted over the sandbox's /proc.
-inline void hide_gpus(const GpuProvider* gpus, sandbox::Spec& spec) {
-  if (gpus) return gpus->add_no_gpu(spec);
-  constexpr const char* kProcDriver = "/proc/driver/nvidia";
-  const bool has_proc = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const auto& m) {
-    return m.type == sandbox::MountType::proc && m.target == "/proc";
-  });
-  std::error_code ignored;
-  if (has_proc && std::filesystem::is_directory(kProcDriver, ignored))
-    spec.mounts.push_back({sandbox::MountType::tmpfs, "", kProcDriver, 4096});
 }
 
 }  // namespace agents::runtime

@@ -4,8 +4,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "agents/tools/workspace.h"
+#include "agents/tools/workspace_dir.h"
 #include "policies/compile.h"
 
 namespace agents::runtime {
@@ -126,17 +128,29 @@ base::Expected<fs::path> TaskContext::make_workspace(const std::string& agent_id
   auto task_dir = task_directory();
   if (!task_dir) return task_dir.error();
   const fs::path dir = *task_dir / agent_id;
-  // Writable by every sandbox of this agent: each run gets a different host uid.
-  if (auto s = make_directory(dir, 0777); !s) return s.error();
-  if (!spec.input_files.empty()) {
-    auto workspace = tools::Workspace::open(dir.string());
-    if (!workspace) return workspace.error();
-    for (const InputFile& file : spec.input_files)
-      if (auto s = workspace->write_file(file.path, file.content); !s)
-        return base::Error{"input file: " + s.error().message};
-  }
+  // Writable by every sandbox of this agent: each run gets a different host uid. Owned until
+  // its input files are in: a failure leaves no half-made workspace for the next call.
+  std::optional<tools::WorkspaceDir> fresh;
+  if (auto made = tools::WorkspaceDir::make(dir, 0777))
+    fresh = std::move(*made);
+  else if (made.error().sys_errno != EEXIST)
+    return made.error();
+  else if (auto s = make_directory(dir, 0777); !s)  // a resumed task's: kept as its agent left it
+    return s.error();
+  if (auto written = write_input_files(dir); !written) return written.error();
   made_workspaces_.insert(agent_id);
+  if (fresh) fresh->release();  // kept after the task, until the daemon prunes the task
   return dir;
+}
+
+base::Status TaskContext::write_input_files(const fs::path& dir) const {
+  if (spec.input_files.empty()) return base::Ok{};
+  auto workspace = tools::Workspace::open(dir.string());
+  if (!workspace) return workspace.error();
+  for (const InputFile& file : spec.input_files)
+    if (auto s = workspace->write_file(file.path, file.content); !s)
+      return base::Error{"input file: " + s.error().message};
+  return base::Ok{};
 }
 
 TokenQueue* TaskContext::token(const std::string& resource) {

@@ -88,6 +88,7 @@ class TaskContext {
   };
   void forward(Event event);
   base::Expected<std::filesystem::path> task_directory();
+  base::Status write_input_files(const std::filesystem::path& dir) const;
 
   ForwardingSink forwarding_sink_{*this};
   TaskBudget budget_;

@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agents/runtime/run_code.h"
+#include "agents/runtime/sandbox_spec.h"
 #include "agents/runtime/task_context.h"
 #include "agents/runtime/truncate.h"
 #include "agents/tools/http_get.h"
@@ -142,10 +143,13 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       request.extra_mounts.push_back(
           {sandbox::MountType::rw_bind, dir->string(), "/shared/" + *shared, 0});
     }
-    auto spec = run_code_spec(*policy_, request);
-    if (!spec) co_return ToolCallOutcome{spec.error().message, ToolCallOutcome::Kind::failed};
-    auto gpus = co_await gpus_for_sandbox(task_, agent_id_, *policy_, *spec);
+    // The program is checked before any GPU is leased for it.
+    auto builder = SandboxSpecBuilder::prepare(*policy_, request);
+    if (!builder) co_return ToolCallOutcome{builder.error().message, ToolCallOutcome::Kind::failed};
+    auto gpus = co_await lease_gpus_for_sandbox(task_, agent_id_, *policy_);
     if (!gpus) co_return ToolCallOutcome{gpus.error().message, ToolCallOutcome::Kind::failed};
+    auto spec = std::move(*builder).build(*gpus, task_.env.gpus);
+    if (!spec) co_return ToolCallOutcome{spec.error().message, ToolCallOutcome::Kind::failed};
     sandbox::Result result = co_await task_.env.runner.async_run(
         task_.env.executor, std::move(*spec), asio::use_awaitable);
     gpus->release();
@@ -229,25 +233,18 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     return {dump(out), Kind::ok};
   }
 
-  namespace {
-
-  asio::awaitable<base::Expected<GpuHold>> lease_gpus(TaskContext& task,
-                                                      const std::string& agent_id,
-                                                      const policies::Compiled& policy) {
+  asio::awaitable<base::Expected<GpuHold>> lease_gpus_for_sandbox(
+      TaskContext & task, const std::string& agent_id, const policies::Compiled& policy) {
     const policies::GpuScope& grant = policy.scope.gpu;
+    if (grant.count == 0) co_return GpuHold{};
     auto failed = [&](std::string reason) -> base::Expected<GpuHold> {
       task.emit("gpu.failed", agent_id, {{"count", grant.count}, {"reason", reason}});
       return base::Error{"run_code: " + std::move(reason)};
     };
     if (!task.env.gpus) co_return failed(no_gpus_reason(policy.scope.policy_name, grant.count));
-    GpuRequest request{task.env.tenant,
-                       task.task_id,
-                       agent_id,
-                       grant.count,
-                       grant.exclusive ? GpuMode::exclusive : GpuMode::shared,
-                       {}};
-    // A named reporter, not a temporary in the co_await: g++ 12 destroys a temporary lambda
-    // with non-trivial captures twice there.
+    // Named, not temporaries in the co_await: g++ 12 destroys a temporary lambda with
+    // non-trivial captures twice there.
+    GpuRequest request = gpu_request(grant, task.env.tenant, task.task_id, agent_id);
     GpuReport report = [&task, agent_id](const std::string& type, json data) {
       task.emit(type, agent_id, std::move(data));
     };
@@ -258,20 +255,6 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     if (cancelled.cancelled() != asio::cancellation_type::none)
       throw boost::system::system_error(asio::error::operation_aborted);
     co_return failed(held.error().message);
-  }
-
-  }  // namespace
-
-  asio::awaitable<base::Expected<GpuHold>> gpus_for_sandbox(
-      TaskContext & task, const std::string& agent_id, const policies::Compiled& policy,
-      sandbox::Spec& spec) {
-    if (policy.scope.gpu.count == 0) {
-      hide_gpus(task.env.gpus, spec);
-      co_return GpuHold{};
-    }
-    auto held = co_await lease_gpus(task, agent_id, policy);
-    if (held) held->add_to(spec);
-    co_return std::move(held);
   }
 
   AGENTD_COROUTINE_FRAMES_END

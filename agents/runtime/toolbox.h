@@ -26,15 +26,14 @@ namespace agents::runtime {
 
 class TaskContext;
 
-// GPUs for one sandbox of `agent_id` under `policy`, added to `spec`: the GPUs the policy
-// grants, leased (gpu.* events as that agent's) and held until the returned hold goes, or, for
-// a policy without GPUs, the host's hidden (hide_gpus). An error for the model (also a
-// gpu.failed event) says why none were granted. Cancellation throws operation_aborted, as a
-// cancelled sandbox run does. run_code and best_of_n's candidate tests share it.
-boost::asio::awaitable<base::Expected<GpuHold>> gpus_for_sandbox(TaskContext& task,
-                                                                 const std::string& agent_id,
-                                                                 const policies::Compiled& policy,
-                                                                 sandbox::Spec& spec);
+// The GPUs `policy` grants one sandbox of `agent_id`, leased (gpu.* events as that agent's)
+// and held until the returned hold goes; an empty hold for a policy granting none (its
+// sandbox's Spec then hides the host's: SandboxSpecBuilder::build). An error for the model
+// (also a gpu.failed event) says why none were granted. Cancellation throws
+// operation_aborted, as a cancelled sandbox run does. run_code and best_of_n's candidate
+// tests share it.
+boost::asio::awaitable<base::Expected<GpuHold>> lease_gpus_for_sandbox(
+    TaskContext& task, const std::string& agent_id, const policies::Compiled& policy);
 
 struct ToolCallOutcome {
   std::string content;  // the tool message's content

@@ -170,6 +170,26 @@ TEST_F(PassthroughTest, NoGrantHidesTheDriversProcfs) {
   EXPECT_TRUE(spec.devices.empty());
 }
 
+// Without a Passthrough (no GPU to pass through), a loaded driver's procfs view is covered all
+// the same, and only where the sandbox mounts a /proc for it to show in.
+TEST(Passthrough, WithoutAPassthroughTheHostsDriverProcfsIsStillHidden) {
+  FakeTree tree("");
+  const std::string host_proc = tree.path("proc");
+  sandbox::Spec spec = sandbox::default_spec({"/bin/true"});
+  const size_t before = spec.mounts.size();
+  hide_host_gpus(spec, host_proc);
+  EXPECT_EQ(spec.mounts.size(), before) << "no driver directory, nothing to hide";
+  std::filesystem::create_directories(host_proc + "/driver/nvidia");
+  hide_host_gpus(spec, host_proc);
+  ASSERT_EQ(spec.mounts.size(), before + 1);
+  EXPECT_EQ(spec.mounts.back().type, sandbox::MountType::tmpfs);
+  EXPECT_EQ(spec.mounts.back().target, "/proc/driver/nvidia");
+  EXPECT_TRUE(spec.devices.empty());
+  sandbox::Spec no_proc;
+  hide_host_gpus(no_proc, host_proc);
+  EXPECT_TRUE(no_proc.mounts.empty());
+}
+
 TEST(Passthrough, RefusesWithoutDriver) {
   FakeTree tree("");
   DiscoveryOptions discovery;
