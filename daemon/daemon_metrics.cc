@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gpu/scheduler.h"
+#include "policies/tool_scope.h"
 
 namespace agentd {
 namespace {
@@ -137,7 +138,8 @@ void DaemonMetrics::observe(const agents::Event& event) {
     adjust(event.task_id, 1, 0);
   } else if (event.type == "agent.finished") {
     adjust(event.task_id, -1, 0);
-  } else if (event.type == "tool.call" && text_field(data, "tool") == "run_code") {
+  } else if (event.type == "tool.call" &&
+             policies::parse_tool(text_field(data, "tool")) == policies::Tool::run_code) {
     adjust(event.task_id, 0, 1);
   } else if (event.type == "gpu.failed") {
     adjust(event.task_id, 0, -1);  // its run_code ends without a sandbox

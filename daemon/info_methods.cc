@@ -2,6 +2,7 @@
 
 #include "agents/task_spec.h"
 #include "daemon/params.h"
+#include "policies/tool_scope.h"
 
 namespace agentd {
 
@@ -10,11 +11,8 @@ using nlohmann::json;
 json tool_names(const policies::Compiled& policy) {
   const policies::ToolScope& scope = policy.scope;
   json tools = json::array();
-  if (scope.run_code.allowed) tools.push_back("run_code");
-  if (scope.read_file.allowed) tools.push_back("read_file");
-  if (scope.write_file.allowed) tools.push_back("write_file");
-  if (scope.list_files.allowed) tools.push_back("list_files");
-  if (scope.http_get.allowed) tools.push_back("http_get");
+  for (policies::Tool tool : policies::kTools)
+    if (scope.allows(tool)) tools.push_back(policies::to_string(tool));
   return tools;
 }
 

@@ -12,6 +12,7 @@
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
 #include "agents/runtime/json_schema.h"
+#include "agents/runtime/tool_catalog.h"
 #include "agents/runtime/toolbox.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"
@@ -97,7 +98,7 @@ class DagRun {
 
   asio::awaitable<void> run_step(StepState& state) {
     const json input = substitute_references(state.step.input, results());
-    if (state.step.tool == "agent") {
+    if (state.step.tool == runtime::kAgentStep) {
       AgentSpec worker;
       worker.role = "worker";
       worker.default_system_prompt = "You carry out one step of a plan.";
@@ -116,7 +117,8 @@ class DagRun {
     runtime::ToolCallOutcome outcome = co_await toolbox_->call(call, input);
     const bool ok = outcome.kind == runtime::ToolCallOutcome::Kind::ok;
     std::string text = std::move(outcome.content);
-    if (ok && state.step.tool == "run_code") {  // later steps want the program's output
+    // Later steps want a program's output, not its exit status and stderr.
+    if (ok && policies::parse_tool(state.step.tool) == policies::Tool::run_code) {
       json parsed = json::parse(text, nullptr, false);
       if (parsed.is_object() && parsed.contains("stdout")) text = parsed["stdout"];
       while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))

@@ -1,7 +1,9 @@
 #include "agents/patterns/dag_plan.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "agents/runtime/tool_catalog.h"
 #include "base/json_fields.h"
 
 namespace agents::patterns {
@@ -11,8 +13,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxErrors = 10;
-constexpr std::string_view kAllTools[] = {"agent",     "run_code",   "http_get",
-                                          "read_file", "write_file", "list_files"};
 
 bool is_step_id(const std::string& id) {
   return !id.empty() && id.size() <= 32 &&
@@ -46,14 +46,11 @@ void for_each_string(const json& value, F&& on_string) {
     for (const json& item : value) for_each_string(item, on_string);
 }
 
-// What each tool needs in its input.
+// What each step needs in its input: a tool's required arguments, an agent's prompt.
 std::vector<std::string> required_inputs(const std::string& tool) {
-  if (tool == "agent") return {"prompt"};
-  if (tool == "run_code") return {"language", "code"};
-  if (tool == "http_get") return {"url"};
-  if (tool == "write_file") return {"path", "content"};
-  if (tool == "read_file") return {"path"};
-  return {};
+  if (tool == runtime::kAgentStep) return {"prompt"};
+  const std::optional<policies::Tool> known = policies::parse_tool(tool);
+  return known ? runtime::required_arguments(*known) : std::vector<std::string>{};
 }
 
 std::string string_field(const json& item, const char* key) {
@@ -196,18 +193,14 @@ json dag_plan_schema(uint32_t max_steps) {
 
 std::vector<std::string> permitted_tools(const std::vector<std::string>& allowed,
                                          const policies::ToolScope& scope) {
+  auto chosen = [&allowed](std::string_view name) {
+    return allowed.empty() || std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+  };
   std::vector<std::string> tools;
-  for (std::string_view tool : kAllTools) {
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), tool) == allowed.end())
-      continue;
-    const bool permitted = tool == "agent"        ? true
-                           : tool == "run_code"   ? scope.run_code.allowed
-                           : tool == "http_get"   ? scope.http_get.allowed
-                           : tool == "read_file"  ? scope.read_file.allowed
-                           : tool == "write_file" ? scope.write_file.allowed
-                                                  : scope.list_files.allowed;
-    if (permitted) tools.emplace_back(tool);
-  }
+  if (chosen(runtime::kAgentStep)) tools.emplace_back(runtime::kAgentStep);  // needs no grant
+  for (policies::Tool tool : runtime::kDagStepTools)
+    if (chosen(policies::to_string(tool)) && scope.allows(tool))
+      tools.emplace_back(policies::to_string(tool));
   return tools;
 }
 

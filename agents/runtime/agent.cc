@@ -234,7 +234,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
           // Before the budget: a call that cannot run costs the model a turn, not a tool call.
           // (A tool the agent was not offered is the scope's to refuse, whatever its arguments.)
           results[i] = toolbox_.malformed(call, std::move(*why));
-        } else if (call.name == "final_answer") {
+        } else if (call.name == kFinalAnswer) {
           final_call = i;
         } else if (out_.tool_calls >= policy_->scope.budget.max_tool_calls) {
           results[i] = {"tool call budget exhausted", ToolCallOutcome::Kind::refused};

@@ -5,6 +5,7 @@
 
 #include "agents/runtime/base64.h"
 #include "agents/runtime/json_schema.h"
+#include "agents/runtime/tool_catalog.h"
 #include "agents/task_spec.h"
 #include "base/json_fields.h"
 #include "base/json_pointer.h"
@@ -44,8 +45,19 @@ Status parse_fan_out(const Fields& f, FanOutOptions& o) {
   return Ok{};
 }
 
-constexpr std::string_view kDagTools[] = {"agent",     "run_code",   "http_get",
-                                          "read_file", "write_file", "list_files"};
+bool is_dag_step_kind(const json& name) {
+  if (!name.is_string()) return false;
+  const std::string& text = name.get_ref<const std::string&>();
+  return text == runtime::kAgentStep || policies::parse_tool(text).has_value();
+}
+
+// "agent, run_code, http_get, ...": what allowed_tools may hold, as plans list it.
+std::string dag_step_kinds() {
+  std::string text(runtime::kAgentStep);
+  for (policies::Tool tool : runtime::kDagStepTools)
+    text += ", " + std::string(policies::to_string(tool));
+  return text;
+}
 
 Status parse_dag(const Fields& f, DagOptions& o) {
   AGENTD_CHECK(f.only({"max_steps", "max_replans", "allowed_tools"}));
@@ -54,13 +66,8 @@ Status parse_dag(const Fields& f, DagOptions& o) {
   if (const json* tools = f.find("allowed_tools")) {
     if (!tools->is_array()) return f.error("allowed_tools", "a list of tool names");
     for (const json& tool : *tools) {
-      const bool known =
-          tool.is_string() && std::find(std::begin(kDagTools), std::end(kDagTools),
-                                        tool.get<std::string>()) != std::end(kDagTools);
-      if (!known)
-        return f.error("allowed_tools",
-                       "tool names among agent, run_code, http_get, read_file, "
-                       "write_file, list_files");
+      if (!is_dag_step_kind(tool))
+        return f.error("allowed_tools", "tool names among " + dag_step_kinds());
       o.allowed_tools.push_back(tool.get<std::string>());
     }
   }

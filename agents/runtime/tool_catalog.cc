@@ -7,10 +7,10 @@ namespace agents::runtime {
 
 using nlohmann::json;
 
+using policies::Tool;
+
 bool is_known_tool(std::string_view name) {
-  for (std::string_view tool : kToolNames)
-    if (tool == name) return true;
-  return false;
+  return name == kFinalAnswer || policies::parse_tool(name).has_value();
 }
 
 namespace {
@@ -20,14 +20,20 @@ struct Argument {
   bool required;
 };
 
-// Every argument of every tool but final_answer is a string (as the catalog below offers them).
-std::vector<Argument> arguments_of(std::string_view tool) {
-  if (tool == "run_code")
-    return {{"language", true}, {"code", true}, {"stdin", false}, {"shared", false}};
-  if (tool == "write_file") return {{"path", true}, {"content", true}};
-  if (tool == "read_file") return {{"path", true}};
-  if (tool == "list_files") return {{"path", false}};  // absent: the whole workspace
-  if (tool == "http_get") return {{"url", true}};
+// Every argument of every tool is a string (as the catalog below offers them).
+std::vector<Argument> arguments_of(Tool tool) {
+  switch (tool) {
+    case Tool::run_code:
+      return {{"language", true}, {"code", true}, {"stdin", false}, {"shared", false}};
+    case Tool::write_file:
+      return {{"path", true}, {"content", true}};
+    case Tool::read_file:
+      return {{"path", true}};
+    case Tool::list_files:
+      return {{"path", false}};  // absent: the whole workspace
+    case Tool::http_get:
+      return {{"url", true}};
+  }
   return {};
 }
 
@@ -39,8 +45,8 @@ std::string type_name(const json& value) {
   return value.is_array() ? "an array" : "an object";
 }
 
-std::string expected_arguments(std::string_view tool, const std::vector<Argument>& arguments) {
-  std::string text = std::string(tool) + " takes {";
+std::string expected_arguments(Tool tool, const std::vector<Argument>& arguments) {
+  std::string text = std::string(policies::to_string(tool)) + " takes {";
   for (size_t i = 0; i < arguments.size(); ++i)
     text += std::string(i ? ", " : "") + "\"" + arguments[i].name + "\"" +
             (arguments[i].required ? "" : "?") + ": string";
@@ -49,7 +55,14 @@ std::string expected_arguments(std::string_view tool, const std::vector<Argument
 
 }  // namespace
 
-std::optional<std::string> argument_error(std::string_view tool, const json& arguments) {
+std::vector<std::string> required_arguments(Tool tool) {
+  std::vector<std::string> names;
+  for (const Argument& argument : arguments_of(tool))
+    if (argument.required) names.emplace_back(argument.name);
+  return names;
+}
+
+std::optional<std::string> argument_error(Tool tool, const json& arguments) {
   const std::vector<Argument> expected = arguments_of(tool);
   for (const Argument& argument : expected) {
     auto it = arguments.find(argument.name);
@@ -63,10 +76,16 @@ std::optional<std::string> argument_error(std::string_view tool, const json& arg
                     it->dump(-1, ' ', false, json::error_handler_t::replace), 60)) +
                 ")";
     if (!problem.empty())
-      return "invalid arguments for " + std::string(tool) + ": " + problem + ". " +
-             expected_arguments(tool, expected) + "; call it again with corrected arguments.";
+      return "invalid arguments for " + std::string(policies::to_string(tool)) + ": " + problem +
+             ". " + expected_arguments(tool, expected) +
+             "; call it again with corrected arguments.";
   }
   return std::nullopt;
+}
+
+std::optional<std::string> argument_error(std::string_view name, const json& arguments) {
+  const std::optional<Tool> tool = policies::parse_tool(name);
+  return tool ? argument_error(*tool, arguments) : std::nullopt;
 }
 
 namespace {
@@ -101,7 +120,7 @@ llm::ToolDefinition run_code(const policies::ToolScope& scope, const CatalogOpti
         {"type", "string"},
         {"enum", options.shared_resources},
         {"description", "mount this shared directory at /shared/<name>; waits for its token"}};
-  return {"run_code",
+  return {std::string(policies::to_string(Tool::run_code)),
           "Runs a program in a sandbox with your workspace at /workspace (files persist "
           "between calls). C and C++ are compiled first. Returns status, exit code, stdout, "
           "stderr." +
@@ -109,15 +128,47 @@ llm::ToolDefinition run_code(const policies::ToolScope& scope, const CatalogOpti
           object_schema(std::move(properties), {"language", "code"})};
 }
 
-llm::ToolDefinition path_tool(std::string name, std::string description, bool with_content) {
+// The schema asks for "path" even from list_files, which argument_error lets go without one.
+llm::ToolDefinition path_tool(Tool tool, std::string description) {
   json properties = {{"path", {{"type", "string"}, {"description", "relative to the workspace"}}}};
   std::vector<std::string> required = {"path"};
-  if (with_content) {
+  if (tool == Tool::write_file) {
     properties["content"] = {{"type", "string"}};
     required.push_back("content");
   }
-  return {std::move(name), std::move(description),
+  return {std::string(policies::to_string(tool)), std::move(description),
           object_schema(std::move(properties), std::move(required))};
+}
+
+llm::ToolDefinition http_get() {
+  return {std::string(policies::to_string(Tool::http_get)), "Fetches a URL (allowed hosts only).",
+          object_schema({{"url", {{"type", "string"}}}}, {"url"})};
+}
+
+llm::ToolDefinition definition(Tool tool, const policies::ToolScope& scope,
+                               const CatalogOptions& options) {
+  switch (tool) {
+    case Tool::run_code:
+      return run_code(scope, options);
+    case Tool::read_file:
+      return path_tool(tool, "Reads a file of your workspace.");
+    case Tool::write_file:
+      return path_tool(tool, "Writes a file in your workspace.");
+    case Tool::list_files:
+      return path_tool(tool, "Lists a directory of your workspace recursively (\".\" for all).");
+    case Tool::http_get:
+      return http_get();
+  }
+  return {};
+}
+
+bool needs_workspace(Tool tool) {
+  return tool == Tool::read_file || tool == Tool::write_file || tool == Tool::list_files;
+}
+
+llm::ToolDefinition final_answer() {
+  return {std::string(kFinalAnswer), "Gives your final answer and ends your work.",
+          object_schema({{"answer", {{"description", "the answer"}}}}, {"answer"})};
 }
 
 }  // namespace
@@ -126,24 +177,11 @@ std::vector<llm::ToolDefinition> tool_catalog(const policies::ToolScope& scope,
                                               const CatalogOptions& options) {
   std::vector<llm::ToolDefinition> tools;
   if (options.tools_enabled) {
-    if (scope.run_code.allowed) tools.push_back(run_code(scope, options));
-    if (options.has_workspace) {
-      if (scope.read_file.allowed)
-        tools.push_back(path_tool("read_file", "Reads a file of your workspace.", false));
-      if (scope.write_file.allowed)
-        tools.push_back(path_tool("write_file", "Writes a file in your workspace.", true));
-      if (scope.list_files.allowed)
-        tools.push_back(path_tool("list_files",
-                                  "Lists a directory of your workspace "
-                                  "recursively (\".\" for all).",
-                                  false));
-    }
-    if (scope.http_get.allowed)
-      tools.push_back({"http_get", "Fetches a URL (allowed hosts only).",
-                       object_schema({{"url", {{"type", "string"}}}}, {"url"})});
+    for (Tool tool : policies::kTools)
+      if (scope.allows(tool) && (options.has_workspace || !needs_workspace(tool)))
+        tools.push_back(definition(tool, scope, options));
   }
-  tools.push_back({"final_answer", "Gives your final answer and ends your work.",
-                   object_schema({{"answer", {{"description", "the answer"}}}}, {"answer"})});
+  tools.push_back(final_answer());
   return tools;
 }
 

@@ -17,6 +17,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     namespace agents::runtime {
   namespace asio = boost::asio;
   using nlohmann::json;
+  using policies::Tool;
 
   namespace {
 
@@ -25,6 +26,15 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     auto it = arguments.find(name);
     if (it == arguments.end() || !it->is_string()) return std::nullopt;
     return it->get<std::string>();
+  }
+
+  // What the scope judges of a call (ToolScope::check): run_code's language, http_get's URL,
+  // a file tool's path, where list_files' "." (the whole workspace) is the empty path.
+  std::string subject_of(Tool tool, const json& arguments) {
+    if (tool == Tool::run_code) return string_arg(arguments, "language").value_or("");
+    if (tool == Tool::http_get) return string_arg(arguments, "url").value_or("");
+    const std::string path = string_arg(arguments, "path").value_or("");
+    return tool == Tool::list_files && path == "." ? "" : path;
   }
 
   std::string dump(const json& value) {
@@ -90,31 +100,21 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     return outcome;
   }
 
-  std::optional<policies::Refusal> Toolbox::check(const std::string& tool, const json& args) {
-    const policies::ToolScope& scope = policy_->scope;
-    const std::string text = tool == "http_get"   ? string_arg(args, "url").value_or("")
-                             : tool == "run_code" ? string_arg(args, "language").value_or("")
-                                                  : string_arg(args, "path").value_or("");
-    if (tool == "run_code") return scope.check_run_code(text);
-    if (tool == "read_file") return scope.check_read_file(text);
-    if (tool == "write_file") return scope.check_write_file(text);
-    if (tool == "list_files") return scope.check_list_files(text == "." ? "" : text);
-    if (tool == "http_get") return scope.check_http_get(text, "GET");
-    return policies::Refusal{tool, "unknown tool"};
-  }
-
   asio::awaitable<ToolCallOutcome> Toolbox::call(const llm::ToolCall& call, const json& args) {
     task_.emit("tool.call", agent_id_,
                {{"tool", call.name}, {"call_id", base::valid_utf8(call.id)}});
-    if (auto refusal = check(call.name, args)) co_return refuse(call.name, refusal->reason);
+    const std::optional<Tool> tool = policies::parse_tool(call.name);
+    if (!tool) co_return refuse(call.name, "unknown tool");
+    if (auto refusal = policy_->scope.check(*tool, subject_of(*tool, args)))
+      co_return refuse(call.name, refusal->reason);
     audit_.push_back({call.name, ToolAudit::Verdict::allowed, ""});
     ToolCallOutcome outcome;
-    if (call.name == "run_code")
+    if (*tool == Tool::run_code)
       outcome = co_await run_code(args);
-    else if (call.name == "http_get")
+    else if (*tool == Tool::http_get)
       outcome = co_await http_get(args);
     else
-      outcome = file_tool(call.name, args);
+      outcome = file_tool(*tool, args);
     co_return finish(call.name, std::move(outcome));
   }
 
@@ -155,7 +155,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     gpus->release();
     hold.release();
     task_.emit("sandbox.result", agent_id_,
-               {{"tool", "run_code"},
+               {{"tool", policies::to_string(Tool::run_code)},
                 {"status", sandbox::to_string(result.status)},
                 {"exit_code", result.exit_code},
                 {"wall_ms", result.wall_ms},
@@ -176,7 +176,8 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     using Outcome = tools::HttpGetResult::Outcome;
     if (result.outcome == Outcome::cancelled)
       throw boost::system::system_error(asio::error::operation_aborted);
-    if (result.outcome == Outcome::refused) co_return refuse("http_get", result.message);
+    if (result.outcome == Outcome::refused)
+      co_return refuse(std::string(policies::to_string(Tool::http_get)), result.message);
     if (result.outcome == Outcome::failed)
       co_return ToolCallOutcome{"http_get failed: " + result.message,
                                 ToolCallOutcome::Kind::failed};
@@ -189,18 +190,19 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     co_return ToolCallOutcome{dump(out), ToolCallOutcome::Kind::ok};
   }
 
-  ToolCallOutcome Toolbox::file_tool(const std::string& tool, const json& args) {
+  ToolCallOutcome Toolbox::file_tool(Tool tool, const json& args) {
     using Kind = ToolCallOutcome::Kind;
-    if (workspace_dir_.empty()) return {tool + ": this agent has no workspace", Kind::failed};
+    const std::string name(policies::to_string(tool));
+    if (workspace_dir_.empty()) return {name + ": this agent has no workspace", Kind::failed};
     if (!workspace_) {
       if (auto made = make_workspace(); !made)
-        return {tool + ": " + made.error().message, Kind::failed};
+        return {name + ": " + made.error().message, Kind::failed};
       auto opened = tools::Workspace::open(workspace_dir_.string());
-      if (!opened) return {tool + ": " + opened.error().message, Kind::failed};
+      if (!opened) return {name + ": " + opened.error().message, Kind::failed};
       workspace_.emplace(std::move(*opened));
     }
     const std::string path = string_arg(args, "path").value_or("");
-    if (tool == "read_file") {
+    if (tool == Tool::read_file) {
       auto content = workspace_->read_file(path);
       if (!content) return {content.error().message, Kind::failed};
       std::string text = base::valid_utf8(content->data);
@@ -209,7 +211,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
             "\n[... file is " + std::to_string(content->size) + " bytes; only the start was read]";
       return {std::move(text), Kind::ok};
     }
-    if (tool == "write_file") {
+    if (tool == Tool::write_file) {
       auto content = string_arg(args, "content");
       if (!content) return {"write_file: \"content\" must be a string", Kind::failed};
       if (auto s = workspace_->write_file(path, *content); !s)

@@ -73,10 +73,9 @@ class Toolbox {
  private:
   boost::asio::awaitable<ToolCallOutcome> run_code(const nlohmann::json& arguments);
   boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
-  ToolCallOutcome file_tool(const std::string& tool, const nlohmann::json& arguments);
+  ToolCallOutcome file_tool(policies::Tool tool, const nlohmann::json& arguments);
   // Creates the agent's workspace (TaskContext::make_workspace) the first time a tool needs it.
   base::Status make_workspace();
-  std::optional<policies::Refusal> check(const std::string& tool, const nlohmann::json& args);
   ToolCallOutcome refuse(const std::string& tool, std::string reason);
   ToolCallOutcome finish(const std::string& tool, ToolCallOutcome outcome);
 

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "agents/tools/workspace_path.h"
+#include "policies/tool_scope.h"
 #include "policies/workspace_path.h"
 
 namespace agents::tools {
@@ -20,6 +21,7 @@ namespace {
 
 using base::Error;
 using base::UniqueFd;
+using policies::Tool;
 using policies::WorkspacePath;
 
 constexpr size_t kReadChunk = size_t{64} * 1024;
@@ -32,13 +34,14 @@ std::string printable(std::string_view path) {
   return path.size() > 200 ? text + "…" : text;
 }
 
-Error fail(std::string_view tool, const WorkspacePath& path, const std::string& why) {
-  return Error{std::string(tool) + ": \"" + printable(path.relative()) + "\": " + why};
+Error fail(Tool tool, const WorkspacePath& path, const std::string& why) {
+  return Error{std::string(policies::to_string(tool)) + ": \"" + printable(path.relative()) +
+               "\": " + why};
 }
 
 // The refusal reads as the policy check's does (both come from WorkspacePath::parse).
-Error refuse(std::string_view tool, const Error& unparsable) {
-  return Error{std::string(tool) + ": " + unparsable.message};
+Error refuse(Tool tool, const Error& unparsable) {
+  return Error{std::string(policies::to_string(tool)) + ": " + unparsable.message};
 }
 
 // Reads at most `limit` bytes; `more` tells whether the file goes on past them.
@@ -145,60 +148,61 @@ base::Expected<Workspace> Workspace::open(const std::string& directory, Workspac
 
 base::Expected<FileContent> Workspace::read_file(std::string_view path) const {
   const auto parsed = WorkspacePath::parse(path);
-  if (!parsed) return refuse("read_file", parsed.error());
+  if (!parsed) return refuse(Tool::read_file, parsed.error());
   return read_file(*parsed);
 }
 
 base::Expected<FileContent> Workspace::read_file(const WorkspacePath& path) const {
-  if (path.is_root()) return fail("read_file", path, "names the workspace, not a file");
+  if (path.is_root()) return fail(Tool::read_file, path, "names the workspace, not a file");
   const int fd = open_beneath(root_.get(), path.relative(),
                               O_RDONLY | O_NOCTTY | O_NONBLOCK);  // a FIFO must not block us
-  if (fd < 0) return fail("read_file", path, describe_errno(-fd, "openat2"));
+  if (fd < 0) return fail(Tool::read_file, path, describe_errno(-fd, "openat2"));
   const UniqueFd file(fd);
   struct stat status {};
   if (::fstat(file.get(), &status) != 0) {
-    return fail("read_file", path, describe_errno(errno, "fstat"));
+    return fail(Tool::read_file, path, describe_errno(errno, "fstat"));
   }
-  if (!S_ISREG(status.st_mode)) return fail("read_file", path, "not a regular file");
+  if (!S_ISREG(status.st_mode)) return fail(Tool::read_file, path, "not a regular file");
   FileContent content;
   content.size = static_cast<uint64_t>(status.st_size);
   auto data = read_up_to(file.get(), options_.max_read_bytes, content.truncated);
-  if (!data) return fail("read_file", path, data.error().message);
+  if (!data) return fail(Tool::read_file, path, data.error().message);
   content.data = std::move(*data);
   return content;
 }
 
 base::Status Workspace::write_file(std::string_view path, std::string_view content) const {
   const auto parsed = WorkspacePath::parse(path);
-  if (!parsed) return refuse("write_file", parsed.error());
+  if (!parsed) return refuse(Tool::write_file, parsed.error());
   return write_file(*parsed, content);
 }
 
 base::Status Workspace::write_file(const WorkspacePath& path, std::string_view content) const {
   if (content.size() > options_.max_write_bytes) {
-    return fail("write_file", path,
+    return fail(Tool::write_file, path,
                 "content is " + std::to_string(content.size()) + " bytes; the limit is " +
                     std::to_string(options_.max_write_bytes));
   }
-  if (path.is_root()) return fail("write_file", path, "names the workspace, not a file");
+  if (path.is_root()) return fail(Tool::write_file, path, "names the workspace, not a file");
   auto dir = make_parents(path);
   if (!dir) return dir.error();
   const std::string leaf(path.segments().back());
   struct stat existing {};
   if (::fstatat(dir->get(), leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISLNK(existing.st_mode)) {
-    return fail("write_file", path, "is a symbolic link (symlinks are not followed or replaced)");
+    return fail(Tool::write_file, path,
+                "is a symbolic link (symlinks are not followed or replaced)");
   }
   auto temp = create_temp(dir->get());
-  if (!temp) return fail("write_file", path, temp.error().message);
+  if (!temp) return fail(Tool::write_file, path, temp.error().message);
   TempFile& file = **temp;
   base::Status status = write_all(file.fd(), content);
   if (status) status = give_to_owner(file.fd());
   if (status) status = file.close();
-  if (!status) return fail("write_file", path, status.error().message);
+  if (!status) return fail(Tool::write_file, path, status.error().message);
   // rename replaces the target in one step and never follows a symlink at the target.
   if (::renameat(dir->get(), file.name().c_str(), dir->get(), leaf.c_str()) != 0) {
-    return fail("write_file", path, describe_errno(errno, "renameat"));
+    return fail(Tool::write_file, path, describe_errno(errno, "renameat"));
   }
   file.commit();
   return base::Ok{};
@@ -206,7 +210,7 @@ base::Status Workspace::write_file(const WorkspacePath& path, std::string_view c
 
 base::Expected<UniqueFd> Workspace::make_parents(const WorkspacePath& path) const {
   const int root = open_beneath(root_.get(), ".", O_PATH | O_DIRECTORY);
-  if (root < 0) return fail("write_file", path, describe_errno(-root, "openat2"));
+  if (root < 0) return fail(Tool::write_file, path, describe_errno(-root, "openat2"));
   UniqueFd dir(root);
   const std::vector<std::string_view> segments = path.segments();
   std::string partial;  // the segments up to this one, to say where a failure happened
@@ -215,15 +219,15 @@ base::Expected<UniqueFd> Workspace::make_parents(const WorkspacePath& path) cons
     partial += (i == 0 ? "" : "/") + name;
     const bool created = ::mkdirat(dir.get(), name.c_str(), 0755) == 0;
     if (!created && errno != EEXIST) {
-      return fail("write_file", path, partial + ": " + describe_errno(errno, "mkdirat"));
+      return fail(Tool::write_file, path, partial + ": " + describe_errno(errno, "mkdirat"));
     }
     const int next = open_beneath(dir.get(), name, O_PATH | O_DIRECTORY);
     if (next < 0)
-      return fail("write_file", path, partial + ": " + describe_errno(-next, "openat2"));
+      return fail(Tool::write_file, path, partial + ": " + describe_errno(-next, "openat2"));
     dir.reset(next);
     if (created) {
       if (auto owned = give_to_owner(dir.get()); !owned) {
-        return fail("write_file", path, partial + ": " + owned.error().message);
+        return fail(Tool::write_file, path, partial + ": " + owned.error().message);
       }
     }
   }
@@ -242,17 +246,17 @@ base::Status Workspace::give_to_owner(int fd) const {
 
 base::Expected<Listing> Workspace::list_files(std::string_view path) const {
   const auto parsed = WorkspacePath::parse(path);
-  if (!parsed) return refuse("list_files", parsed.error());
+  if (!parsed) return refuse(Tool::list_files, parsed.error());
   return list_files(*parsed);
 }
 
 base::Expected<Listing> Workspace::list_files(const WorkspacePath& path) const {
   const int fd = open_beneath(root_.get(), path.relative(), O_RDONLY | O_DIRECTORY | O_NONBLOCK);
-  if (fd < 0) return fail("list_files", path, describe_errno(-fd, "openat2"));
+  if (fd < 0) return fail(Tool::list_files, path, describe_errno(-fd, "openat2"));
   Listing listing;
   const std::string prefix = path.is_root() ? "" : path.str() + "/";
   if (auto listed = list_into(fd, prefix, 0, listing); !listed) {
-    return fail("list_files", path, listed.error().message);
+    return fail(Tool::list_files, path, listed.error().message);
   }
   std::sort(listing.entries.begin(), listing.entries.end(),
             [](const DirEntry& a, const DirEntry& b) { return a.path < b.path; });

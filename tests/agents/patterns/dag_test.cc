@@ -4,7 +4,10 @@
 // stop steps still running; re-plans are bounded. Plan checking is also tested on its own.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "agents/patterns/dag_plan.h"
+#include "agents/runtime/tool_catalog.h"
 #include "tests/agents/runtime_fixture.h"
 
 namespace agents::testing {
@@ -200,6 +203,49 @@ TEST(DagPlan, PermittedToolsFollowTheWorkerPolicy) {
             (std::vector<std::string>{"agent", "run_code", "read_file"}));
   EXPECT_EQ(patterns::permitted_tools({"run_code", "http_get"}, scope),
             std::vector<std::string>{"run_code"});
+}
+
+// kDagStepTools orders the policy tools for plans: one missing would be accepted in
+// allowed_tools yet never permitted.
+TEST(DagPlan, StepsMayNameEveryPolicyToolAndAgent) {
+  const std::multiset<policies::Tool> ordered(std::begin(runtime::kDagStepTools),
+                                              std::end(runtime::kDagStepTools));
+  EXPECT_EQ(ordered, std::multiset<policies::Tool>(std::begin(policies::kTools),
+                                                   std::end(policies::kTools)));
+  policies::ToolScope scope;
+  scope.run_code.allowed = true;
+  scope.read_file.allowed = true;
+  scope.write_file.allowed = true;
+  scope.list_files.allowed = true;
+  scope.http_get.allowed = true;
+  EXPECT_EQ(patterns::permitted_tools({}, scope),
+            (std::vector<std::string>{"agent", "run_code", "http_get", "read_file", "write_file",
+                                      "list_files"}));
+}
+
+TEST(DagPlan, EachStepKindNeedsItsToolsRequiredArguments) {
+  patterns::DagPlanRules rules;
+  rules.allowed_tools = {"agent"};
+  for (policies::Tool tool : policies::kTools)
+    rules.allowed_tools.emplace_back(policies::to_string(tool));
+  auto errors = [&](const std::string& tool) {
+    return patterns::check_dag_plan({{"steps", json::array({step("s", tool, json::object())})}},
+                                    rules)
+        .errors;
+  };
+  EXPECT_EQ(errors("agent"),
+            std::vector<std::string>{"step 1: agent needs input.prompt as a string"});
+  EXPECT_EQ(errors("run_code"),
+            (std::vector<std::string>{"step 1: run_code needs input.language as a string",
+                                      "step 1: run_code needs input.code as a string"}));
+  EXPECT_EQ(errors("http_get"),
+            std::vector<std::string>{"step 1: http_get needs input.url as a string"});
+  EXPECT_EQ(errors("read_file"),
+            std::vector<std::string>{"step 1: read_file needs input.path as a string"});
+  EXPECT_EQ(errors("write_file"),
+            (std::vector<std::string>{"step 1: write_file needs input.path as a string",
+                                      "step 1: write_file needs input.content as a string"}));
+  EXPECT_TRUE(errors("list_files").empty());  // the whole workspace
 }
 
 }  // namespace

@@ -254,6 +254,55 @@ TEST(ToolArguments, EveryToolsArgumentsAreCheckedForTypeNotValue) {
   EXPECT_EQ(argument_error("final_answer", {{"answer", 7}}), std::nullopt);
 }
 
+policies::ToolScope scope_allowing_every_tool() {
+  policies::ToolScope scope;
+  scope.run_code.allowed = true;
+  scope.read_file.allowed = true;
+  scope.write_file.allowed = true;
+  scope.list_files.allowed = true;
+  scope.http_get.allowed = true;
+  return scope;
+}
+
+// A tool added to policies::Tool must come with a definition for the model and argument
+// checks, or agents are granted a tool they are never offered.
+TEST(ToolCatalog, EveryPolicyToolIsOfferedAndHasItsArgumentsChecked) {
+  std::vector<std::string> offered;
+  for (const llm::ToolDefinition& tool : runtime::tool_catalog(scope_allowing_every_tool(), {}))
+    offered.push_back(tool.name);
+  std::vector<std::string> expected;
+  for (policies::Tool tool : policies::kTools) expected.emplace_back(policies::to_string(tool));
+  expected.emplace_back("final_answer");
+  EXPECT_EQ(offered, expected);
+
+  // Every tool takes at least one argument, and each is a string.
+  const json all_numbers = {{"language", 1}, {"code", 1}, {"path", 1},
+                            {"content", 1},  {"url", 1},  {"stdin", 1}};
+  for (policies::Tool tool : policies::kTools) {
+    const std::string name(policies::to_string(tool));
+    auto error = runtime::argument_error(tool, all_numbers);
+    ASSERT_NE(error, std::nullopt) << name;
+    EXPECT_EQ(error->rfind("invalid arguments for " + name + ": ", 0), 0u) << *error;
+    EXPECT_EQ(runtime::argument_error(name, all_numbers), error);
+    EXPECT_TRUE(runtime::is_known_tool(name));
+  }
+  EXPECT_TRUE(runtime::is_known_tool("final_answer"));
+  EXPECT_FALSE(runtime::is_known_tool("agent"));  // a dag step kind, not a tool
+  EXPECT_EQ(runtime::argument_error("agent", all_numbers), std::nullopt);
+}
+
+TEST(ToolCatalog, WithoutAWorkspaceOnlyTheFileToolsAreLeftOut) {
+  runtime::CatalogOptions options;
+  options.has_workspace = false;
+  std::vector<std::string> offered;
+  for (const llm::ToolDefinition& tool :
+       runtime::tool_catalog(scope_allowing_every_tool(), options))
+    offered.push_back(tool.name);
+  EXPECT_EQ(offered, (std::vector<std::string>{"run_code", "http_get", "final_answer"}));
+  options.tools_enabled = false;
+  EXPECT_EQ(runtime::tool_catalog(scope_allowing_every_tool(), options).size(), 1u);
+}
+
 TEST_F(AgentTest, AMalformedResponseCostsATurnAndTwoInARowEndTheAgent) {
   script({{{"fault", "malformed"}}, {{"fault", "no_choices"}}, {{"text", "never reached"}}});
   AgentOutcome failed = run_worker("coder");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agents/runtime/base64.h"
+#include "policies/tool_scope.h"
 
 namespace agents {
 namespace {
@@ -163,6 +164,26 @@ TEST(TaskSpec, ToJsonReadsBackToTheSameSpec) {
   EXPECT_EQ(second->input_files[0].content, std::string("\x00\xff", 2));
   EXPECT_EQ(second->budgets.wall_time, std::chrono::milliseconds(60000));
   EXPECT_TRUE(second->resume);
+}
+
+TEST(TaskSpec, DagAllowedToolsAreThePolicyToolsAndAgent) {
+  json spec = minimal();
+  spec["pattern"] = "dag";
+  spec["roles"].erase("reducer");
+  json names = {"agent"};
+  for (policies::Tool tool : policies::kTools) names.push_back(policies::to_string(tool));
+  spec["options"] = {{"allowed_tools", names}};
+  auto parsed = parse_task_spec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(json(parsed->dag.allowed_tools), names);
+  for (const char* other : {"final_answer", "exec", "Agent", ""}) {
+    spec["options"] = {{"allowed_tools", {"agent", other}}};
+    EXPECT_EQ(error_of(spec).rfind("/options/allowed_tools: expected tool names among agent, "
+                                   "run_code, http_get, read_file, write_file, list_files",
+                                   0),
+              0u)
+        << error_of(spec);
+  }
 }
 
 TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
