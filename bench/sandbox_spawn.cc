@@ -88,7 +88,7 @@ Figures bench_agentbox(sandbox::Runner& runner, const std::vector<std::string>& 
   std::function<void()> launch = [&] {
     if (started >= runs) return;
     ++started;
-    runner.async_run(context.get_executor(), spec, [&](sandbox::Result r) {
+    runner.async_run(context.get_executor(), spec, [&](const sandbox::Result& r) {
       if (r.status != sandbox::RunStatus::ok) ++f.failures;
       launch();
     });
@@ -124,6 +124,7 @@ std::vector<std::string> bwrap_argv(const std::vector<std::string>& command) {
 
 pid_t spawn_bwrap(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;

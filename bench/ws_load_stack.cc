@@ -34,6 +34,7 @@ std::string errno_text(const std::string& what) {
 // fork + exec with stdout and stderr redirected; `argv[0]` is a path.
 Expected<Child> spawn(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   const pid_t pid = ::fork();

@@ -129,7 +129,7 @@ gpu::LeaseRequest lease_request(GpuRequest request) {
 
 base::Expected<std::shared_ptr<GpuGrants>> GpuGrants::create(asio::any_io_executor executor,
                                                              gpu::Inventory inventory,
-                                                             GpuGrantOptions options) {
+                                                             const GpuGrantOptions& options) {
   // A sandbox mounts this kernel's own /proc: the driver's procfs view can be shown only where
   // this kernel has one, whatever a discovery root elsewhere (a test's tree) lists.
   std::error_code ignored;

@@ -27,7 +27,7 @@ class GpuGrants final : public agents::runtime::GpuProvider {
   // Fails, saying what is missing, unless the inventory's GPUs can be passed through.
   static base::Expected<std::shared_ptr<GpuGrants>> create(boost::asio::any_io_executor executor,
                                                            gpu::Inventory inventory,
-                                                           GpuGrantOptions options = {});
+                                                           const GpuGrantOptions& options = {});
   // Waiting requests fail; leases still held become inert and report nothing.
   ~GpuGrants() override;
   GpuGrants(const GpuGrants&) = delete;

@@ -43,7 +43,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  private:
   void do_read() {
     parser_.emplace();
-    parser_->header_limit(16 * 1024);
+    parser_->header_limit(16u * 1024);
     parser_->body_limit(64 * 1024);
     boost::beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
     boost::beast::http::async_read(

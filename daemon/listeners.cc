@@ -103,8 +103,8 @@ void Listeners::close() {
 
 namespace {
 
-base::Status open_tcp(asio::any_io_executor executor, const ListenConfig& listen, Gateway& gateway,
-                      Listeners::Impl& impl) {
+base::Status open_tcp(const asio::any_io_executor& executor, const ListenConfig& listen,
+                      Gateway& gateway, Listeners::Impl& impl) {
   error_code error;
   const auto address = asio::ip::make_address(listen.address, error);
   if (error) return base::Error{"listen.address \"" + listen.address + "\": " + error.message()};
@@ -137,8 +137,8 @@ base::Status open_tcp(asio::any_io_executor executor, const ListenConfig& listen
   return base::Ok{};
 }
 
-base::Status open_unix(asio::any_io_executor executor, const ListenConfig& listen, Gateway& gateway,
-                       Listeners::Impl& impl) {
+base::Status open_unix(const asio::any_io_executor& executor, const ListenConfig& listen,
+                       Gateway& gateway, Listeners::Impl& impl) {
   struct stat st {};
   // A socket left by a daemon that died is replaced; any other file is the operator's.
   if (::lstat(listen.unix_path.c_str(), &st) == 0) {
@@ -168,7 +168,7 @@ base::Status open_unix(asio::any_io_executor executor, const ListenConfig& liste
 
 }  // namespace
 
-base::Expected<std::unique_ptr<Listeners>> Listeners::open(asio::any_io_executor executor,
+base::Expected<std::unique_ptr<Listeners>> Listeners::open(const asio::any_io_executor& executor,
                                                            const ListenConfig& listen,
                                                            const TlsConfig& tls, Gateway& gateway) {
   auto impl = std::make_unique<Impl>();

@@ -15,9 +15,9 @@ namespace agentd {
 
 class Listeners {
  public:
-  static base::Expected<std::unique_ptr<Listeners>> open(boost::asio::any_io_executor executor,
-                                                         const ListenConfig& listen,
-                                                         const TlsConfig& tls, Gateway& gateway);
+  static base::Expected<std::unique_ptr<Listeners>> open(
+      const boost::asio::any_io_executor& executor, const ListenConfig& listen,
+      const TlsConfig& tls, Gateway& gateway);
   ~Listeners();
   Listeners(const Listeners&) = delete;
   Listeners& operator=(const Listeners&) = delete;

@@ -76,8 +76,8 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
 
   }  // namespace
 
-  TaskManager::TaskManager(asio::any_io_executor executor, Journal & journal, TaskRunner & runner,
-                           DaemonMetrics & metrics, TenantPolicies policies,
+  TaskManager::TaskManager(const asio::any_io_executor& executor, Journal& journal,
+                           TaskRunner& runner, DaemonMetrics& metrics, TenantPolicies policies,
                            TaskManagerOptions options)
       : executor_(executor),
         journal_(journal),
@@ -162,7 +162,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     }
   }
 
-  void TaskManager::start(TaskPtr task) {
+  void TaskManager::start(TaskPtr task) {  // NOLINT(performance-unnecessary-value-param)
     ++running_;
     task->started_at = now_ms();
     metrics_.tasks.add(-1, {{"state", "queued"}});
@@ -201,10 +201,10 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     event.type = "task.state";
     event.task_id = task->id;
     event.data = json{{"state", state}};
-    record_event(*task, std::move(event), false);
+    record_event(*task, event, false);
   }
 
-  uint64_t TaskManager::record_event(Task & task, agents::Event event, bool final) {
+  uint64_t TaskManager::record_event(Task & task, const agents::Event& event, bool final) {
     const uint64_t seq = ++task.last_seq;
     const int64_t at =
         std::chrono::duration_cast<std::chrono::milliseconds>(event.at.time_since_epoch()).count();
@@ -237,9 +237,10 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       task.usage.requests += 1;
     }
     metrics_.observe(event);
-    record_event(task, std::move(event), false);
+    record_event(task, event, false);
   }
 
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): see task_manager.h
   void TaskManager::finish(TaskPtr task, const std::string& state, const json& result,
                            const agents::llm::Usage& usage) {
     if (task->finished) return;
@@ -269,7 +270,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       event.type = "task.finished";
       event.task_id = task->id;
       event.data = json{{"state", state}, {"result", result}};
-      record_event(*task, std::move(event), true);
+      record_event(*task, event, true);
       metrics_.tasks_finished.add(1, {{"state", state}});
       if (task->started_at)
         metrics_.task_seconds.observe(static_cast<double>(now - *task->started_at) / 1000.0);

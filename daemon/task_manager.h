@@ -44,7 +44,7 @@ using TenantPolicies = std::function<agents::PolicyLookup(const Tenant&)>;
 
 class TaskManager : public agents::EventSink {
  public:
-  TaskManager(boost::asio::any_io_executor executor, Journal& journal, TaskRunner& runner,
+  TaskManager(const boost::asio::any_io_executor& executor, Journal& journal, TaskRunner& runner,
               DaemonMetrics& metrics, TenantPolicies policies, TaskManagerOptions options);
   ~TaskManager() override;
 
@@ -85,11 +85,14 @@ class TaskManager : public agents::EventSink {
                                                                           std::string id);
   void admit(TaskPtr task);
   void start_queued();
-  void start(TaskPtr task);
+  // start and finish take the task by value: they update the containers (queue_, tasks_) where
+  // the caller's pointer may live.
+  void start(TaskPtr task);  // NOLINT(performance-unnecessary-value-param)
   boost::asio::awaitable<void> run(TaskPtr task);
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   void finish(TaskPtr task, const std::string& state, const nlohmann::json& result,
               const agents::llm::Usage& usage);
-  uint64_t record_event(Task& task, agents::Event event, bool final);
+  uint64_t record_event(Task& task, const agents::Event& event, bool final);
   void set_state(const TaskPtr& task, const std::string& state);
   journal_schema::TaskRow row_of(const Task& task) const;
 

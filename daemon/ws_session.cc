@@ -30,7 +30,7 @@ WsSession<Stream>::WsSession(Stream&& stream, Gateway& gateway, std::string tena
       last_heard_(Clock::now()) {}
 
 template <class Stream>
-void WsSession<Stream>::run(Request request, std::string subprotocol) {
+void WsSession<Stream>::run(Request request, const std::string& subprotocol) {
   beast::get_lowest_layer(ws_).expires_never();  // the WebSocket keeps its own time
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(30);
@@ -115,7 +115,7 @@ void WsSession<Stream>::dispatch_message() {
   RequestContext context{tenant_, self, &limiter_};
   asio::co_spawn(ws_.get_executor(),
                  gateway_.dispatcher().handle(std::move(text), std::move(context)),
-                 [self](std::exception_ptr error, DispatchOutcome outcome) {
+                 [self](const std::exception_ptr& error, DispatchOutcome outcome) {
                    --self->in_flight_;
                    if (!error && !outcome.frame.empty())
                      self->send(std::make_shared<const std::string>(std::move(outcome.frame)));

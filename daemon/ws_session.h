@@ -33,7 +33,7 @@ class WsSession final : public Peer,
   WsSession(Stream&& stream, Gateway& gateway, std::string tenant, std::string transport);
 
   // Completes the upgrade (echoing `subprotocol` when not empty), then serves.
-  void run(Request request, std::string subprotocol);
+  void run(Request request, const std::string& subprotocol);
 
   bool send(std::shared_ptr<const std::string> frame) override;
   uint64_t queued_bytes() const override { return queued_bytes_; }

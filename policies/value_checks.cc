@@ -86,7 +86,7 @@ ValueCheck integer_check(int64_t min, int64_t max) {
   };
 }
 
-ValueCheck one_of_check(std::vector<std::string> choices) {
+ValueCheck one_of_check(const std::vector<std::string>& choices) {
   std::string expected = "expected one of";
   for (const std::string& choice : choices) expected += " \"" + choice + "\"";
   return string_then(expected,

@@ -19,7 +19,7 @@ using ValueCheck = std::function<std::optional<std::string>(const nlohmann::json
 ValueCheck string_check(size_t max_bytes);
 ValueCheck boolean_check();
 ValueCheck integer_check(int64_t min, int64_t max);
-ValueCheck one_of_check(std::vector<std::string> choices);
+ValueCheck one_of_check(const std::vector<std::string>& choices);
 // A size: a non-negative integer (bytes) or a string like "512M"; at least `min_bytes`.
 ValueCheck size_check(uint64_t min_bytes);
 // A duration: a number of seconds or a string like "10s", "500ms", "2m"; at least `min`.

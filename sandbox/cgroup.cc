@@ -412,7 +412,7 @@ const std::string& Cgroup::name() const {
 
 // --- Manager ---
 
-Expected<std::shared_ptr<Manager>> Manager::open(std::string parent) {
+Expected<std::shared_ptr<Manager>> Manager::open(const std::string& parent) {
   auto relative_parent = detail::check_relative_parent(parent);
   if (!relative_parent) return relative_parent.error();
   static const Version kVersion = detail::v2::detected() ? Version::v2 : Version::v1;

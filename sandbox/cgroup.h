@@ -87,7 +87,7 @@ struct Sweep {
 // lets a cgroup hand controllers to children only while it holds no processes.
 class Manager {
  public:
-  static Expected<std::shared_ptr<Manager>> open(std::string parent = {});
+  static Expected<std::shared_ptr<Manager>> open(const std::string& parent = {});
   Version version() const { return version_; }
   // Creates the cgroup for one sandbox; `name` must be unique among live sandboxes.
   Expected<Cgroup> create(std::string_view name, const Limits& limits) const;

@@ -124,10 +124,10 @@ class DagRun {
       while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
         text.pop_back();
     }
-    finish(state, ok, std::move(text));
+    finish(state, ok, text);
   }
 
-  void finish(StepState& state, bool ok, std::string text) {
+  void finish(StepState& state, bool ok, const std::string& text) {
     state.status = ok ? StepState::Status::done : StepState::Status::failed;
     state.result = runtime::truncate_for_model(text, kMaxResultChars);
     task_.emit("step.finished", {},

@@ -300,7 +300,7 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
     AGENTD_CHECK(f.expect_object());
     AGENTD_CHECK(f.only({"interval_ms"}));
     uint64_t interval = 0;
-    AGENTD_CHECK(assign(interval, f.count("interval_ms", 5000, 100, 3600 * 1000)));
+    AGENTD_CHECK(assign(interval, f.count("interval_ms", 5000, 100, 3'600'000)));
     spec.monitor = {true, std::chrono::milliseconds(interval)};
   }
   if (const json* shared = top.find("shared_resources")) {

@@ -10,7 +10,7 @@ namespace agents::runtime {
 namespace asio = boost::asio;
 
 struct TokenQueue::Waiter {
-  Waiter(asio::any_io_executor ex, std::string id)
+  Waiter(const asio::any_io_executor& ex, std::string id)
       : agent_id(std::move(id)), timer(ex, asio::steady_timer::time_point::max()) {}
   std::string agent_id;
   asio::steady_timer timer;

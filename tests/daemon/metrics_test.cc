@@ -50,7 +50,7 @@ TEST(Metrics, EveryLineOfTheDaemonsMetricsIsWellFormed) {
   std::string line;
   int samples = 0;
   while (std::getline(lines, line)) {
-    if (line.rfind("#", 0) == 0) {
+    if (line.rfind('#', 0) == 0) {
       EXPECT_TRUE(std::regex_match(line, comment)) << line;
     } else {
       EXPECT_TRUE(std::regex_match(line, sample)) << line;

@@ -89,7 +89,7 @@ class TaskManagerTest : public ::testing::Test {
   Reply run(asio::awaitable<Reply> operation) {
     std::optional<Reply> reply;
     asio::co_spawn(io, std::move(operation),
-                   [&](std::exception_ptr, Reply r) { reply = std::move(r); });
+                   [&](const std::exception_ptr&, Reply r) { reply = std::move(r); });
     spin([&] { return reply.has_value(); });
     if (!reply) return Reply::error(0, "the test's limit passed");
     if (reply->after_sent) reply->after_sent();

@@ -57,7 +57,7 @@ base::Expected<HttpReply> http_request(
 }
 
 base::Expected<std::unique_ptr<WsClient>> WsClient::connect(const Endpoint& endpoint,
-                                                            Options options) {
+                                                            const Options& options) {
   std::unique_ptr<WsClient> client(new WsClient());
   auto socket = connect_socket(client->io_, endpoint);
   if (!socket) return socket.error();

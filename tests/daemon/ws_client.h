@@ -47,7 +47,7 @@ class WsClient {
   };
   // Error: the upgrade was refused (the message has the HTTP status) or the connection failed.
   static base::Expected<std::unique_ptr<WsClient>> connect(const Endpoint& endpoint,
-                                                           Options options);
+                                                           const Options& options);
   ~WsClient();
 
   void send_text(const std::string& text);

@@ -18,6 +18,7 @@ using testing::FakeTree;
 
 std::vector<std::string> paths(const std::vector<sandbox::DeviceNode>& nodes) {
   std::vector<std::string> result;
+  result.reserve(nodes.size());
   for (const auto& node : nodes) result.push_back(node.path);
   return result;
 }

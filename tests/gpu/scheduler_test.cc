@@ -243,7 +243,7 @@ TEST(Scheduler, AnExceptionNeverStrandsALease) {
                          : held.error().message);
   };
   std::exception_ptr crash;
-  asio::co_spawn(h.io, crashing_agent(), [&](std::exception_ptr e) { crash = e; });
+  asio::co_spawn(h.io, crashing_agent(), [&](std::exception_ptr e) { crash = std::move(e); });
   asio::co_spawn(h.io, next_agent(), asio::detached);
   h.io.run();
   EXPECT_TRUE(crash);

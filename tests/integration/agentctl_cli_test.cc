@@ -23,7 +23,7 @@ const char* lookup(const char* name) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override { fake_env.clear(); }
-  base::Expected<Invocation> parse(std::vector<std::string> args) {
+  base::Expected<Invocation> parse(const std::vector<std::string>& args) {
     return parse_command_line(args, lookup);
   }
 };

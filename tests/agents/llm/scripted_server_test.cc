@@ -25,8 +25,9 @@ class ScriptedServerTest : public ScriptedLlmTest {
  protected:
   http::Response exchange(http::Request request) {
     std::optional<http::Response> response;
-    http_.async_request(std::move(request),
-                        [&](boost::system::error_code, http::Response r) { response = r; });
+    http_.async_request(std::move(request), [&](boost::system::error_code, http::Response r) {
+      response = std::move(r);
+    });
     EXPECT_TRUE(run_until(io_, [&] { return response.has_value(); }));
     return response.value_or(http::Response{});
   }

@@ -31,7 +31,7 @@ json tool_step(std::vector<json> calls) {
 class AgentTest : public TaskTest {
  protected:
   // Loads a script for the worker role alone.
-  void script(std::vector<json> steps, json extra = json::object()) {
+  void script(std::vector<json> steps, const json& extra = json::object()) {
     json worker = {{"steps", std::move(steps)}, {"default", {{"text", "default answer"}}}};
     json full = {{"roles", {{"worker", worker}}}};
     full.update(extra);
@@ -145,6 +145,7 @@ TEST_F(AgentTest, IndependentCallsOfOneTurnRunInParallel) {
 
 TEST_F(AgentTest, ManyCallsOfOneTurnAllRunAndAnswerInOrder) {
   std::vector<json> calls;
+  calls.reserve(11);
   for (int i = 0; i < 11; ++i) calls.push_back(run_code_call("print(" + std::to_string(i) + ")"));
   script({tool_step(calls), tool_step({final_answer_call("counted")})});
   AgentOutcome outcome = run_worker("coder");

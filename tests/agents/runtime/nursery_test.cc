@@ -184,9 +184,10 @@ TEST(TokenQueue, HandsTheTokenOverInFifoOrderWithAnEventEachTime) {
 TEST(TokenQueue, AWaiterCancelledInLineLeavesTheQueue) {
   asio::io_context io;
   std::vector<std::string> types;
-  TokenQueue queue(
-      io.get_executor(), "gpu",
-      [&](const std::string& type, const std::string&, nlohmann::json) { types.push_back(type); });
+  TokenQueue queue(io.get_executor(), "gpu",
+                   [&](const std::string& type, const std::string&, const nlohmann::json&) {
+                     types.push_back(type);
+                   });
   std::vector<std::string> order;
   bool done = false;
   asio::co_spawn(
