@@ -72,7 +72,7 @@ asio::awaitable<void> pattern_into(runtime::TaskContext& task, patterns::Pattern
 // Attaches the context to the control for the duration of the task.
 class Attachment {
  public:
-  Attachment(std::shared_ptr<TaskControl> control, runtime::TaskContext& task)
+  Attachment(const std::shared_ptr<TaskControl>& control, runtime::TaskContext& task)
       : state_(control ? control->state() : nullptr) {
     if (!state_) return;
     state_->running = &task;
@@ -91,7 +91,7 @@ class Attachment {
 };
 
 TaskResult conclude(runtime::TaskContext& task, patterns::PatternResult pattern,
-                    bool caller_cancelled, std::string internal_error) {
+                    bool caller_cancelled, const std::string& internal_error) {
   TaskResult result;
   result.usage = task.budget().used();
   result.dropped = task.dropped();

@@ -132,7 +132,7 @@ class AgentdBench {
     const auto started = Clock::now();
     asio::co_spawn(io_,
                    agents::run_task(env, std::move(*spec), "bench-" + std::to_string(++tasks_)),
-                   [&](std::exception_ptr, agents::TaskResult r) { result = std::move(r); });
+                   [&](const std::exception_ptr&, agents::TaskResult r) { result = std::move(r); });
     while (!result) io_.run_one();
     Figures figures{workers,
                     std::chrono::duration<double, std::milli>(Clock::now() - started).count(),

@@ -7,7 +7,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <optional>
-#include <variant>
 
 #include "agents/runtime/run_code.h"
 #include "agents/runtime/sandbox_spec.h"
@@ -87,7 +86,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     return std::nullopt;
   }
 
-  std::variant<ExecRequest, rpc::Failure> read_request(const json& params) {
+  base::Expected<ExecRequest, rpc::Failure> read_request(const json& params) {
     Params p(params, {"policy", "language", "code", "stdin", "files", "timeout"});
     ExecRequest request;
     request.policy = p.string("policy", 256);
@@ -169,8 +168,8 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
 
   asio::awaitable<Reply> ExecService::run(Tenant tenant, json params, uint64_t peer) {
     auto read = read_request(params);
-    if (auto* failure = std::get_if<rpc::Failure>(&read)) co_return Reply::error(*failure);
-    ExecRequest request = std::move(std::get<ExecRequest>(read));
+    if (!read) co_return Reply::error(read.error());
+    ExecRequest request = std::move(*read);
     auto compiled =
         tenant.allows_policy(request.policy) ? policies_(tenant)(request.policy) : nullptr;
     if (!compiled)
@@ -203,7 +202,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     agents::runtime::GpuRequest request =
         agents::runtime::gpu_request(grant, std::move(tenant), random_id("exec-", 12), "exec");
     // No task to report gpu.* events to: the reply says how it went.
-    agents::runtime::GpuReport report = [](const std::string&, json) {};
+    agents::runtime::GpuReport report = [](const std::string&, const json&) {};
     co_return co_await gpus_->acquire(std::move(request), std::move(report));
   }
 

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,8 +44,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  private:
   void do_read() {
     parser_.emplace();
-    parser_->header_limit(16u * 1024);
-    parser_->body_limit(64 * 1024);
+    parser_->header_limit(16 * 1024);
+    parser_->body_limit(std::uint64_t{64} * 1024);
     boost::beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
     boost::beast::http::async_read(
         stream_, buffer_, *parser_,

@@ -6,7 +6,7 @@
 
 namespace agentd {
 
-Notifier::Notifier(boost::asio::any_io_executor executor) : timer_(std::move(executor)) {}
+Notifier::Notifier(const boost::asio::any_io_executor& executor) : timer_(executor) {}
 
 void Notifier::ready(const std::string& status) {
   last_status_ = status;

@@ -14,7 +14,7 @@ namespace agentd {
 
 class Notifier {
  public:
-  explicit Notifier(boost::asio::any_io_executor executor);
+  explicit Notifier(const boost::asio::any_io_executor& executor);
 
   void ready(const std::string& status);
   void reloading();

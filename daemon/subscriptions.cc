@@ -105,18 +105,15 @@ void SubscriptionHub::publish(const std::string& task_id, uint64_t seq,
   for (const auto& subscription : task->second) {
     subscription->final_published = subscription->final_published || final;
     auto peer = subscription->peer.lock();
-    if (!peer) {
-      ended.push_back(subscription);
-    } else if (subscription->replaying) {
+    if (peer && subscription->replaying) {
       hold(*subscription, seq, frame);
       // What a replaying client cannot take counts against its send queue too.
-      if (subscription->held_bytes > peer->send_queue_limit()) {
-        peer->disconnect_slow_consumer();
-        ended.push_back(subscription);
-      }
-    } else if (!peer->send(frame) || final) {
-      ended.push_back(subscription);
+      if (subscription->held_bytes <= peer->send_queue_limit()) continue;
+      peer->disconnect_slow_consumer();
+    } else if (peer && peer->send(frame) && !final) {
+      continue;
     }
+    ended.push_back(subscription);  // gone, too slow, or sent its last event
   }
   for (const auto& subscription : ended) end(subscription);
 }

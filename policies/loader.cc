@@ -100,8 +100,8 @@ Validated<Policy> load_policy_file(const std::filesystem::path& path, const Load
   return load_source(std::move(source.value()), options);
 }
 
-Validated<Policy> load_policy_text(std::string text, std::string origin, const LoadOptions& options,
-                                   std::filesystem::path dir) {
+Validated<Policy> load_policy_text(std::string text, const std::string& origin,
+                                   const LoadOptions& options, std::filesystem::path dir) {
   std::string name = std::filesystem::path(origin).stem().string();
   return load_source(Source{"text:" + origin, name, origin, std::move(dir), std::move(text)},
                      options);

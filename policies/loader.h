@@ -29,7 +29,7 @@ Validated<Policy> load_policy_file(const std::filesystem::path& path,
 
 // `origin` names the text in diagnostics; relative references resolve against `dir` (none are
 // allowed when it is empty).
-Validated<Policy> load_policy_text(std::string text, std::string origin,
+Validated<Policy> load_policy_text(std::string text, const std::string& origin,
                                    const LoadOptions& options = {}, std::filesystem::path dir = {});
 
 // A policy by name, as `extends` would find it: the search directories, then the built-ins.

@@ -118,6 +118,7 @@ Status add_rule(const Context& context, const Profile& profile, const SyscallRul
     }
     for (const std::vector<ArgCondition>& alternative : rule.alternatives) {
       std::vector<scmp_arg_cmp> comparisons;
+      comparisons.reserve(alternative.size());
       for (const ArgCondition& condition : alternative) {
         comparisons.push_back({condition.index, static_cast<scmp_compare>(condition.op),
                                condition.value, condition.value_two});

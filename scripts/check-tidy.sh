@@ -18,4 +18,8 @@ if ! run-clang-tidy-14 -p build-tidy -quiet -j"$(nproc)" -extra-arg=-Wno-unknown
   echo "check-tidy: clang-tidy found the problems above (full output: build-tidy/findings.txt)" >&2
   exit 1
 fi
-echo "check-tidy: no findings in $(grep -c '"file"' build-tidy/compile_commands.json) files"
+if (($#)); then
+  echo "check-tidy: no findings in the files matching $1"
+else
+  echo "check-tidy: no findings in the $(grep -c '"file"' build-tidy/compile_commands.json) files compiled"
+fi

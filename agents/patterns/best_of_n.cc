@@ -143,6 +143,7 @@ class BestOfN {
     for (Candidate* c : tested)
       if (c->passed() == best) groups[c->signature()].push_back(c);
     std::vector<std::vector<Candidate*>> ordered;
+    ordered.reserve(groups.size());
     for (auto& [signature, members] : groups) ordered.push_back(members);
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const auto& a, const auto& b) { return a.size() > b.size(); });

@@ -40,7 +40,7 @@ struct Nursery::State {
 
 namespace {
 
-bool is_cancellation(std::exception_ptr error) {
+bool is_cancellation(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const boost::system::system_error& e) {
@@ -64,7 +64,7 @@ uint64_t Nursery::spawn(asio::awaitable<void> child) {
   auto it = state->children.emplace(state->children.end());
   it->number = state->next_number++;
   ++state->running;
-  auto on_done = [state, it](std::exception_ptr error) {
+  auto on_done = [state, it](const std::exception_ptr& error) {
     if (error && !is_cancellation(error) && !state->error) state->error = error;
     it->done = true;
     --state->running;

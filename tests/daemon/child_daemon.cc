@@ -46,14 +46,13 @@ std::shared_ptr<sandbox::Runner> sandboxes_for(const Config& config) {
 }  // namespace
 
 std::string write_config(const std::string& dir, const nlohmann::json& config) {
-  const std::string file = dir + "/agentd.json";
+  std::string file = dir + "/agentd.json";
   std::ofstream(file) << config.dump(2);
   return file;
 }
 
-base::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(const std::string& config_file,
-                                                                std::function<void()> child_setup,
-                                                                bool real_sandboxes) {
+base::Expected<std::unique_ptr<ChildDaemon>> ChildDaemon::start(
+    const std::string& config_file, const std::function<void()>& child_setup, bool real_sandboxes) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return base::Error{"pipe2 failed"};
   base::UniqueFd read_end(fds[0]);

@@ -19,9 +19,9 @@ class ChildDaemon {
   // (environment variables, stderr to a file). With `real_sandboxes`, exec.run runs sandboxes
   // as in production (from the configuration's sandbox section); otherwise the server has
   // none. Error when it does not report a port.
-  static base::Expected<std::unique_ptr<ChildDaemon>> start(const std::string& config_file,
-                                                            std::function<void()> child_setup = {},
-                                                            bool real_sandboxes = false);
+  static base::Expected<std::unique_ptr<ChildDaemon>> start(
+      const std::string& config_file, const std::function<void()>& child_setup = {},
+      bool real_sandboxes = false);
   ~ChildDaemon();  // SIGKILLs and reaps a child still running
 
   Endpoint tcp() const { return Endpoint{port_, ""}; }

@@ -17,7 +17,7 @@ struct CliRun {
   std::string err;
 };
 
-CliRun cli(std::vector<std::string> args) {
+CliRun cli(const std::vector<std::string>& args) {
   std::ostringstream out;
   std::ostringstream err;
   const int status = run_cli(args, out, err);

@@ -114,7 +114,8 @@ class GpuGrantTest : public ::testing::Test {
   }
 
   // A daemon whose GPU discovery looks at `root` (the fake tree, or an empty one).
-  void start_daemon(const gpu::testing::FakeTree& root, std::function<void(Config&)> adjust = {}) {
+  void start_daemon(const gpu::testing::FakeTree& root,
+                    const std::function<void(Config&)>& adjust = {}) {
     Config config = testing::test_config(dir_.path());
     agents::llm::ModelConfig model;
     model.name = "scripted";

@@ -44,7 +44,7 @@ Config test_config(const std::string& dir) {
   return std::move(*config);
 }
 
-TestDaemon::TestDaemon(const std::string& dir, std::function<void(Config&)> adjust,
+TestDaemon::TestDaemon(const std::string& dir, const std::function<void(Config&)>& adjust,
                        std::shared_ptr<sandbox::Runner> sandboxes)
     : config_(test_config(dir)) {
   if (adjust) adjust(config_);

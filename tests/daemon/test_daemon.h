@@ -38,7 +38,7 @@ nlohmann::json test_config_json(const std::string& dir);
 class TestDaemon {
  public:
   // `adjust` may change the configuration before the server starts.
-  explicit TestDaemon(const std::string& dir, std::function<void(Config&)> adjust = {},
+  explicit TestDaemon(const std::string& dir, const std::function<void(Config&)>& adjust = {},
                       std::shared_ptr<sandbox::Runner> sandboxes = nullptr);
   ~TestDaemon();
 

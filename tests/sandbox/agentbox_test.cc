@@ -11,12 +11,12 @@
 namespace sandbox::agentbox {
 namespace {
 
-Expected<Command> parse(std::vector<std::string> args) {
+Expected<Command> parse(const std::vector<std::string>& args) {
   return parse_command_line(args);
 }
 
-std::string error_of(std::vector<std::string> args) {
-  auto c = parse(std::move(args));
+std::string error_of(const std::vector<std::string>& args) {
+  auto c = parse(args);
   return c.ok() ? std::string("(no error)") : c.error().message;
 }
 

@@ -59,7 +59,7 @@ std::map<std::string, std::string> cgroup_dirs_of(pid_t pid, Version version) {
 
 // ---- Child ------------------------------------------------------------------------------------
 
-Child::Child(std::function<int(int report_fd)> body) {
+Child::Child(const std::function<int(int report_fd)>& body) {
   int go[2], report[2];
   if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) return;
   pid_ = ::fork();

@@ -27,7 +27,7 @@ std::map<std::string, std::string> cgroup_dirs_of(pid_t pid, Version version);
 // cgroup first); `body` may write one line of report. Killed and reaped if the test does not.
 class Child {
  public:
-  explicit Child(std::function<int(int report_fd)> body = [](int) { return 0; });
+  explicit Child(const std::function<int(int report_fd)>& body = [](int) { return 0; });
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   ~Child();

@@ -49,6 +49,7 @@ TEST(UsageLedgerTest, TotalsPerTaskAgentAndModelAreExactUnderThreads) {
   one.completion_tokens = 2;
   one.requests = 1;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&ledger, &one, t] {
       for (int i = 0; i < 1000; ++i) {

@@ -24,7 +24,7 @@ json answer(const std::string& code, int latency_ms = 0) {
 
 class BestOfNTest : public TaskTest {
  protected:
-  json spec(json options, json tests = json()) const {
+  json spec(json options, const json& tests = json()) const {
     json s = {{"pattern", "best_of_n"},
               {"prompt", "Read two integers and print their sum."},
               {"options", std::move(options)},

@@ -16,14 +16,14 @@ namespace {
 using nlohmann::json;
 
 json step(const std::string& id, const std::string& tool, json input,
-          std::vector<std::string> deps = {}) {
+          const std::vector<std::string>& deps = {}) {
   json s = {{"id", id}, {"tool", tool}, {"input", std::move(input)}};
   if (!deps.empty()) s["depends_on"] = deps;
   return s;
 }
 json agent_step(const std::string& id, const std::string& prompt,
-                std::vector<std::string> deps = {}) {
-  return step(id, "agent", {{"prompt", prompt}}, std::move(deps));
+                const std::vector<std::string>& deps = {}) {
+  return step(id, "agent", {{"prompt", prompt}}, deps);
 }
 json python_step(const std::string& id, const std::string& code) {
   return step(id, "run_code", {{"language", "python"}, {"code", code}});

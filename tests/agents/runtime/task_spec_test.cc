@@ -187,8 +187,9 @@ TEST(TaskSpec, DagAllowedToolsAreThePolicyToolsAndAgent) {
 }
 
 TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
-  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"), std::string("foo"),
-                            std::string("foob"), std::string("\0\xff\x10", 3)})
+  for (const std::string& bytes :
+       {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
+        std::string("\0\xff\x10", 3)})
     EXPECT_EQ(runtime::base64_decode(runtime::base64_encode(bytes)), bytes);
   EXPECT_EQ(runtime::base64_encode("foobar"), "Zm9vYmFy");
   for (const char* bad : {"Zm9", "Zm9v!A==", "Z===", "Zm=v", "Zm9v\n"})
