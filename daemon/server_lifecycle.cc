@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "agents/tools/workspace_dir.h"
 #include "base/coroutine_warning.h"
 #include "base/log.h"
 #include "daemon/config_check.h"
@@ -48,11 +49,12 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
            name.find_first_not_of("0123456789abcdef", 2) == std::string::npos;
   }
 
+  // Sandboxes wrote these trees: removed by directory fd, never following a link they planted.
   bool remove_tree(const fs::path& path) {
-    std::error_code error;
-    fs::remove_all(path, error);
-    if (error) base::log::error() << "remove " << path.string() << ": " << error.message();
-    return !error;
+    base::Status removed = agents::tools::remove_tree(path);
+    if (!removed)
+      base::log::error() << "remove " << path.string() << ": " << removed.error().message;
+    return removed.ok();
   }
 
   // The task workspaces directly under `root`.
@@ -214,14 +216,11 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
           if (pruned->empty()) co_return;
           // The tasks' workspaces go with them.
           co_await asio::post(blocking_.get_executor(), asio::use_awaitable);
-          for (const auto& id : *pruned) {
-            std::error_code ignored;
-            std::filesystem::remove_all(std::filesystem::path(config_.sandbox.workspace_root) / id,
-                                        ignored);
-          }
+          for (const auto& id : *pruned)
+            remove_tree(std::filesystem::path(config_.sandbox.workspace_root) / id);
           co_await asio::post(io_.get_executor(), asio::use_awaitable);
-          base::log::error() << "pruned " << pruned->size() << " tasks older than "
-                             << config_.journal.retention_days << " days";
+          base::log::info() << "pruned " << pruned->size() << " tasks older than "
+                            << config_.journal.retention_days << " days";
         },
         asio::detached);
     prune_timer_.expires_after(std::chrono::hours(1));

@@ -177,6 +177,11 @@ TEST(Crash, KillNineWithRunningSandboxesThenRestartRemovesWhatTheDeadDaemonLeft)
   for (const fs::path& made :
        {workspaces / resumed / "a1", workspaces / unknown_task / "a1", workspaces / "notes"})
     fs::create_directories(made);
+  // A link a sandbox planted to something of the host's: removed, never followed.
+  const fs::path host_dir = dir.path() + "/host-dir";
+  fs::create_directories(host_dir);
+  std::ofstream(host_dir / "keep.txt") << "kept";
+  fs::create_directory_symlink(host_dir, workspaces / unknown_task / "a1" / "escape");
   ASSERT_EQ(std::distance(fs::directory_iterator(workspaces / "exec"), {}), 2);
 
   (*first)->signal(SIGKILL);
@@ -193,6 +198,7 @@ TEST(Crash, KillNineWithRunningSandboxesThenRestartRemovesWhatTheDeadDaemonLeft)
       << log;
   EXPECT_TRUE(fs::is_empty(workspaces / "exec"));
   EXPECT_FALSE(fs::exists(workspaces / unknown_task));
+  EXPECT_TRUE(fs::exists(host_dir / "keep.txt"));
   EXPECT_TRUE(fs::exists(workspaces / resumed / "a1"));
   EXPECT_TRUE(fs::exists(workspaces / "notes"));
   EXPECT_NE(log.find("agentd: removed 3 workspaces left by a dead daemon (2 of exec.run, 1 of "

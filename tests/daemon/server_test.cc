@@ -19,8 +19,8 @@ using testing::WsClient;
 
 class ServerTest : public ::testing::Test {
  protected:
-  void start(std::function<void(Config&)> adjust = {}) {
-    daemon = std::make_unique<TestDaemon>(dir.path(), std::move(adjust));
+  void start(const std::function<void(Config&)>& adjust = {}) {
+    daemon = std::make_unique<TestDaemon>(dir.path(), adjust);
     ASSERT_TRUE(daemon->started()) << daemon->started().error().message;
   }
   std::string submit(WsClient& client, const std::string& script) {
