@@ -280,7 +280,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     if (!ran) {
       const base::Error& error = ran.error();
       if (error.code == server_fault) {
-        base::log::error() << "" << error.message;
+        base::log::error() << error.message;  // it names exec.run and the step
         return Reply::error(rpc::internal_error, "internal error");
       }
       if (error.code == program_refused && !running.cancelled)
