@@ -27,19 +27,23 @@ namespace {
   ::_exit(127);
 }
 
-// Moves stdin/stdout/stderr to 0/1/2 and the sync socket to 3 (close-on-exec), then closes every
-// other inherited descriptor. Sources are first lifted above 3 so no dup2 clobbers another.
+// Moves stdin/stdout/stderr to 0/1/2, the sync socket to 3 (close-on-exec) and the channel, if
+// any, to kChannelFd, then closes every other inherited descriptor. Sources are first lifted
+// above them so no dup2 clobbers another.
 int setup_file_descriptors(const ChildPlan& plan) noexcept {
-  const int sources[] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.sync_fd};
-  int lifted[4];
-  for (int i = 0; i < 4; ++i) {
+  const int sources[] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.sync_fd,
+                         plan.channel_fd};
+  const int count = plan.channel_fd >= 0 ? 5 : 4;
+  int lifted[5];
+  for (int i = 0; i < count; ++i) {
     lifted[i] = ::fcntl(sources[i], F_DUPFD_CLOEXEC, 10);
     if (lifted[i] < 0) return -errno;
   }
   for (int i = 0; i < 3; ++i)
     if (::dup2(lifted[i], i) < 0) return -errno;
   if (::dup3(lifted[3], 3, O_CLOEXEC) < 0) return -errno;
-  return ::close_range(4, ~0U, 0) == 0 ? 0 : -errno;
+  if (count == 5 && ::dup2(lifted[4], kChannelFd) < 0) return -errno;
+  return ::close_range(count == 5 ? kChannelFd + 1 : 4, ~0U, 0) == 0 ? 0 : -errno;
 }
 
 int set_rlimits(const ChildPlan& plan) noexcept {
@@ -95,6 +99,7 @@ int exec_program(const ChildPlan& plan) noexcept {
   ::close(0);
   ::close(1);
   ::close(2);
+  ::close(kChannelFd);  // the program's alone: its peer must see EOF when the program is gone
   for (;;) {
     int status = 0;
     const pid_t reaped = ::waitpid(-1, &status, 0);

@@ -59,6 +59,7 @@ struct ChildPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  int channel_fd = -1;  // -1: none; else the program gets it at sandbox::kChannelFd
   // cgroup v1: the parent moves us into our cgroup while we build the root (the move waits for
   // an RCU grace period, milliseconds); we wait for its second byte, then take a cgroup
   // namespace rooted there.

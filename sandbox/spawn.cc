@@ -111,6 +111,10 @@ Expected<Prepared> parent_prepare(const Spec& spec) {
   p.hostname = spec.hostname;
   p.workdir = spec.workdir;
   p.new_network = spec.network == NetworkMode::none;
+  if (spec.channel) {
+    if (!spec.channel->valid()) return Error{"channel: expected an open descriptor"};
+    p.channel_fd = spec.channel->get();
+  }
   return p;
 }
 
@@ -135,6 +139,7 @@ Expected<Spawned> parent_spawn(const Prepared& prepared, const std::string& stdi
   plan.stdin_fd = input.get();
   plan.stdout_fd = out_write.get();
   plan.stderr_fd = err_write.get();
+  plan.channel_fd = prepared.channel_fd;
   plan.loopback = prepared.new_network;
   plan.hostname = prepared.hostname.c_str();
   plan.mounts = &prepared.mounts;

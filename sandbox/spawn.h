@@ -27,6 +27,7 @@ struct Prepared {
   std::string hostname;
   std::string workdir;
   bool new_network = true;
+  int channel_fd = -1;  // borrowed from the Spec, which outlives the spawn
 };
 
 // Validates `spec` and builds the plan; touches nothing.

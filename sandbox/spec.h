@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
+
 namespace sandbox {
 
 namespace seccomp {
@@ -66,6 +68,9 @@ struct SeccompChoice {
   bool disabled = false;
 };
 
+// Where the program finds Spec::channel.
+inline constexpr int kChannelFd = 4;
+
 struct Spec {
   std::vector<std::string> argv;  // argv[0] is resolved against PATH inside the sandbox
   std::vector<std::string> env;   // "KEY=VALUE"; nothing is inherited from the host
@@ -77,6 +82,11 @@ struct Spec {
   NetworkMode network = NetworkMode::none;
   SeccompChoice seccomp;
   std::string hostname = "agentbox";
+  // A socket (or pipe) the program finds open at kChannelFd, e.g. one end of a socketpair
+  // whose other end is another sandbox's channel: two sandboxes that talk only to each other.
+  // Only the program and its children hold it: the sandbox's init closes its copy, so the
+  // peer reads EOF as soon as they are gone.
+  std::shared_ptr<const base::UniqueFd> channel;
 };
 
 // The mounts every sandbox needs to run ordinary programs: read-only /usr, /lib*, /bin, /sbin

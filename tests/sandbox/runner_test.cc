@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -218,6 +219,45 @@ TEST_F(SandboxTest, CancellationKillsTheSandbox) {
   EXPECT_EQ(result.signal, SIGKILL);
   EXPECT_EQ(result.error, "cancelled");
   EXPECT_LT(result.wall_ms, 5000);
+}
+
+// Two sandboxes joined by a socketpair at kChannelFd talk to each other and to nobody else;
+// the peer reads EOF once the program ends, though its sandbox's init held a copy too.
+TEST_F(SandboxTest, AChannelJoinsTwoSandboxesAndEndsWithTheProgram) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  auto left = std::make_shared<const UniqueFd>(pair[0]);
+  auto right = std::make_shared<const UniqueFd>(pair[1]);
+  boost::asio::io_context context;
+  Result asker, answerer;
+  Spec ask = default_spec({"/bin/sh", "-c", "echo ping >&4; read reply <&4; echo \"$reply\""});
+  ask.channel = left;
+  Spec answer = default_spec(
+      {"/bin/sh", "-c", "read x <&4; echo \"pong $x\" >&4; cat <&4; echo eof; ls /proc/self/fd"});
+  answer.channel = right;
+  runner_->async_run(context.get_executor(), std::move(ask), [&](Result r) { asker = r; });
+  runner_->async_run(context.get_executor(), std::move(answer), [&](Result r) { answerer = r; });
+  left.reset();
+  right.reset();
+  context.run();
+  ASSERT_EQ(asker.status, RunStatus::ok) << asker.error << asker.stderr_data;
+  EXPECT_EQ(asker.stdout_data, "pong ping\n");
+  ASSERT_EQ(answerer.status, RunStatus::ok) << answerer.error << answerer.stderr_data;
+  EXPECT_EQ(answerer.stdout_data.substr(0, 4), "eof\n");
+  // ls's own listing: stdio, the channel, and the directory ls reads; no sync socket.
+  EXPECT_EQ(answerer.stdout_data.substr(4), "0\n1\n2\n3\n4\n") << answerer.stdout_data;
+}
+
+TEST_F(SandboxTest, WithoutAChannelOnlyStdioIsOpen) {
+  Result r = sh("ls /proc/self/fd");
+  ASSERT_EQ(r.status, RunStatus::ok) << r.error;
+  EXPECT_EQ(r.stdout_data, "0\n1\n2\n3\n");  // 3: ls's own directory
+}
+
+TEST_F(SandboxTest, AClosedChannelIsRefused) {
+  Result r = sh("true", [](Spec& s) { s.channel = std::make_shared<const UniqueFd>(); });
+  EXPECT_EQ(r.status, RunStatus::setup_error);
+  EXPECT_NE(r.error.find("channel"), std::string::npos) << r.error;
 }
 
 }  // namespace
