@@ -53,16 +53,22 @@ struct RoleSpec {
   std::string system_prompt;  // empty: the pattern's default for the role
 };
 
-// A test a best_of_n candidate must pass. Either stdin → expected stdout (compared with
-// trailing whitespace of each line and of the whole text ignored), or a script in `language`
-// run in the candidate's workspace (the candidate is there as solution.<ext>) that passes
-// when it exits 0.
+// A test a best_of_n candidate must pass (docs/testing.md). Either a program test: the
+// candidate runs with `stdin_data` in a fresh workspace, and passes when its stdout equals
+// `expected_stdout` (trailing whitespace of each line and of the whole text ignored), it exits
+// with `expected_exit_status`, and it left exactly `expected_files`' contents at their paths;
+// or a Python script (`language` "python", `code`) run by the test harness in a sandbox of its
+// own, where `import solution` reaches the candidate in its sandbox as plain data. Each test
+// (each test function of a script) has `time_limit` to pass.
 struct TestCase {
   std::string name;
   std::string stdin_data;
   std::optional<std::string> expected_stdout;
-  std::string language;  // script tests only: python, bash, c, cpp, node
-  std::string code;      // script tests only
+  int expected_exit_status = 0;
+  std::map<std::string, std::string> expected_files;  // relative path -> exact content
+  std::string language;                               // script tests only: python
+  std::string code;                                   // script tests only
+  std::chrono::milliseconds time_limit{5000};
 };
 
 // Per-task budgets, held across every parallel branch. 0 means no limit (the daemon's

@@ -124,6 +124,7 @@ class Run : public std::enable_shared_from_this<Run> {
     if (!cg) return cg.error();
     cgroup_.emplace(std::move(cg.value()));
     auto spawned = parent_spawn(prepared_, spec_.stdin_data, *cgroup_, lease_->host_id());
+    spec_.channel.reset();  // the program's now: its peer must see EOF when the program ends
     if (!spawned) return spawned.error();
     spawned_ = std::move(spawned.value());
     exit_watch_.assign(spawned_.process.pidfd());

@@ -1,16 +1,20 @@
 // best_of_n (as in CodeMonkeys): N coder agents write candidate programs in parallel; each
-// valid candidate is tested as soon as it arrives, every test in its own sandbox. Selection:
-// most tests passed, then the largest group of passers whose outputs agree, then (when asked)
-// a judge among the groups that tie. With first_pass_wins, the first candidate that passes
-// every test wins and the other coders and tests are cancelled. When the task gives no tests
-// and asks for tester agents, they write stdin/expected-stdout tests first.
+// valid candidate is tested as soon as it arrives (candidate_tests.h: verdicts reached outside
+// the candidate). Selection never depends on the order answers arrive in: the candidates that
+// pass the most tests are run on more inputs (candidate_selection.h) and grouped by identical
+// behaviour; the largest group wins, then the judge if the task asks for one; a tie that
+// remains is reported. With first_pass_wins, the first candidate that passes every test wins
+// and the other coders and tests are cancelled. When the task gives no tests and asks for
+// tester agents, they write program tests first (tester_tests.h: those a trivial program
+// passes, or that every candidate fails, are discarded and reported).
 #include <boost/asio/this_coro.hpp>
-#include <map>
-#include <set>
 
+#include "agents/patterns/candidate_selection.h"
 #include "agents/patterns/candidate_tests.h"
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
+#include "agents/patterns/test_harness.h"
+#include "agents/patterns/tester_tests.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {
@@ -22,34 +26,16 @@ using runtime::AgentSpec;
 
 namespace {
 
+constexpr size_t kMaxProbes = 32;
+
 struct Candidate {
   AgentOutcome agent;
   CandidateRun run;
-  std::vector<TestOutcome> tests;
+  CandidateTesting testing;
   bool valid = false;
-  size_t passed() const {
-    return static_cast<size_t>(
-        std::count_if(tests.begin(), tests.end(), [](const TestOutcome& t) { return t.passed; }));
-  }
-  std::string signature() const {
-    std::string text;
-    for (const TestOutcome& t : tests) text += t.output + '\x1f';
-    return text;
-  }
+  bool tested = false;
+  std::string probed;  // what it did with the probes
 };
-
-json tests_schema() {
-  json test = {{"type", "object"},
-               {"properties",
-                {{"name", {{"type", "string"}}},
-                 {"stdin", {{"type", "string"}}},
-                 {"expected_stdout", {{"type", "string"}}}}},
-               {"required", {"stdin", "expected_stdout"}}};
-  return {{"type", "object"},
-          {"properties",
-           {{"tests", {{"type", "array"}, {"items", test}, {"minItems", 1}, {"maxItems", 32}}}}},
-          {"required", {"tests"}}};
-}
 
 class BestOfN {
  public:
@@ -58,8 +44,9 @@ class BestOfN {
 
   asio::awaitable<PatternResult> run() {
     PatternResult result;
-    test_policy_ = task_.policy_for_role(task_.role("tester") ? "tester" : "coder");
-    if (!test_policy_) {
+    coder_policy_ = task_.policy_for_role("coder");
+    test_policy_ = task_.role("tester") ? task_.policy_for_role("tester") : coder_policy_;
+    if (!test_policy_ || !coder_policy_) {
       result.error = "no policy to run tests under";
       co_return result;
     }
@@ -82,27 +69,14 @@ class BestOfN {
 
  private:
   asio::awaitable<void> write_tests() {
-    std::vector<AgentSpec> testers(options_.tester_agents);
-    for (AgentSpec& tester : testers) {
-      tester.role = "tester";
-      tester.default_system_prompt = "You write tests for programs: inputs and exact outputs.";
-      tester.prompt =
-          "Write tests for a program that solves this task. Each test gives the "
-          "program's standard input and its exact expected standard output.\n\n" +
-          task_.spec.prompt;
-      tester.answer_schema = tests_schema();
-    }
-    std::vector<AgentOutcome> outcomes = co_await run_agents(task_, std::move(testers));
-    std::set<std::string> seen;
-    for (const AgentOutcome& outcome : keep_valid(task_, std::move(outcomes), tests_schema())) {
-      for (const json& t : outcome.answer["tests"]) {
-        if (!seen.insert(t["stdin"].get<std::string>()).second) continue;
-        tests_.push_back({t.value("name", outcome.id + " test " + std::to_string(seen.size())),
-                          t["stdin"].get<std::string>(), t["expected_stdout"].get<std::string>(),
-                          "", ""});
-      }
-    }
-    task_.emit("tests.written", {}, {{"tests", tests_.size()}});
+    std::vector<AgentOutcome> outcomes = co_await run_agents(
+        task_, tester_specs(task_.spec.prompt, options_.tester_agents, options_.language));
+    TesterTests written =
+        collect_tester_tests(keep_valid(task_, std::move(outcomes), tester_tests_schema()));
+    tests_ = std::move(written.tests);
+    from_testers_ = true;
+    discarded_ = std::move(written.discarded);
+    task_.emit("tests.written", {}, {{"tests", tests_.size()}, {"discarded", discarded_json()}});
   }
 
   asio::awaitable<void> produce(Candidate& candidate) {
@@ -116,51 +90,132 @@ class BestOfN {
     candidate.valid = true;
     candidate.run = {candidate.agent.id, *policies::parse_language(options_.language),
                      extract_code(candidate.agent.answer_text()), candidate.agent.workspace};
-    candidate.tests = co_await run_candidate_tests(task_, *test_policy_, candidate.run, tests_);
+    candidate.testing =
+        co_await run_candidate_tests(task_, *test_policy_, *coder_policy_, candidate.run, tests_);
+    candidate.tested = true;
+    const size_t passed = passed_by(candidate);
     task_.emit("candidate.tested", candidate.agent.id,
-               {{"passed", candidate.passed()}, {"total", tests_.size()}});
-    if (options_.first_pass_wins && candidate.passed() == tests_.size() && !first_winner_) {
+               {{"passed", passed}, {"total", candidate.testing.outcomes.size()}});
+    if (options_.first_pass_wins && passed == candidate.testing.outcomes.size() && !first_winner_) {
       first_winner_ = &candidate;
       task_.emit("candidate.won", candidate.agent.id, {{"reason", "first to pass every test"}});
       coders_->cancel();  // the other coders and their tests; this one is done
     }
   }
 
+  size_t passed_by(const Candidate& c) const {
+    size_t passed = 0;
+    for (const TestOutcome& t : c.testing.outcomes) passed += t.passed && !discarded_test(t.test);
+    return passed;
+  }
+  bool discarded_test(size_t test) const {
+    for (const DiscardedTest& d : discarded_)
+      if (d.test == test) return true;
+    return false;
+  }
+
   asio::awaitable<PatternResult> select(PatternResult result) {
     std::vector<Candidate*> tested;
     for (Candidate& c : candidates_)
-      if (c.valid && c.tests.size() == tests_.size()) tested.push_back(&c);
-    result.details = details();
-    size_t best = 0;
-    for (Candidate* c : tested) best = std::max(best, c->passed());
+      if (c.tested) tested.push_back(&c);
     if (first_winner_) co_return win(std::move(result), *first_winner_, "first_pass");
+    if (from_testers_) discard_failed_by_all(tested);
+    size_t best = 0;
+    for (Candidate* c : tested) best = std::max(best, passed_by(*c));
     if (best == 0) {
+      result.details = details(tested, {});
       result.error = with_causes(task_, coders_mark_, "no candidate passed any test");
       co_return result;
     }
-    // Groups of best candidates whose outputs agree, largest first, then by arrival order.
-    std::map<std::string, std::vector<Candidate*>> groups;
-    for (Candidate* c : tested)
-      if (c->passed() == best) groups[c->signature()].push_back(c);
-    std::vector<std::vector<Candidate*>> ordered;
-    ordered.reserve(groups.size());
-    for (auto& [signature, members] : groups) ordered.push_back(members);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    size_t tied = 1;
-    while (tied < ordered.size() && ordered[tied].size() == ordered[0].size()) ++tied;
-    if (tied == 1) co_return win(std::move(result), *ordered[0][0], "tests_then_agreement");
-    result.details["tied_groups"] = tied;
-    if (!options_.use_judge) co_return win(std::move(result), *ordered[0][0], "tie_first");
     std::vector<Candidate*> finalists;
-    for (size_t i = 0; i < tied; ++i) finalists.push_back(ordered[i][0]);
+    for (Candidate* c : tested)
+      if (passed_by(*c) == best) finalists.push_back(c);
+    if (finalists.size() > 1) co_await probe(finalists);
+    std::vector<std::string> signatures, codes;
+    for (Candidate* c : finalists) {
+      signatures.push_back(c->probed);
+      for (const TestOutcome& t : c->testing.outcomes) signatures.back() += '\x1f' + t.output;
+      codes.push_back(c->run.code);
+    }
+    const Grouping grouping = group_by_behaviour(signatures, codes);
+    result.details = details(tested, named_groups(grouping, finalists));
+    auto first_of = [&](size_t group) {
+      return finalists[representative(grouping.groups[group], codes)];
+    };
+    if (grouping.tied == 1) co_return win(std::move(result), *first_of(0), "tests_then_behaviour");
+    result.details["tied_groups"] = grouping.tied;
+    if (!options_.use_judge) {
+      result.error = "tie: " + std::to_string(grouping.tied) +
+                     " groups of candidates pass the same tests and behave differently (details "
+                     "lists them); ask for a judge (use_judge) or add tests that tell them apart";
+      task_.emit("candidate.tie", {}, {{"groups", result.details["groups"]}});
+      co_return result;
+    }
+    std::vector<Candidate*> judged;
+    for (size_t i = 0; i < grouping.tied; ++i) judged.push_back(first_of(i));
     const size_t mark = task_.dropped().size();
-    Candidate* chosen = co_await judge(finalists);
+    Candidate* chosen = co_await judge(judged);
     if (!chosen) {
       result.error = with_causes(task_, mark, "candidates tie and the judge gave no valid choice");
       co_return result;
     }
     co_return win(std::move(result), *chosen, "judge");
+  }
+
+  // A tester's test that every candidate fails is more likely wrong than every candidate.
+  void discard_failed_by_all(const std::vector<Candidate*>& tested) {
+    if (tested.size() < 2) return;
+    for (size_t test = 0; test < tests_.size(); ++test) {
+      if (discarded_test(test)) continue;
+      bool someone_passed = false;
+      for (Candidate* c : tested)
+        for (const TestOutcome& t : c->testing.outcomes)
+          someone_passed = someone_passed || (t.test == test && t.passed);
+      if (!someone_passed)
+        discarded_.push_back({test, tests_[test].name, "every candidate failed it"});
+    }
+    if (!discarded_.empty()) task_.emit("tests.discarded", {}, {{"tests", discarded_json()}});
+  }
+
+  // The finalists on inputs beyond the tests': derived calls of their functions (Python script
+  // tests), derived stdin inputs (program tests). Equal programs are probed once.
+  asio::awaitable<void> probe(const std::vector<Candidate*>& finalists) {
+    std::vector<json> calls;
+    for (Candidate* c : finalists)
+      for (const json& call : c->testing.calls) calls.push_back(call);
+    HarnessJob job;
+    job.probes = derive_call_probes(calls, kMaxProbes);
+    std::vector<std::string> inputs;
+    std::chrono::milliseconds limit{600000};
+    for (const TestCase& t : tests_)
+      if (t.code.empty()) {
+        inputs.push_back(t.stdin_data);
+        limit = std::min(limit, t.time_limit);
+      }
+    const std::vector<std::string> stdin_probes = derive_stdin_probes(inputs, kMaxProbes);
+    if (job.probes.empty() && stdin_probes.empty()) co_return;
+    task_.emit(
+        "candidates.probed", {},
+        {{"candidates", finalists.size()}, {"probes", job.probes.size() + stdin_probes.size()}});
+    std::map<std::string, std::string> by_code;
+    runtime::Nursery runs(co_await asio::this_coro::executor);
+    for (Candidate* c : finalists)
+      if (by_code.emplace(c->run.code, "").second)
+        runs.spawn(probe_one(*c, job, stdin_probes, limit, by_code[c->run.code]));
+    co_await runs.join();
+    for (Candidate* c : finalists) c->probed = by_code[c->run.code];
+  }
+
+  asio::awaitable<void> probe_one(const Candidate& c, const HarnessJob& job,
+                                  const std::vector<std::string>& inputs,
+                                  std::chrono::milliseconds limit, std::string& out) {
+    if (!job.probes.empty()) {
+      HarnessReport report = co_await run_harness(task_, *test_policy_, *coder_policy_, c.run, job);
+      for (const std::string& digest : report.probes) out += digest + '\x1f';
+      if (!report.complete) out += "incomplete\x1f";
+    }
+    for (const std::string& input : inputs)
+      out += co_await probe_program(task_, *coder_policy_, c.run, input, limit) + '\x1e';
   }
 
   asio::awaitable<Candidate*> judge(const std::vector<Candidate*>& finalists) {
@@ -184,30 +239,76 @@ class BestOfN {
   }
 
   PatternResult win(PatternResult result, Candidate& winner, const char* by) {
+    if (result.details.empty()) result.details = details({}, {});
     result.succeeded = true;
     result.answer = winner.run.code;
     result.details["winner"] = winner.agent.id;
     result.details["selected_by"] = by;
-    task_.emit("candidate.selected", winner.agent.id, {{"by", by}, {"passed", winner.passed()}});
+    task_.emit("candidate.selected", winner.agent.id, {{"by", by}, {"passed", passed_by(winner)}});
     return result;
   }
 
-  json details() const {
+  // Each group of finalists as their agent ids, in the groups' order.
+  static std::vector<std::vector<std::string>> named_groups(
+      const Grouping& grouping, const std::vector<Candidate*>& finalists) {
+    std::vector<std::vector<std::string>> named;
+    for (const auto& group : grouping.groups) {
+      named.emplace_back();
+      for (size_t i : group) named.back().push_back(finalists[i]->agent.id);
+    }
+    return named;
+  }
+
+  json details(const std::vector<Candidate*>& tested,
+               const std::vector<std::vector<std::string>>& groups) const {
+    size_t total = 0, passed_all = 0;
+    for (Candidate* c : tested)
+      total = std::max(total, c->testing.outcomes.size() - discarded_in(*c));
     json list = json::array();
     for (const Candidate& c : candidates_) {
       if (c.agent.id.empty()) continue;
-      list.push_back({{"agent", c.agent.id},
-                      {"valid", c.valid},
-                      {"passed", c.passed()},
-                      {"tested", c.tests.size() == tests_.size() && c.valid}});
+      json entry = {{"agent", c.agent.id}, {"valid", c.valid}, {"tested", c.tested}};
+      if (c.tested) {
+        const size_t passed = passed_by(c);
+        entry["passed"] = passed;
+        entry["passed_all"] = passed == total;
+        passed_all += passed == total;
+        json failed = json::array();
+        for (const TestOutcome& t : c.testing.outcomes)
+          if (!t.passed && failed.size() < 8)
+            failed.push_back({{"test", t.name}, {"why", t.detail}});
+        entry["failed"] = std::move(failed);
+      }
+      for (size_t g = 0; g < groups.size(); ++g)
+        if (std::find(groups[g].begin(), groups[g].end(), c.agent.id) != groups[g].end())
+          entry["group"] = g + 1;
+      list.push_back(std::move(entry));
     }
-    return {{"tests", tests_.size()}, {"candidates", std::move(list)}};
+    return {{"tests", total},
+            {"coverage", {{"passed_all", passed_all}, {"tested", tested.size()}}},
+            {"groups", groups},
+            {"discarded_tests", discarded_json()},
+            {"candidates", std::move(list)}};
+  }
+
+  size_t discarded_in(const Candidate& c) const {
+    size_t n = 0;
+    for (const TestOutcome& t : c.testing.outcomes) n += discarded_test(t.test);
+    return n;
+  }
+
+  json discarded_json() const {
+    json out = json::array();
+    for (const DiscardedTest& d : discarded_) out.push_back({{"test", d.name}, {"why", d.why}});
+    return out;
   }
 
   runtime::TaskContext& task_;
   const BestOfNOptions& options_;
   std::vector<TestCase> tests_;
-  std::shared_ptr<const policies::Compiled> test_policy_;
+  bool from_testers_ = false;             // the tests are the tester agents'
+  std::vector<DiscardedTest> discarded_;  // tester tests that prove nothing
+  std::shared_ptr<const policies::Compiled> test_policy_, coder_policy_;
   std::vector<Candidate> candidates_;
   runtime::Nursery* coders_ = nullptr;
   Candidate* first_winner_ = nullptr;

@@ -1,17 +1,24 @@
-// Running a best_of_n candidate program against the task's tests, each test in its own
-// sandbox, all of them in parallel. A stdin test passes when the program's stdout equals the
-// expected text (trailing whitespace of lines and trailing blank lines ignored); a script
-// test runs with the candidate in the workspace as solution.<ext> and passes when it exits 0.
+// Running a best_of_n candidate against the task's tests, all at once. A program test runs the
+// candidate with its stdin in a sandbox of its own and is judged here, outside it: stdout
+// (trailing whitespace of lines and trailing blank lines ignored), exit status, and files left
+// in its workspace. The Python script tests all go to one harness run (test_harness.h), where
+// the verdicts are reached in a sandbox the candidate's code never runs in. Each test (each test
+// function of a script) has its own time limit; the candidate's exit status alone never passes
+// a test.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agents/task_spec.h"
 #include "policies/compile.h"
+#include "sandbox/result.h"
 
 namespace agents::runtime {
 class TaskContext;
@@ -20,10 +27,13 @@ class TaskContext;
 namespace agents::patterns {
 
 struct TestOutcome {
+  size_t test = 0;  // index into the task's tests
   std::string name;
   bool passed = false;
-  std::string output;  // the program's stdout, normalised, for agreement between candidates
-  std::string detail;  // why it failed ("status timeout", "stdout differs")
+  // What the candidate did, for grouping candidates by behaviour: a program test's status,
+  // normalised stdout and files; a script case's digest of every call and its answer.
+  std::string output;
+  std::string detail;  // why it failed ("exited with status 1, expected 0", "stdout differs")
 };
 
 struct CandidateRun {
@@ -39,8 +49,32 @@ std::string normalize_output(std::string_view text);
 std::string extract_code(const std::string& answer);
 std::string_view source_extension(policies::Language language);
 
-boost::asio::awaitable<std::vector<TestOutcome>> run_candidate_tests(
-    runtime::TaskContext& task, const policies::Compiled& policy, const CandidateRun& candidate,
+// Every test of `tests` against `candidate`, outcomes in the tests' order (a script test gives
+// one outcome per test function it has). Tests run under `test_policy`; the candidate's own
+// code under `candidate_policy`.
+struct CandidateTesting {
+  std::vector<TestOutcome> outcomes;
+  // The candidate's functions the script tests called with plain arguments ({function, args,
+  // kwargs}, wire-encoded): material for behaviour probes.
+  nlohmann::json calls = nlohmann::json::array();
+};
+
+boost::asio::awaitable<CandidateTesting> run_candidate_tests(
+    runtime::TaskContext& task, const policies::Compiled& test_policy,
+    const policies::Compiled& candidate_policy, const CandidateRun& candidate,
     const std::vector<TestCase>& tests);
+
+// What `candidate` does with `stdin_data` within `limit` (as TestOutcome::output): a behaviour
+// probe, judged by nothing but its agreement with other candidates.
+boost::asio::awaitable<std::string> probe_program(runtime::TaskContext& task,
+                                                  const policies::Compiled& policy,
+                                                  const CandidateRun& candidate,
+                                                  std::string stdin_data,
+                                                  std::chrono::milliseconds limit);
+
+// A program test's verdict from its sandbox's result and the files it left (`files`: the
+// expected paths' contents as found, absent where there was none).
+TestOutcome judge_program_test(const TestCase& test, const sandbox::Result& result,
+                               const std::map<std::string, std::optional<std::string>>& files);
 
 }  // namespace agents::patterns

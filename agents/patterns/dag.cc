@@ -16,6 +16,7 @@
 #include "agents/runtime/toolbox.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"
+#include "base/json_strict.h"
 
 namespace agents::patterns {
 
@@ -273,13 +274,21 @@ class DagRun {
       const std::string& text = step->second.result;
       result.answer = text;
       if (schema) {
-        result.answer = json::parse(text, nullptr, false);
-        auto errors = runtime::validate(result.answer, *schema, 3);
-        if (result.answer.is_discarded() || !errors.empty()) {
-          result.error = "step \"" + answer_step_ + "\" does not match the output schema" +
-                         (errors.empty() ? ": not JSON" : ": " + errors.front());
+        // The step's whole text, read strictly (base/json_strict.h): what is validated is what
+        // the task answers.
+        auto parsed = base::parse_json_strict(text);
+        std::vector<std::string> errors;
+        if (!parsed)
+          errors.push_back(parsed.error().code == base::kNotJson ? "not JSON"
+                                                                 : parsed.error().message);
+        else
+          errors = runtime::validate(*parsed, *schema, 3);
+        if (!errors.empty()) {
+          result.error =
+              "step \"" + answer_step_ + "\" does not match the output schema: " + errors.front();
           co_return result;
         }
+        result.answer = std::move(*parsed);
       }
     }
     result.succeeded = true;

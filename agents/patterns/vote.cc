@@ -30,13 +30,21 @@ AgentSpec voter(const runtime::TaskContext& task, size_t index, uint32_t round,
   return spec;
 }
 
+// Whether `outcome` would count as a vote. An answer that would not (outside the policy or
+// the schema, or with no vote in it) does not reach the other voters' debate either, where it
+// could sway answers that count.
+bool casts_vote(const runtime::TaskContext& task, const AgentOutcome& outcome) {
+  return !runtime::invalid_reason(outcome, task.spec.output_schema) &&
+         normalize_vote(outcome.answer, task.spec.vote.normalization).ok();
+}
+
 std::string debate_prompt(const runtime::TaskContext& task, const std::vector<AgentOutcome>& last,
                           size_t self) {
   std::string prompt = task.spec.prompt + "\n\nYour previous answer:\n" +
                        (last[self].answered() ? last[self].answer_text() : "(none)") +
                        "\n\nOther agents answered:\n";
   for (size_t i = 0; i < last.size(); ++i)
-    if (i != self && last[i].answered())
+    if (i != self && casts_vote(task, last[i]))
       prompt += "- " + runtime::truncate_for_model(last[i].answer_text(), 2000) + "\n";
   return prompt + "\nConsider their reasoning and give your final answer.";
 }
@@ -79,18 +87,16 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
     answers = co_await run_agents(task, std::move(revisers));
   }
 
-  // Validation first: dropped answers do not vote. The first original answer of each
-  // normalised form (in voter order) stands for it.
+  // Validation first: dropped answers do not vote, nor do answers that cast none (reported
+  // as dropped, with why). The first original answer of each normalised form (in voter order)
+  // stands for it.
   std::vector<std::string> votes;
   std::map<std::string, json> originals;
   for (const AgentOutcome& outcome : answers) {
     if (!runtime::accept_result(task, outcome, task.spec.output_schema)) continue;
     auto normalized = normalize_vote(outcome.answer, options.normalization);
     if (!normalized) {
-      task.drop(outcome.id,
-                "vote: the answer cannot be normalised as " +
-                    std::string(options.normalization == VoteNormalization::number ? "a number"
-                                                                                   : "JSON"));
+      task.drop(outcome.id, "vote: " + normalized.error().message);
       continue;
     }
     task.emit("vote.cast", outcome.id, {{"vote", runtime::truncate_for_model(*normalized, 200)}});

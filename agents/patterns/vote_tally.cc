@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
-#include <cstdio>
+#include <string_view>
+
+#include "base/decimal.h"
+#include "base/json_strict.h"
 
 namespace agents::patterns {
 
@@ -12,9 +14,30 @@ using nlohmann::json;
 
 namespace {
 
+// Non-integers compare to this many significant digits, so that 0.1 + 0.2 (written
+// 0.30000000000000004) and 0.3 agree.
+constexpr size_t kSignificantDigits = 12;
+constexpr size_t kMaxNumbersShown = 3;
+constexpr size_t kMaxShownChars = 40;
+
+std::string cut(const std::string& text) {
+  return text.size() <= kMaxShownChars ? text : text.substr(0, kMaxShownChars - 3) + "...";
+}
+
 std::string text_of(const json& answer) {
   return answer.is_string() ? answer.get<std::string>()
                             : answer.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool in(std::string_view chars, char c) {
+  return chars.find(c) != std::string_view::npos;
+}
+
+// Moves [begin, end) inward past characters of `chars`, at both ends or only at the end. By
+// index: erasing a megabyte of "*" one character at a time from the front took minutes.
+void trim(const std::string& text, size_t& begin, size_t& end, std::string_view chars, bool both) {
+  while (end > begin && in(chars, text[end - 1])) --end;
+  while (both && begin < end && in(chars, text[begin])) ++begin;
 }
 
 std::string normalize_text(const std::string& raw) {
@@ -29,37 +52,43 @@ std::string normalize_text(const std::string& raw) {
     space = false;
     out += static_cast<char>(std::tolower(c));
   }
-  auto strip = [&out](std::string_view chars, bool both) {
-    bool changed = true;
-    while (changed && !out.empty()) {
-      changed = false;
-      if (chars.find(out.back()) != std::string_view::npos) out.pop_back(), changed = true;
-      if (both && !out.empty() && chars.find(out.front()) != std::string_view::npos)
-        out.erase(0, 1), changed = true;
-    }
-  };
-  strip("\"'`*_", true);
-  strip(".!?;:,", false);
-  strip("\"'`*_ ", true);
-  return out;
+  size_t begin = 0;
+  size_t end = out.size();
+  trim(out, begin, end, "\"'`*_", true);
+  trim(out, begin, end, ".!?;:,", false);
+  trim(out, begin, end, "\"'`*_ ", true);
+  return out.substr(begin, end - begin);
 }
 
 bool digit_at(const std::string& raw, size_t i) {
   return i < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i]));
 }
 
-// The first number in `raw` in JSON's spelling (-12.5e3), read from its first digit; also
-// ".5", and "1,000" (a comma between digits is a thousands separator). A '+' before it, hex,
-// inf and nan are not numbers in JSON: "+5" reads 5, "0x1A" reads 0, "inf" has none. A dot or
-// an exponent that no digit follows ends the number ("It is 3." is 3, "2e" is 2).
-std::optional<std::string> number_text(const std::string& raw) {
-  size_t i = 0;
-  while (i < raw.size() && !digit_at(raw, i) && !(raw[i] == '.' && digit_at(raw, i + 1))) ++i;
-  if (i == raw.size()) return std::nullopt;
-  std::string text = i > 0 && raw[i - 1] == '-' ? "-" : "";
+bool minus_before(const std::string& raw, size_t i) {
+  constexpr std::string_view kMinusSign = "\xE2\x88\x92";  // U+2212, as typeset maths writes it
+  return (i >= 1 && raw[i - 1] == '-') ||
+         (i >= kMinusSign.size() &&
+          std::string_view(raw).substr(i - kMinusSign.size(), kMinusSign.size()) == kMinusSign);
+}
+
+// A comma groups thousands when exactly three digits follow it: "1,000" but not "4,2" (a
+// list, or a decimal comma), which is two numbers.
+bool thousands_comma_at(const std::string& raw, size_t i) {
+  return raw[i] == ',' && digit_at(raw, i + 1) && digit_at(raw, i + 2) && digit_at(raw, i + 3) &&
+         !digit_at(raw, i + 4);
+}
+
+// The number starting at raw[i] (a digit, or a dot before one) in JSON's spelling, with `i`
+// moved past it: "1,000" → "1000", ".5" → "0.5". A '+' before it, hex, inf and nan are not
+// numbers in JSON: "+5" reads 5, "0x1A" reads 0 and 1. A dot or an exponent that no digit
+// follows ends the number ("It is 3." is 3, "2e" is 2).
+std::string number_at(const std::string& raw, size_t& i) {
+  std::string text = minus_before(raw, i) ? "-" : "";
   if (raw[i] == '.') text += '0';
-  for (; digit_at(raw, i) || (raw[i] == ',' && digit_at(raw, i + 1)); ++i)
-    if (raw[i] != ',') text += raw[i];
+  const size_t start = i;
+  while (digit_at(raw, i)) text += raw[i++];
+  if (i > start && i - start <= 3)
+    for (; i < raw.size() && thousands_comma_at(raw, i); i += 4) text.append(raw, i + 1, 3);
   if (i < raw.size() && raw[i] == '.' && digit_at(raw, i + 1))
     for (text += raw[i++]; digit_at(raw, i); ++i) text += raw[i];
   if (i < raw.size() && (raw[i] == 'e' || raw[i] == 'E')) {
@@ -70,44 +99,99 @@ std::optional<std::string> number_text(const std::string& raw) {
   return text;
 }
 
-// Canonical text of the first number: integers without a fraction, others to 12 significant
-// digits (so 0.1 + 0.2 and 0.3 agree); not finite (1e999): none.
-std::optional<std::string> normalize_number(const std::string& raw) {
-  const auto text = number_text(raw);
-  if (!text) return std::nullopt;
-  double value = 0;
-  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (error != std::errc() || end != text->data() + text->size() || !std::isfinite(value))
-    return std::nullopt;
-  char buffer[64];
-  if (std::floor(value) == value && std::fabs(value) < 1e15)
-    std::snprintf(buffer, sizeof buffer, "%.0f", value);
-  else
-    std::snprintf(buffer, sizeof buffer, "%.12g", value);
-  return std::string(buffer == std::string("-0") ? "0" : buffer);
+// A non-integer to kSignificantDigits digits (half up), but never rounding off a digit of its
+// integer part: 123456789012345.6 is 123456789012346, not 123456789012000.
+base::Decimal rounded(base::Decimal value) {
+  if (value.is_integer()) return value;
+  const int64_t integer_digits = static_cast<int64_t>(value.digits.size()) + value.exponent;
+  const size_t keep = std::max<size_t>(kSignificantDigits, std::max<int64_t>(integer_digits, 0));
+  if (value.digits.size() <= keep) return value;
+  const bool up = value.digits[keep] >= '5';
+  value.exponent += static_cast<int64_t>(value.digits.size() - keep);
+  value.digits.resize(keep);
+  if (up) {
+    size_t i = keep;
+    while (i > 0 && value.digits[i - 1] == '9') value.digits[--i] = '0';
+    if (i == 0)
+      value.digits.insert(0, "1");
+    else
+      ++value.digits[i - 1];
+  }
+  while (value.digits.back() == '0') value.digits.pop_back(), ++value.exponent;
+  return value;
+}
+
+base::Expected<std::string> normalize_number(const std::string& raw) {
+  std::vector<std::string> distinct;  // enough of them to show, and to know there are more
+  for (size_t i = 0; i < raw.size() && distinct.size() <= kMaxNumbersShown;) {
+    if (!digit_at(raw, i) && !(raw[i] == '.' && digit_at(raw, i + 1))) {
+      ++i;
+      continue;
+    }
+    const std::string text = number_at(raw, i);
+    auto value = base::parse_decimal(text);
+    if (!value) return base::Error{"the number " + cut(text) + " is out of range"};
+    std::string canonical = base::to_string(rounded(std::move(*value)));
+    if (std::find(distinct.begin(), distinct.end(), canonical) == distinct.end())
+      distinct.push_back(std::move(canonical));
+  }
+  if (distinct.empty()) return base::Error{"no number in the answer"};
+  if (distinct.size() == 1) return std::move(distinct[0]);
+  std::string listed;
+  for (size_t k = 0; k < std::min(distinct.size(), kMaxNumbersShown); ++k)
+    listed += (k ? ", " : "") + cut(distinct[k]);
+  if (distinct.size() > kMaxNumbersShown) listed += ", ...";
+  return base::Error{"the answer gives several different numbers (" + listed + ")"};
+}
+
+// Whole numbers as integers, so that 1 and 1.0 are one vote. Recursive: the value was read
+// strictly, so it is at most base::kMaxJsonDepth deep.
+void whole_numbers_as_integers(json& value) {
+  if (value.is_number_float()) {
+    const double number = value.get<double>();
+    if (std::floor(number) == number && number >= -9223372036854775808.0 &&
+        number < 9223372036854775808.0)
+      value = static_cast<int64_t>(number);
+    return;
+  }
+  if (value.is_structured())
+    for (json& member : value) whole_numbers_as_integers(member);
+}
+
+base::Expected<std::string> normalize_json(const json& answer) {
+  json value = answer;
+  if (answer.is_string()) {
+    auto parsed = base::parse_json_strict(answer.get_ref<const std::string&>());
+    if (!parsed && parsed.error().code == base::kNotJson)
+      return base::Error{"the answer is not JSON"};
+    if (!parsed) return base::Error{"the answer is refused: " + parsed.error().message};
+    value = std::move(*parsed);
+  }
+  whole_numbers_as_integers(value);
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
 
-std::optional<std::string> normalize_vote(const json& answer, VoteNormalization mode) {
+base::Expected<std::string> normalize_vote(const json& answer, VoteNormalization mode) {
   switch (mode) {
-    case VoteNormalization::exact:
-      return text_of(answer);
+    case VoteNormalization::exact: {
+      std::string text = text_of(answer);
+      if (text.find_first_not_of(" \t\n\r\f\v") == std::string::npos)
+        return base::Error{"the answer is blank"};
+      return text;
+    }
     case VoteNormalization::text: {
       std::string text = normalize_text(text_of(answer));
-      if (text.empty()) return std::nullopt;
+      if (text.empty()) return base::Error{"nothing is left of the answer once normalised as text"};
       return text;
     }
     case VoteNormalization::number:
       return normalize_number(text_of(answer));
-    case VoteNormalization::json: {
-      json value = answer;
-      if (answer.is_string()) value = json::parse(answer.get<std::string>(), nullptr, false);
-      if (value.is_discarded()) return std::nullopt;
-      return value.dump(-1, ' ', false, json::error_handler_t::replace);
-    }
+    case VoteNormalization::json:
+      return normalize_json(answer);
   }
-  return std::nullopt;
+  return base::Error{"unknown normalisation"};
 }
 
 VoteDecision decide_vote(const std::vector<std::string>& votes, size_t voters, double quorum) {

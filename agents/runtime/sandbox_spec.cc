@@ -33,6 +33,14 @@ base::Expected<sandbox::Spec> SandboxSpecBuilder::build(const GpuHold& gpus,
   return std::move(spec_);
 }
 
+sandbox::Spec SandboxSpecBuilder::build_without_gpus(const GpuProvider* provider) && {
+  if (provider)
+    provider->add_no_gpu(spec_);
+  else
+    gpu::hide_host_gpus(spec_);
+  return std::move(spec_);
+}
+
 base::Expected<sandbox::Spec> sandbox_spec(const policies::Compiled& policy,
                                            const RunCodeRequest& request, const GpuHold& gpus,
                                            const GpuProvider* provider,

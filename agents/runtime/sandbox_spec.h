@@ -39,6 +39,9 @@ class SandboxSpecBuilder {
   // this daemon has no provider). A hold that does not match the grant is refused, so no GPU
   // device node reaches a sandbox without its lease or beyond its policy.
   base::Expected<sandbox::Spec> build(const GpuHold& gpus, const GpuProvider* provider) &&;
+  // The Spec with the host's GPUs hidden whatever the policy grants: for a sandbox that runs
+  // no code of the agent's and needs none (best_of_n's test harness).
+  sandbox::Spec build_without_gpus(const GpuProvider* provider) &&;
 
  private:
   SandboxSpecBuilder(sandbox::Spec spec, policies::GpuScope grant, std::string policy_name)

@@ -61,13 +61,15 @@ json options_json(const TaskSpec& spec) {
 json tests_json(const std::vector<TestCase>& tests) {
   json out = json::array();
   for (const TestCase& test : tests) {
-    json item = {{"name", test.name}};
+    json item = {{"name", test.name}, {"time_limit_ms", test.time_limit.count()}};
     if (!test.code.empty()) {
       item["language"] = test.language;
       item["code"] = test.code;
     } else {
       item["stdin"] = test.stdin_data;
       if (test.expected_stdout) item["expected_stdout"] = *test.expected_stdout;
+      item["expected_exit_status"] = test.expected_exit_status;
+      if (!test.expected_files.empty()) item["expected_files"] = test.expected_files;
     }
     out.push_back(std::move(item));
   }

@@ -203,35 +203,6 @@ Status parse_roles(const json& root, TaskSpec& spec) {
   return Ok{};
 }
 
-Status parse_tests(const json& root, TaskSpec& spec) {
-  const json* tests = Fields(root, "").find("tests");
-  if (!tests) return Ok{};
-  if (!tests->is_array() || tests->size() > kMaxTests)
-    return Fields(root, "").error("tests",
-                                  "a list of at most " + std::to_string(kMaxTests) + " tests");
-  for (size_t i = 0; i < tests->size(); ++i) {
-    Fields f((*tests)[i], base::json_pointer_append("/tests", i));
-    AGENTD_CHECK(f.expect_object());
-    AGENTD_CHECK(f.only({"name", "stdin", "expected_stdout", "language", "code"}));
-    TestCase test;
-    AGENTD_CHECK(assign(test.name, f.string("name", "test " + std::to_string(i + 1), 256)));
-    if (f.has("code")) {
-      if (f.has("stdin") || f.has("expected_stdout"))
-        return f.error("code", "either {language, code} or {stdin, expected_stdout}, not both");
-      AGENTD_CHECK(assign(test.code, f.string("code", std::nullopt, 256 << 10, true)));
-      AGENTD_CHECK(assign(test.language, f.string("language", std::nullopt, 16)));
-      if (!policies::parse_language(test.language))
-        return f.error("language", "one of python, bash, c, cpp, node");
-    } else {
-      AGENTD_CHECK(assign(test.stdin_data, f.string("stdin", "", 1 << 20)));
-      AGENTD_CHECK(
-          assign(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20)));
-    }
-    spec.tests.push_back(std::move(test));
-  }
-  return Ok{};
-}
-
 // Relative, no "..", no empty or "." components, no NUL: the workspace tools check again.
 bool is_plain_relative_path(const std::string& path) {
   if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
@@ -243,6 +214,77 @@ bool is_plain_relative_path(const std::string& path) {
     start = end + 1;
   }
   return true;
+}
+
+Status parse_expected_files(const Fields& f, TestCase& test) {
+  const json* files = f.find("expected_files");
+  if (!files) return Ok{};
+  const std::string expected =
+      "an object of at most 16 relative paths, each to its exact content (a string of at most "
+      "1 MiB)";
+  if (!files->is_object() || files->size() > 16) return f.error("expected_files", expected);
+  for (const auto& [path, content] : files->items()) {
+    if (!is_plain_relative_path(path) || !content.is_string() ||
+        content.get_ref<const std::string&>().size() > (1 << 20))
+      return Error{base::json_pointer_append(
+                       base::json_pointer_append(f.pointer(), "expected_files"), path) +
+                   ": expected " + expected};
+    test.expected_files[path] = content.get<std::string>();
+  }
+  return Ok{};
+}
+
+Status parse_program_test(const Fields& f, TestCase& test) {
+  AGENTD_CHECK(assign(test.stdin_data, f.string("stdin", "", 1 << 20)));
+  if (f.has("expected_stdout"))
+    AGENTD_CHECK(assign(test.expected_stdout, f.string("expected_stdout", std::nullopt, 1 << 20)));
+  uint64_t status = 0;
+  AGENTD_CHECK(assign(status, f.count("expected_exit_status", 0, 0, 255)));
+  test.expected_exit_status = static_cast<int>(status);
+  AGENTD_CHECK(parse_expected_files(f, test));
+  if (!test.expected_stdout && test.expected_files.empty() && !f.has("expected_exit_status"))
+    return f.error("expected_stdout",
+                   "what the program must do: expected_stdout, expected_exit_status or "
+                   "expected_files");
+  return Ok{};
+}
+
+Status parse_tests(const json& root, TaskSpec& spec) {
+  const json* tests = Fields(root, "").find("tests");
+  if (!tests) return Ok{};
+  if (!tests->is_array() || tests->size() > kMaxTests)
+    return Fields(root, "").error("tests",
+                                  "a list of at most " + std::to_string(kMaxTests) + " tests");
+  for (size_t i = 0; i < tests->size(); ++i) {
+    Fields f((*tests)[i], base::json_pointer_append("/tests", i));
+    AGENTD_CHECK(f.expect_object());
+    AGENTD_CHECK(f.only({"name", "stdin", "expected_stdout", "expected_exit_status",
+                         "expected_files", "language", "code", "time_limit_ms"}));
+    TestCase test;
+    AGENTD_CHECK(assign(test.name, f.string("name", "test " + std::to_string(i + 1), 256)));
+    uint64_t limit_ms = 0;
+    AGENTD_CHECK(assign(limit_ms, f.count("time_limit_ms", 5000, 100, 600000)));
+    test.time_limit = std::chrono::milliseconds(limit_ms);
+    if (f.has("code")) {
+      for (const char* key : {"stdin", "expected_stdout", "expected_exit_status", "expected_files"})
+        if (f.has(key))
+          return f.error("code",
+                         "either {language, code} or a program test {stdin, expected_*}, "
+                         "not both");
+      AGENTD_CHECK(assign(test.code, f.string("code", std::nullopt, 256 << 10, true)));
+      AGENTD_CHECK(assign(test.language, f.string("language", std::nullopt, 16)));
+      // Only Python tests can reach the candidate without running beside it (docs/testing.md).
+      if (test.language != "python")
+        return f.error("language",
+                       "\"python\" (a test script imports the candidate as `solution`, or runs "
+                       "it with `candidate.run`; test other languages' candidates with those or "
+                       "with program tests)");
+    } else {
+      AGENTD_CHECK(parse_program_test(f, test));
+    }
+    spec.tests.push_back(std::move(test));
+  }
+  return Ok{};
 }
 
 Status parse_input_files(const json& root, TaskSpec& spec) {

@@ -47,7 +47,7 @@ TEST_F(BestOfNTest, TheCandidatePassingMostTestsWins) {
   TaskResult result = run(spec({{"n", 3}}));
   ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
   EXPECT_EQ(result.answer, kAdder);
-  EXPECT_EQ(result.details["selected_by"], "tests_then_agreement");
+  EXPECT_EQ(result.details["selected_by"], "tests_then_behaviour");
   auto tested = events("candidate.tested");
   ASSERT_EQ(tested.size(), 3u);
   size_t passing = 0;
@@ -56,35 +56,59 @@ TEST_F(BestOfNTest, TheCandidatePassingMostTestsWins) {
   EXPECT_EQ(events("sandbox.result").size(), 0u);  // tests are not tool calls
 }
 
-TEST_F(BestOfNTest, ScriptTestsImportTheCandidate) {
-  const json tests =
-      json::array({{{"name", "import"},
-                    {"language", "python"},
-                    {"code",
-                     "import subprocess, sys\n"
-                     "out = subprocess.run([sys.executable, 'solution.py'], input='2 3',"
-                     " capture_output=True, text=True).stdout\n"
-                     "assert out.strip() == '5', out\n"}}});
+TEST_F(BestOfNTest, ScriptTestsRunTheCandidateAsAProgramFromTheirOwnSandbox) {
+  const json tests = json::array({{{"name", "program"},
+                                   {"language", "python"},
+                                   {"code",
+                                    "import candidate\n"
+                                    "out = candidate.run(stdin='2 3')\n"
+                                    "assert out['stdout'].strip() == '5', out\n"
+                                    "assert out['exit_status'] == 0\n"}}});
   load({{"roles", {{"coder", {{"steps", {answer(kWrong), answer(kAdderToo)}}}}}}});
   TaskResult result = run(spec({{"n", 2}}, tests));
-  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error << result.details.dump();
   EXPECT_EQ(result.answer, kAdderToo);
 }
 
+TEST_F(BestOfNTest, ScriptTestsCallTheCandidatesFunctionsAndEachTestFunctionCounts) {
+  const char* right = "def add(a, b):\n    return a + b\n";
+  const char* half = "def add(a, b):\n    return a + b if a > 0 else 0\n";
+  const json tests = json::array({{{"name", "functions"},
+                                   {"language", "python"},
+                                   {"code",
+                                    "from solution import add\n"
+                                    "def test_positive():\n    assert add(2, 3) == 5\n"
+                                    "def test_negative():\n    assert add(-2, 3) == 1\n"}}});
+  load({{"roles", {{"coder", {{"steps", {answer(half), answer(right)}}}}}}});
+  TaskResult result = run(spec({{"n", 2}}, tests));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error << result.details.dump();
+  EXPECT_EQ(result.answer, right);
+  EXPECT_EQ(result.details["tests"], 2);
+  EXPECT_EQ(result.details["coverage"]["passed_all"], 1);
+  for (const json& c : result.details["candidates"]) {
+    EXPECT_EQ(c["passed"], c["passed_all"] == true ? 2 : 1) << c.dump();
+    if (c["passed"] == 1) {
+      EXPECT_EQ(c["failed"][0]["test"], "functions: test_negative") << c.dump();
+    }
+  }
+}
+
 TEST_F(BestOfNTest, AgreementAmongPassersThenTheJudgeBreakTies) {
-  // Test 1 wants 3, test 2 wants 6. Two candidates pass only test 1 and agree on test 2
-  // ("x"); one passes only test 2. The agreeing pair wins without a judge.
+  // Test 1 wants 3, test 2 wants 6. Two candidates pass only test 1 and behave alike on every
+  // input; one passes only test 2. The agreeing pair wins without a judge.
   const char* only_first = "a, b = map(int, input().split())\nprint(3 if a == 1 else 'x')\n";
-  const char* only_first_too =
-      "a, b = map(int, input().split())\nprint('x' if a != 1 else a + b)\n";
+  const char* only_first_too = "a, b = map(int, input().split())\nprint('x' if a != 1 else 3)\n";
   const char* only_second = "a, b = map(int, input().split())\nprint(6 if a == 10 else 'y')\n";
   load({{"roles",
          {{"coder",
            {{"steps", {answer(only_second), answer(only_first), answer(only_first_too)}}}}}}});
   TaskResult agreed = run(spec({{"n", 3}}));
   ASSERT_EQ(agreed.status, TaskStatus::succeeded) << agreed.error;
-  EXPECT_TRUE(agreed.answer == only_first || agreed.answer == only_first_too) << agreed.answer;
-  EXPECT_EQ(agreed.details["selected_by"], "tests_then_agreement");
+  // Equal behaviour, one answer whichever came first: the shorter program, then the first in
+  // byte order (these two are equally long).
+  EXPECT_EQ(agreed.answer, only_first_too);
+  EXPECT_EQ(agreed.details["selected_by"], "tests_then_behaviour");
+  EXPECT_EQ(agreed.details["groups"].size(), 2u) << agreed.details.dump();
 
   // One of each: the groups tie, and the judge picks the second finalist.
   load({{"roles",
@@ -97,10 +121,21 @@ TEST_F(BestOfNTest, AgreementAmongPassersThenTheJudgeBreakTies) {
   EXPECT_EQ(result.details["selected_by"], "judge");
   EXPECT_EQ(result.details["tied_groups"], 2);
   ASSERT_EQ(requests_of("judge").size(), 1u);
-  // Finalists are ordered by the groups' outputs; the judge's choice maps back to one.
+  // Finalists are ordered by their programs; the judge's choice maps back to one.
   const std::string prompt = requests_of("judge")[0]["last_user"];
   const std::string second_listed = prompt.substr(prompt.find("Program 2:"));
   EXPECT_NE(second_listed.find(result.answer.get<std::string>()), std::string::npos);
+}
+
+TEST_F(BestOfNTest, ATieWithoutAJudgeIsReportedNotBrokenByOrder) {
+  const char* only_first = "a, b = map(int, input().split())\nprint(3 if a == 1 else 'x')\n";
+  const char* only_second = "a, b = map(int, input().split())\nprint(6 if a == 10 else 'y')\n";
+  load({{"roles", {{"coder", {{"steps", {answer(only_first), answer(only_second)}}}}}}});
+  TaskResult result = run(spec({{"n", 2}}));
+  EXPECT_EQ(result.status, TaskStatus::failed);
+  EXPECT_EQ(result.error.rfind("tie: 2 groups", 0), 0u) << result.error;
+  EXPECT_EQ(result.details["groups"].size(), 2u) << result.details.dump();
+  EXPECT_EQ(events("candidate.tie").size(), 1u);
 }
 
 TEST_F(BestOfNTest, FirstPassWinsCancelsTheOthers) {
