@@ -66,6 +66,13 @@ bool is_number(const std::string& token) {
   return digits;
 }
 
+// An integer that fits a long long (no sign but '-', at most 18 digits).
+bool is_integer(const std::string& token) {
+  const size_t digits = token[0] == '-' ? token.size() - 1 : token.size();
+  return digits > 0 && digits <= 18 &&
+         token.find_first_not_of("0123456789", token[0] == '-') == std::string::npos;
+}
+
 using Lines = std::vector<std::vector<std::string>>;
 
 Lines tokens_of(const std::string& input) {
@@ -155,18 +162,33 @@ std::vector<std::string> derive_stdin_probes(const std::vector<std::string>& inp
   std::set<std::string> known;
   for (const std::string& input : sorted) known.insert(join(tokens_of(input)));
   std::vector<std::string> probes;
-  for (const auto& [shape, group] : by_shape)
+  auto add = [&](const Lines& probe) {
+    std::string text = join(probe);
+    if (probes.size() < max && known.insert(text).second) probes.push_back(std::move(text));
+  };
+  for (const auto& [shape, group] : by_shape) {
+    std::map<std::pair<size_t, size_t>, std::set<long long>> integers;  // at (line, word)
     for (const Lines& a : group)
-      for (const Lines& b : group)
-        for (size_t line = 0; line < a.size(); ++line)
-          for (size_t word = 0; word < a[line].size(); ++word) {
-            if (probes.size() >= max) return probes;
-            if (!is_number(a[line][word]) || a[line][word] == b[line][word]) continue;
+      for (size_t line = 0; line < a.size(); ++line)
+        for (size_t word = 0; word < a[line].size(); ++word) {
+          if (!is_number(a[line][word])) continue;
+          if (is_integer(a[line][word])) integers[{line, word}].insert(std::stoll(a[line][word]));
+          for (const Lines& b : group) {  // the number at this place in another input
+            if (a[line][word] == b[line][word]) continue;
             Lines probe = a;
             probe[line][word] = b[line][word];
-            std::string text = join(probe);
-            if (known.insert(text).second) probes.push_back(std::move(text));
+            add(probe);
           }
+        }
+    // Integers between two that the inputs had at the same place, in the first input's shape.
+    for (const auto& [place, values] : integers)
+      for (auto it = values.begin(); std::next(it) != values.end(); ++it)
+        if (*std::next(it) - *it >= 2) {
+          Lines probe = group[0];
+          probe[place.first][place.second] = std::to_string(*it + (*std::next(it) - *it) / 2);
+          add(probe);
+        }
+  }
   return probes;
 }
 
