@@ -20,6 +20,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 
 CHANNEL = 4
 OUTPUT_CAP = 1 << 20  # bytes a worker or program may print per request
@@ -27,7 +28,6 @@ FILES_CAP = 1 << 20  # bytes of files a program run may hand back
 SOURCES = {"python": "solution.py", "bash": "solution.sh", "node": "solution.js",
            "c": "solution.c", "cpp": "solution.cc"}
 WORKSPACE = os.getcwd()
-BINARY = "/tmp/agentd-solution"
 LANGUAGE = SOURCE = None  # set from the input by main()
 
 
@@ -257,6 +257,7 @@ class Server:
         self.buffer = b""
         self.runs = 0
         self.program = None  # argv of the candidate as a program, once prepared
+        self.scratch = tempfile.mkdtemp(prefix="agentd-candidate-")  # the binary, run dirs
 
     def end_worker(self):
         if self.worker:
@@ -277,14 +278,15 @@ class Server:
         """Compiles C and C++ once; the other languages need nothing."""
         path = os.path.join(WORKSPACE, SOURCE)
         if LANGUAGE in ("c", "cpp"):
-            compiler = ["gcc", "-O2", "-o", BINARY, path, "-lm"] if LANGUAGE == "c" else \
-                ["g++", "-std=c++20", "-O2", "-o", BINARY, path]
+            binary = os.path.join(self.scratch, "solution")
+            compiler = ["gcc", "-O2", "-o", binary, path, "-lm"] if LANGUAGE == "c" else \
+                ["g++", "-std=c++20", "-O2", "-o", binary, path]
             done = subprocess.run(compiler, stdin=subprocess.DEVNULL, capture_output=True,
                                   timeout=request.get("timeout_s", 60))
             if done.returncode != 0:
                 return {"error": "the candidate does not compile: " +
                         done.stderr.decode(errors="replace")[-2000:]}
-            self.program = [BINARY]
+            self.program = [binary]
         else:
             self.program = {"python": ["python3", path], "bash": ["bash", path],
                             "node": ["node", path]}[LANGUAGE]
@@ -294,7 +296,7 @@ class Server:
         if self.program is None:
             return {"error": "the candidate was not prepared"}
         self.runs += 1
-        run_dir = "/tmp/agentd-run-%d" % self.runs
+        run_dir = os.path.join(self.scratch, "run-%d" % self.runs)
         os.mkdir(run_dir, 0o700)
         for name, content in request.get("files", {}).items():
             path = os.path.normpath(os.path.join(run_dir, name))
@@ -313,6 +315,13 @@ class Server:
 
     def handle(self, line):
         request = json.loads(line)
+        try:
+            self.handle_request(request)
+        except Exception as error:  # e.g. a run's files that cannot be written: its test fails
+            self.end_worker()
+            self.reply(request.get("id"), {"error": "%s: %s" % (type(error).__name__, error)})
+
+    def handle_request(self, request):
         op, rid = request["op"], request["id"]
         if op in ("start", "kill", "run", "prepare"):
             self.end_worker()

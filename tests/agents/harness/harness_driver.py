@@ -12,7 +12,11 @@ HARNESS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "agents"
 
 
 def source(*names):
-    return "".join(open(os.path.join(HARNESS_DIR, n)).read() + "\n" for n in names)
+    texts = []
+    for name in names:
+        with open(os.path.join(HARNESS_DIR, name)) as f:
+            texts.append(f.read() + "\n")
+    return "".join(texts)
 
 
 def spawn(argv, end, **kwargs):
