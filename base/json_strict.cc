@@ -1,7 +1,5 @@
 #include "base/json_strict.h"
 
-#include <array>
-#include <charconv>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -30,20 +28,18 @@ std::optional<std::string> inexact(double value, const std::string& text) {
   const auto written = parse_decimal(text);
   if (!written) return "the number " + cut(text) + " is out of range";
   if (written->is_zero()) return std::nullopt;
-  // The shortest spelling that reads back as `value`, and its exact digits where those are as
-  // short: 2^64 is written 18446744073709551616, not 18446744073709552000.
-  std::array<char, 32> buffer{};
-  const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
-  const std::string held(buffer.data(), end);
+  // The value as it will be written out again (nlohmann's shortest spelling that reads back),
+  // which is what every later reader of the answer sees.
+  const std::string held = json(value).dump();
   if (written->is_integer()) {
     if (parse_decimal(held) == written) return std::nullopt;
-    return "the integer " + cut(text) + " is too large to be read exactly (it would read as " +
-           held + ")";
+    return "the integer " + cut(text) + " is too large to be held exactly (it would be written " +
+           "back as " + held + ")";
   }
   // Any other fraction reads as the nearest double; only becoming whole or zero changes
   // what it is.
   if (value != 0 && std::floor(value) != value) return std::nullopt;
-  return "the number " + cut(text) + " would read as " + held;
+  return "the number " + cut(text) + " would be written back as " + held;
 }
 
 // Builds the value from the parser's events, refusing as it goes; returning false stops the

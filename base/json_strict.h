@@ -21,8 +21,8 @@ enum JsonStrictError : int { kNotJson = 1, kJsonRefused = 2 };
 // `text` as JSON, refusing (code kJsonRefused):
 // - an object with two equal keys;
 // - containers nested more than `max_depth` levels (the root is level 1);
-// - an integer that does not read back as written (18446744073709551617 would read as
-//   18446744073709551616);
+// - an integer that would not be written back as itself (18446744073709551617 becomes the
+//   double 1.8446744073709552e+19);
 // - a fraction that a double would turn into an integer or zero (1.0000000000000001, 1e-400).
 // Other fractions are read as the nearest double, as every JSON reader reads them.
 Expected<nlohmann::json> parse_json_strict(std::string_view text, size_t max_depth = kMaxJsonDepth);

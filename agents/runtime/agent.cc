@@ -10,6 +10,7 @@
 #include "agents/runtime/tool_catalog.h"
 #include "agents/runtime/truncate.h"
 #include "base/coroutine_warning.h"
+#include "base/json_strict.h"
 #include "base/strings.h"
 
 AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
@@ -59,10 +60,12 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       return std::nullopt;
     }
     json value = raw;
-    if (raw.is_string()) {  // models often hand JSON over as text
-      value = json::parse(raw.get_ref<const std::string&>(), nullptr, false);
-      if (value.is_discarded())
+    if (raw.is_string()) {  // models often hand JSON over as text: the whole text, no excerpt
+      auto parsed = base::parse_json_strict(raw.get_ref<const std::string&>());
+      if (!parsed && parsed.error().code == base::kNotJson)
         return "the answer must be JSON matching the schema; it is not JSON";
+      if (!parsed) return "the answer is refused: " + parsed.error().message;
+      value = std::move(*parsed);
     }
     std::vector<std::string> errors = validate(value, *schema);
     if (!errors.empty()) {
@@ -223,9 +226,15 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       std::optional<size_t> final_call;
       for (size_t i = 0; i < calls.size(); ++i) {
         const llm::ToolCall& call = calls[i];
-        arguments[i] = json::parse(call.arguments.empty() ? "{}" : call.arguments, nullptr, false);
+        // Strictly: a final answer, or a path, must not read one way here and another way
+        // to whoever reads the call in the transcript (see base/json_strict.h).
+        auto parsed = base::parse_json_strict(call.arguments.empty() ? "{}" : call.arguments);
+        if (parsed) arguments[i] = std::move(*parsed);
         if (!is_known_tool(call.name)) {
           results[i] = toolbox_.unknown_tool(call);
+        } else if (!parsed && parsed.error().code == base::kJsonRefused) {
+          results[i] =
+              toolbox_.malformed(call, "the arguments are refused: " + parsed.error().message);
         } else if (!arguments[i].is_object()) {
           results[i] = toolbox_.malformed(
               call, "the arguments are not a JSON object: " +

@@ -108,6 +108,69 @@ base::Status check_at(const json& schema, const std::string& pointer, int depth)
   return base::Ok{};
 }
 
+// An integer as its sign and magnitude, so that int64 and uint64 values compare exactly.
+struct Integer {
+  bool negative;
+  uint64_t magnitude;
+};
+Integer integer_of(const json& value) {
+  if (value.is_number_unsigned()) return {false, value.get<uint64_t>()};
+  const int64_t i = value.get<int64_t>();
+  // -(i + 1) + 1 so that the most negative int64 does not overflow.
+  return {i < 0, i < 0 ? static_cast<uint64_t>(-(i + 1)) + 1 : static_cast<uint64_t>(i)};
+}
+
+int compare_magnitude(uint64_t magnitude, double x) {
+  constexpr double kTwoTo64 = 18446744073709551616.0;
+  if (x < 0) return 1;
+  if (x >= kTwoTo64) return -1;
+  const double whole = std::floor(x);  // exact: a double's floor is a double below 2^64
+  const auto truncated = static_cast<uint64_t>(whole);
+  if (magnitude != truncated) return magnitude < truncated ? -1 : 1;
+  return x > whole ? -1 : 0;
+}
+
+// -1, 0 or 1 as a is below, equal to or above b, exactly. nlohmann's comparisons go through
+// doubles (2^53 + 1 equals 2^53) or casts (18446744073709551615 equals -1).
+int compare_numbers(const json& a, const json& b) {
+  if (a.is_number_float() && b.is_number_float()) {
+    const double x = a.get<double>();
+    const double y = b.get<double>();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (a.is_number_float()) return -compare_numbers(b, a);
+  const Integer i = integer_of(a);
+  if (b.is_number_float()) {
+    const double y = b.get<double>();
+    return i.negative ? -compare_magnitude(i.magnitude, -y) : compare_magnitude(i.magnitude, y);
+  }
+  const Integer j = integer_of(b);
+  if (i.negative != j.negative) return i.negative ? -1 : 1;
+  if (i.magnitude == j.magnitude) return 0;
+  return (i.magnitude < j.magnitude) != i.negative ? -1 : 1;
+}
+
+// JSON Schema's equality: numbers by value (1 is 1.0), objects whatever their key order.
+bool equal(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) return compare_numbers(a, b) == 0;
+  if (a.type() != b.type()) return false;
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!equal(a[i], b[i])) return false;
+    return true;
+  }
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [key, value] : a.items()) {
+      const auto other = b.find(key);
+      if (other == b.end() || !equal(value, *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 bool has_type(const json& value, std::string_view type) {
   if (type == "object") return value.is_object();
   if (type == "array") return value.is_array();
@@ -177,18 +240,17 @@ class Validator {
   void check_enum_and_const(const json& value, const json& schema, const std::string& pointer) {
     if (auto e = schema.find("enum"); e != schema.end()) {
       bool found = false;
-      for (const json& option : *e) found = found || option == value;
+      for (const json& option : *e) found = found || equal(option, value);
       if (!found) add(pointer, "expected one of " + shown(*e) + ", got " + shown(value));
     }
-    if (auto c = schema.find("const"); c != schema.end() && *c != value)
+    if (auto c = schema.find("const"); c != schema.end() && !equal(*c, value))
       add(pointer, "expected " + shown(*c) + ", got " + shown(value));
   }
 
   void check_range(const json& value, const json& schema, const std::string& pointer) {
-    const double number = value.get<double>();
-    if (auto m = schema.find("minimum"); m != schema.end() && number < m->get<double>())
+    if (auto m = schema.find("minimum"); m != schema.end() && compare_numbers(value, *m) < 0)
       add(pointer, "expected at least " + shown(*m) + ", got " + shown(value));
-    if (auto m = schema.find("maximum"); m != schema.end() && number > m->get<double>())
+    if (auto m = schema.find("maximum"); m != schema.end() && compare_numbers(value, *m) > 0)
       add(pointer, "expected at most " + shown(*m) + ", got " + shown(value));
   }
 

@@ -5,7 +5,9 @@
 //   enum, const, minimum, maximum, minLength, maxLength, minItems, maxItems;
 //   title, description, default, examples, $schema, $id are annotations and ignored.
 // Any other keyword is refused by check_schema, so a client never believes a constraint holds
-// that is silently not checked. Nesting is limited to kMaxSchemaDepth levels.
+// that is silently not checked. Nesting is limited to kMaxSchemaDepth levels. Numbers compare
+// by their exact values (minimum, maximum, enum, const): 2^53 + 1 is above 2^53 even though a
+// double holds both as one; 1 and 1.0 are equal. docs/validation.md has the rules.
 #pragma once
 
 #include <nlohmann/json.hpp>

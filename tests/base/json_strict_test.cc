@@ -41,19 +41,25 @@ TEST(JsonStrict, RefusesDeepNestingWithoutRecursing) {
   EXPECT_EQ(read(std::string(64, '[') + std::string(64, ']')).size(), 128u);
 }
 
-TEST(JsonStrict, RefusesNumbersADoubleWouldChange) {
+TEST(JsonStrict, RefusesNumbersThatWouldBeWrittenBackAsOthers) {
   EXPECT_EQ(read(R"({"id": 18446744073709551617})"),
-            "refused: /id: the integer 18446744073709551617 is too large to be read exactly (it "
-            "would read as 18446744073709551616)");
+            "refused: /id: the integer 18446744073709551617 is too large to be held exactly (it "
+            "would be written back as 1.8446744073709552e+19)");
+  EXPECT_EQ(read("[18446744073709551616]"),
+            "refused: /0: the integer 18446744073709551616 is too large to be held exactly (it "
+            "would be written back as 1.8446744073709552e+19)");
   EXPECT_EQ(read("[9007199254740993.0]"),
-            "refused: /0: the integer 9007199254740993.0 is too large to be read exactly (it "
-            "would read as 9007199254740992)");
+            "refused: /0: the integer 9007199254740993.0 is too large to be held exactly (it "
+            "would be written back as 9.007199254740992e+15)");
   EXPECT_EQ(read("1.0000000000000001"),
-            "refused: /: the number 1.0000000000000001 would read as 1");
-  EXPECT_EQ(read("1e-400"), "refused: /: the number 1e-400 would read as 0");
+            "refused: /: the number 1.0000000000000001 would be written back as 1.0");
+  EXPECT_EQ(read("1e-400"), "refused: /: the number 1e-400 would be written back as 0.0");
   EXPECT_EQ(read("1e400").rfind("refused: number overflow parsing '1e400'", 0), 0u)
       << read("1e400");
-  // Fractions read as the nearest double.
+  // nlohmann writes the double nearest 1e23 as 9.999999999999999e+22.
+  EXPECT_EQ(read("[1e23]").rfind("refused: /0: the integer 1e23 is too large", 0), 0u);
+  // Whole numbers written back as themselves, and fractions, which read as the nearest double.
+  EXPECT_EQ(read("[1e20, 2.0, -0.0, 1.5e300]"), "[1e+20,2.0,-0.0,1.5e+300]");
   EXPECT_EQ(read("0.30000000000000001"), "0.3");
 }
 

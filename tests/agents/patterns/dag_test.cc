@@ -143,6 +143,19 @@ TEST_F(DagTest, ReplansAreBounded) {
   EXPECT_EQ(requests_of("planner").size(), 3u);
 }
 
+TEST_F(DagTest, TheAnswerStepIsReadStrictlyAgainstTheOutputSchema) {
+  // Issue 12: without a reducer the answer step's text was parsed keeping the last of two
+  // equal keys, so {"n": 1000, "n": 1} passed "maximum": 10 as 1.
+  load({{"roles",
+         {{"planner", {{"default", plan({agent_step("a", "count")}, "a")}}},
+          {"worker", {{"default", {{"text", R"({"n": 1000, "n": 1})"}}}}}}}});
+  json with_schema = spec();
+  with_schema["output_schema"] = {{"type", "object"}, {"properties", {{"n", {{"maximum", 10}}}}}};
+  TaskResult result = run(with_schema);
+  EXPECT_EQ(result.status, TaskStatus::failed);
+  EXPECT_EQ(result.error, "step \"a\" does not match the output schema: /: duplicate key \"n\"");
+}
+
 TEST(DagPlan, ChecksReferencesToolsIdsAndSize) {
   using patterns::check_dag_plan;
   patterns::DagPlanRules rules;

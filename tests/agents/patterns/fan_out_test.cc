@@ -133,6 +133,23 @@ TEST_F(FanOutTest, TheReducersAnswerMustMatchTheOutputSchema) {
   EXPECT_EQ(requests_of("reducer").size(), 2u);
 }
 
+TEST_F(FanOutTest, AReducersAnswerWithDuplicateKeysIsSentBack) {
+  // Issue 12: {"colours": 300, "colours": 3} passed "maximum": 10 as 3 (the last key).
+  load({{"roles",
+         {{"planner", {{"default", plan({"a"})}}},
+          {"worker", {{"default", {{"text", "fine"}}}}},
+          {"reducer",
+           {{"steps",
+             {{{"text", R"({"colours": 300, "colours": 3})"}}, {{"json", {{"colours", 4}}}}}}}}}}});
+  json with_schema = spec();
+  with_schema["output_schema"] = {
+      {"type", "object"}, {"properties", {{"colours", {{"type", "integer"}, {"maximum", 10}}}}}};
+  TaskResult result = run(with_schema);
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.answer, (json{{"colours", 4}}));
+  EXPECT_EQ(requests_of("reducer").size(), 2u);
+}
+
 TEST_F(FanOutTest, TheTokenBudgetHoldsAcrossParallelWorkers) {
   // Each answer costs 1000 tokens; the budget allows 2500: the third answer crosses it and
   // the workers still running are cancelled.

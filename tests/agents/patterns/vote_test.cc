@@ -3,6 +3,7 @@
 // normalisation and counting rules on their own.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 #include "agents/patterns/vote_tally.h"
@@ -12,6 +13,18 @@ namespace agents::testing {
 namespace {
 
 using nlohmann::json;
+
+// The vote an answer casts, or "(none)".
+std::string vote_of(const json& answer, VoteNormalization mode) {
+  auto vote = patterns::normalize_vote(answer, mode);
+  return vote ? *vote : "(none)";
+}
+
+// Why an answer casts no vote, or "(a vote)".
+std::string why_no_vote(const json& answer, VoteNormalization mode) {
+  auto vote = patterns::normalize_vote(answer, mode);
+  return vote ? "(a vote)" : vote.error().message;
+}
 
 json texts(std::vector<std::string> answers) {
   json steps = json::array();
@@ -128,44 +141,189 @@ TEST_F(VoteTest, TheAnswerIsAWinningVotersTextAndDetailsHoldTheTalliedValue) {
   EXPECT_EQ(result.details["winner"], "42");
 }
 
+TEST_F(VoteTest, AnAnswerWithSeveralNumbersCastsNoVoteAndIsReported) {
+  // Issue 12: the first number was taken, so a voter hedging "41, or maybe 42, or 43" voted
+  // 41 and, with the voter who said 41, outvoted the one who said 42.
+  load({{"roles", {{"voter", {{"steps", texts({"41, or maybe 42, or 43", "41", "42"})}}}}}});
+  TaskResult result = run(spec({{"n", 3}, {"normalization", "number"}}));
+  EXPECT_EQ(result.status, TaskStatus::failed);
+  EXPECT_EQ(result.error.rfind("tie between 2 answers: vote: ", 0), 0u) << result.error;
+  EXPECT_EQ(result.details["valid_votes"], 2);
+  auto dropped = events("result.dropped");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].data["reason"],
+            "vote: the answer gives several different numbers (41, 42, 43)");
+  EXPECT_EQ(events("vote.cast", dropped[0].agent_id).size(), 0u);
+}
+
+TEST_F(VoteTest, NumbersAreNotMadeUpFromOtherSpellings) {
+  // "4,2" (a list, or a decimal comma) was read as 42; "\u22125" (a minus sign) as 5; and two
+  // integers that differ in their 17th digit were one vote (12 significant digits).
+  load({{"roles", {{"voter", {{"steps", texts({"4,2", "42", "17"})}}}}}});
+  EXPECT_EQ(run(spec({{"n", 3}, {"normalization", "number"}})).status, TaskStatus::failed);
+  EXPECT_EQ(events("vote.cast").size(), 2u);
+
+  load({{"roles", {{"voter", {{"steps", texts({"\u22125", "5", "7"})}}}}}});
+  TaskResult minus = run(spec({{"n", 3}, {"normalization", "number"}}));
+  EXPECT_EQ(minus.status, TaskStatus::failed);
+  EXPECT_EQ(minus.error.rfind("tie between 3 answers", 0), 0u) << minus.error;
+
+  load({{"roles",
+         {{"voter", {{"steps", texts({"12345678901234567", "12345678901234568", "1"})}}}}}});
+  TaskResult big = run(spec({{"n", 3}, {"normalization", "number"}}));
+  EXPECT_EQ(big.status, TaskStatus::failed);
+  EXPECT_EQ(big.error.rfind("tie between 3 answers", 0), 0u) << big.error;
+}
+
+TEST_F(VoteTest, BlankAnswersAreNoVotes) {
+  // Two blank answers outvoted one real one under "exact".
+  load({{"roles", {{"voter", {{"steps", texts({" ", "\n ", "Paris"})}}}}}});
+  TaskResult result = run(spec({{"n", 3}, {"normalization", "exact"}}));
+  EXPECT_EQ(result.status, TaskStatus::failed);
+  EXPECT_EQ(result.error.rfind("no quorum: the most common answer has 1 of 3 votes", 0), 0u)
+      << result.error;
+  EXPECT_EQ(events("result.dropped").size(), 2u);
+}
+
+TEST_F(VoteTest, JsonVotesWithDuplicateKeysAreNoVotes) {
+  // {"city": "Lyon", "city": "Paris"} was read as Paris (the last key), which a reader taking
+  // the first key would call a vote for Lyon.
+  load({{"roles",
+         {{"voter",
+           {{"steps", texts({R"({"city": "Lyon", "city": "Paris"})", R"({"city": "Paris"})",
+                             R"({"city": "Nice"})"})}}}}}});
+  TaskResult result = run(spec({{"n", 3}, {"normalization", "json"}}));
+  EXPECT_EQ(result.status, TaskStatus::failed);
+  EXPECT_EQ(result.error.rfind("tie between 2 answers", 0), 0u) << result.error;
+  auto dropped = events("result.dropped");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_NE(dropped[0].data["reason"].get<std::string>().find("duplicate key \"city\""),
+            std::string::npos)
+      << dropped[0].data["reason"];
+}
+
+TEST_F(VoteTest, DebatersSeeOnlyAnswersThatCount) {
+  // A voter whose answer would not count (here: several numbers) does not sway the others.
+  load({{"roles",
+         {{"voter",
+           {{"match", {{{"contains", "Other agents answered"}, {"text", "{{last_user}}"}}}},
+            {"steps", texts({"7", "8", "8 or 9"})}}}}}});
+  run(spec({{"n", 3}, {"debate_rounds", 1}, {"normalization", "number"}}));
+  size_t debaters = 0;
+  for (const json& request : requests_of("voter")) {
+    const std::string prompt = request["last_user"];
+    if (prompt.find("Other agents answered") == std::string::npos) continue;
+    const std::string others = prompt.substr(prompt.find("Other agents answered"));
+    EXPECT_EQ(others.find("8 or 9"), std::string::npos) << prompt;
+    ++debaters;
+  }
+  EXPECT_EQ(debaters, 3u);
+}
+
 TEST(VoteTally, NumbersAreReadAsJsonWrites) {
-  using patterns::normalize_vote;
   constexpr auto number = VoteNormalization::number;
-  EXPECT_EQ(normalize_vote("4.2e1", number), "42");
-  EXPECT_EQ(normalize_vote("4.2E+1", number), "42");
-  EXPECT_EQ(normalize_vote("420e-1", number), "42");
-  EXPECT_EQ(normalize_vote("1.5e-3", number), "0.0015");
-  EXPECT_EQ(normalize_vote("-0.0", number), "0");
-  EXPECT_EQ(normalize_vote(json(42.0), number), "42");
-  EXPECT_EQ(normalize_vote(json(4.2e1), number), "42");
+  EXPECT_EQ(vote_of("4.2e1", number), "42");
+  EXPECT_EQ(vote_of("4.2E+1", number), "42");
+  EXPECT_EQ(vote_of("420e-1", number), "42");
+  EXPECT_EQ(vote_of("1.5e-3", number), "0.0015");
+  EXPECT_EQ(vote_of("-0.0", number), "0");
+  EXPECT_EQ(vote_of(json(42.0), number), "42");
+  EXPECT_EQ(vote_of(json(4.2e1), number), "42");
   // An exponent without digits is not part of the number: "2e" is 2, "the 3rd" is 3.
-  EXPECT_EQ(normalize_vote("2e", number), "2");
-  EXPECT_EQ(normalize_vote("about 7 eggs", number), "7");
-  EXPECT_EQ(normalize_vote("the 3rd", number), "3");
-  // JSON has no '+' sign, hex, inf or nan: "+5" is 5, "0x1A" is 0, "inf" and "nan" are none.
-  EXPECT_EQ(normalize_vote("+5", number), "5");
-  EXPECT_EQ(normalize_vote("0x1A", number), "0");
-  EXPECT_EQ(normalize_vote("inf", number), std::nullopt);
-  EXPECT_EQ(normalize_vote("nan", number), std::nullopt);
-  EXPECT_EQ(normalize_vote("1e999", number), std::nullopt);  // not a finite double
+  EXPECT_EQ(vote_of("2e", number), "2");
+  EXPECT_EQ(vote_of("about 7 eggs", number), "7");
+  EXPECT_EQ(vote_of("the 3rd", number), "3");
+  // JSON has no '+' sign, hex, inf or nan: "+5" is 5, "0x1A" is 0 and 1 (no vote), "inf" and
+  // "nan" are no numbers.
+  EXPECT_EQ(vote_of("+5", number), "5");
+  EXPECT_EQ(vote_of("0x1A", number), "(none)");
+  EXPECT_EQ(vote_of("inf", number), "(none)");
+  EXPECT_EQ(vote_of("nan", number), "(none)");
   // A dot that no digit follows ends a sentence: "3." is 3.
-  EXPECT_EQ(normalize_vote("It is 3.", number), "3");
-  EXPECT_EQ(normalize_vote(".5", number), "0.5");
+  EXPECT_EQ(vote_of("It is 3.", number), "3");
+  EXPECT_EQ(vote_of(".5", number), "0.5");
 }
 
 TEST(VoteTally, Normalisation) {
-  using patterns::normalize_vote;
-  EXPECT_EQ(normalize_vote("  The  Eiffel\tTower!! ", VoteNormalization::text), "the eiffel tower");
-  EXPECT_EQ(normalize_vote("\"Paris\".", VoteNormalization::text), "paris");
-  EXPECT_EQ(normalize_vote("...", VoteNormalization::text), std::nullopt);
-  EXPECT_EQ(normalize_vote(" Paris ", VoteNormalization::exact), " Paris ");
-  EXPECT_EQ(normalize_vote("x = -2.50 units", VoteNormalization::number), "-2.5");
-  EXPECT_EQ(normalize_vote("1,234,567", VoteNormalization::number), "1234567");
-  EXPECT_EQ(normalize_vote("no digits", VoteNormalization::number), std::nullopt);
-  EXPECT_EQ(normalize_vote("{\"b\": 1, \"a\": [2]}", VoteNormalization::json),
-            "{\"a\":[2],\"b\":1}");
-  EXPECT_EQ(normalize_vote(json{{"b", 1}}, VoteNormalization::json), "{\"b\":1}");
-  EXPECT_EQ(normalize_vote("{oops", VoteNormalization::json), std::nullopt);
+  EXPECT_EQ(vote_of("  The  Eiffel\tTower!! ", VoteNormalization::text), "the eiffel tower");
+  EXPECT_EQ(vote_of("\"Paris\".", VoteNormalization::text), "paris");
+  EXPECT_EQ(vote_of("...", VoteNormalization::text), "(none)");
+  EXPECT_EQ(vote_of(" Paris ", VoteNormalization::exact), " Paris ");
+  EXPECT_EQ(vote_of("x = -2.50 units", VoteNormalization::number), "-2.5");
+  EXPECT_EQ(vote_of("1,234,567", VoteNormalization::number), "1234567");
+  EXPECT_EQ(vote_of("no digits", VoteNormalization::number), "(none)");
+  EXPECT_EQ(vote_of("{\"b\": 1, \"a\": [2]}", VoteNormalization::json), "{\"a\":[2],\"b\":1}");
+  EXPECT_EQ(vote_of(json{{"b", 1}}, VoteNormalization::json), "{\"b\":1}");
+  EXPECT_EQ(vote_of("{oops", VoteNormalization::json), "(none)");
+}
+
+TEST(VoteTally, ANoVoteSaysWhy) {
+  EXPECT_EQ(why_no_vote("41, or maybe 42, or 43", VoteNormalization::number),
+            "the answer gives several different numbers (41, 42, 43)");
+  EXPECT_EQ(why_no_vote("1 2 3 4 5", VoteNormalization::number),
+            "the answer gives several different numbers (1, 2, 3, ...)");
+  EXPECT_EQ(why_no_vote("none", VoteNormalization::number), "no number in the answer");
+  EXPECT_EQ(why_no_vote("1e99999999999", VoteNormalization::number),
+            "the number 1e99999999999 is out of range");
+  EXPECT_EQ(why_no_vote(std::string(100, '7') + " or 8", VoteNormalization::number),
+            "the answer gives several different numbers (7." + std::string(35, '7') + "..., 8)");
+  EXPECT_EQ(why_no_vote(" ", VoteNormalization::exact), "the answer is blank");
+  EXPECT_EQ(why_no_vote("**", VoteNormalization::text),
+            "nothing is left of the answer once normalised as text");
+  EXPECT_EQ(why_no_vote("Paris", VoteNormalization::json), "the answer is not JSON");
+  EXPECT_EQ(why_no_vote(R"({"a": 1, "a": 2})", VoteNormalization::json),
+            "the answer is refused: /: duplicate key \"a\"");
+}
+
+TEST(VoteTally, AnAnswerCastsOnlyAVoteItReallyGives) {
+  constexpr auto number = VoteNormalization::number;
+  // Several different numbers: no vote; the same number twice is one.
+  EXPECT_EQ(vote_of("41, or maybe 42, or 43", number), "(none)");
+  EXPECT_EQ(vote_of("0.1 + 0.2", number), "(none)");
+  EXPECT_EQ(vote_of("0x1A", number), "(none)");
+  EXPECT_EQ(vote_of("1.2.3", number), "(none)");
+  EXPECT_EQ(vote_of("The answer is 42. Final answer: 42.0", number), "42");
+  EXPECT_EQ(vote_of(json{{"answer", 42}, {"confidence", 0.9}}, number), "(none)");
+  // A comma groups thousands only in threes: "4,2" and "1,00" are two numbers.
+  EXPECT_EQ(vote_of("4,2", number), "(none)");
+  EXPECT_EQ(vote_of("1,00", number), "(none)");
+  EXPECT_EQ(vote_of("1234,567", number), "(none)");
+  EXPECT_EQ(vote_of("12,345,678.5", number), "12345678.5");
+  // U+2212 is a minus sign.
+  EXPECT_EQ(vote_of("\u22125", number), "-5");
+  // Integers compare exactly, however large; other numbers to 12 significant digits.
+  EXPECT_EQ(vote_of("12345678901234567", number), "12345678901234567");
+  EXPECT_EQ(vote_of("123456789012345678901234567890", number),
+            "1.2345678901234567890123456789e+29");
+  EXPECT_EQ(vote_of("1e999", number), "1e+999");
+  EXPECT_EQ(vote_of("1e21", number), "1e+21");
+  EXPECT_EQ(vote_of("1e20", number), "100000000000000000000");
+  EXPECT_EQ(vote_of("0.30000000000000004", number), "0.3");
+  EXPECT_EQ(vote_of("0.000001", number), "0.000001");
+  EXPECT_EQ(vote_of("1e-7", number), "1e-7");
+  EXPECT_EQ(vote_of("1e99999999999", number), "(none)");  // exponent beyond reason
+  // A blank answer is no vote, in every mode.
+  EXPECT_EQ(vote_of(" \n", VoteNormalization::exact), "(none)");
+  EXPECT_EQ(vote_of("** \"\" **", VoteNormalization::text), "(none)");
+  // JSON: duplicate keys, deep nesting and integers a double cannot hold are no votes; 1 and
+  // 1.0 are one.
+  EXPECT_EQ(vote_of(R"({"a": 1, "a": 2})", VoteNormalization::json), "(none)");
+  EXPECT_EQ(vote_of(std::string(100, '[') + std::string(100, ']'), VoteNormalization::json),
+            "(none)");
+  EXPECT_EQ(vote_of("[18446744073709551617]", VoteNormalization::json), "(none)");
+  EXPECT_EQ(vote_of(R"({"a": 1.0, "b": [2e0, -0.0]})", VoteNormalization::json),
+            R"({"a":1,"b":[2,0]})");
+}
+
+TEST(VoteTally, HugeAnswersNormaliseInLinearTime) {
+  // Trimming quotes and emphasis erased one character at a time from the front: a megabyte of
+  // "*" took minutes.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(vote_of(std::string(1 << 20, '*'), VoteNormalization::text), "(none)");
+  EXPECT_EQ(
+      vote_of(std::string(1 << 19, '"') + "x" + std::string(1 << 19, '"'), VoteNormalization::text),
+      "x");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(VoteTally, PluralityQuorumAndTies) {

@@ -367,6 +367,61 @@ TEST_F(AgentTest, AnAnswerOutsideTheSchemaIsSentBack) {
   EXPECT_EQ(events("answer.rejected", outcome.id).size(), 2u);
 }
 
+TEST_F(AgentTest, AnswersThatReadTwoWaysAreSentBack) {
+  // Issue 12: the last of two equal keys was kept, so {"score": 1000, "score": 1} passed
+  // "maximum": 100 as 1 while a reader taking the first key sees 1000; 18446744073709551617
+  // passed "type": "integer" as the double 18446744073709551616; 2^53 + 1 passed
+  // "maximum": 2^53 as a double equal to it.
+  auto raw_final_answer = [](const std::string& arguments) {
+    return json{{"tool_calls", {{{"name", "final_answer"}, {"arguments", arguments}}}}};
+  };
+  script({tool_step({final_answer_call(R"({"score": 1000, "score": 1})")}),
+          raw_final_answer(R"({"answer": {"score": 1000, "score": 1}})"),
+          raw_final_answer(R"({"answer": {"score": 1}, "answer": {"score": 2}})"),
+          tool_step({final_answer_call(R"({"score": 1, "id": 18446744073709551617})")}),
+          tool_step({final_answer_call(R"({"score": 1, "id": 9007199254740993})")}),
+          tool_step({final_answer_call({{"score", 7}})})});
+  AgentSpec agent;
+  agent.answer_schema = json::parse(R"({"type": "object", "required": ["score"], "properties": {
+                        "score": {"type": "integer", "maximum": 100},
+                        "id": {"type": "integer", "maximum": 9007199254740992}}})");
+  AgentOutcome outcome = run_worker("coder", agent);
+  ASSERT_TRUE(outcome.answered()) << outcome.error;
+  EXPECT_EQ(outcome.answer, (json{{"score", 7}}));
+  EXPECT_EQ(last_tool_content(messages_of_request(1)),
+            "final answer rejected: the answer is refused: /: duplicate key \"score\"\n"
+            "Call final_answer again with a corrected answer.");
+  EXPECT_EQ(last_tool_content(messages_of_request(2)),
+            "the arguments are refused: /answer: duplicate key \"score\"");
+  EXPECT_EQ(last_tool_content(messages_of_request(3)),
+            "the arguments are refused: /: duplicate key \"answer\"");
+  EXPECT_NE(last_tool_content(messages_of_request(4))
+                .find("/id: the integer 18446744073709551617 is too large to be held exactly"),
+            std::string::npos)
+      << last_tool_content(messages_of_request(4));
+  EXPECT_NE(last_tool_content(messages_of_request(5))
+                .find("/id: expected at most 9007199254740992, got 9007199254740993"),
+            std::string::npos)
+      << last_tool_content(messages_of_request(5));
+  EXPECT_EQ(events("answer.rejected", outcome.id).size(), 3u);
+  EXPECT_EQ(events("tool.invalid", outcome.id).size(), 2u);
+}
+
+TEST_F(AgentTest, DeeplyNestedAnswersAreSentBack) {
+  // Issue 12: a final answer nested 100000 deep was taken, and writing it out (an event, the
+  // journal, the next prompt) recursed once per level and overflowed the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  script(
+      {{{"tool_calls", {{{"name", "final_answer"}, {"arguments", "{\"answer\": " + deep + "}"}}}}},
+       tool_step({final_answer_call("recovered")})});
+  AgentOutcome outcome = run_worker("coder");
+  ASSERT_TRUE(outcome.answered()) << outcome.error;
+  EXPECT_TRUE(outcome.answer == "recovered");  // not EXPECT_EQ: printing a deep value recurses
+  const std::string refusal = last_tool_content(messages_of_request(1));
+  EXPECT_EQ(refusal.rfind("the arguments are refused: /answer/0/0/0/", 0), 0u) << refusal;
+  EXPECT_NE(refusal.find(": nested deeper than 64 levels"), std::string::npos) << refusal;
+}
+
 TEST_F(AgentTest, FeedbackReachesTheAgentAtItsNextTurn) {
   script({tool_step({run_code_call("print('working')")}), tool_step({final_answer_call("done")})});
   // Once the first request is out, a person sends feedback to this agent.

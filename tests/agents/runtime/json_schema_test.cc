@@ -96,6 +96,81 @@ TEST(JsonSchema, ArrayStringNumberAndEnumKeywords) {
   EXPECT_EQ(errors_of("2", R"({"const": 1})"), std::vector<std::string>{"/: expected 1, got 2"});
 }
 
+TEST(JsonSchema, NumbersCompareExactly) {
+  // Issue 12: minimum and maximum compared through doubles, and enum and const used
+  // nlohmann's ==, which takes 18446744073709551615 for -1 and 2^53 + 1 for 2^53.
+  auto errors = [](const json& value, const char* schema) {
+    return validate(value, json::parse(schema)).size();
+  };
+  EXPECT_EQ(errors(9007199254740993, R"({"maximum": 9007199254740992})"), 1u);
+  EXPECT_EQ(errors(-9007199254740993, R"({"minimum": -9007199254740992})"), 1u);
+  EXPECT_EQ(errors(9007199254740993, R"({"maximum": 9007199254740992.0})"), 1u);
+  EXPECT_EQ(errors(18446744073709551615u, R"({"maximum": -1})"), 1u);
+  EXPECT_EQ(errors(-1, R"({"minimum": 18446744073709551615})"), 1u);
+  EXPECT_EQ(errors(18446744073709551615u, R"({"const": -1})"), 1u);
+  EXPECT_EQ(errors(-1, R"({"enum": [18446744073709551615]})"), 1u);
+  EXPECT_EQ(errors(9007199254740993, R"({"enum": [9007199254740992.0]})"), 1u);
+  EXPECT_EQ(errors(json::parse(R"({"a": [9007199254740993]})"),
+                   R"({"const": {"a": [9007199254740992.0]}})"),
+            1u);
+  // Equal values in other spellings match: 1 and 1.0, keys in any order, 0 and -0.0.
+  EXPECT_EQ(errors(1, R"({"const": 1.0})"), 0u);
+  EXPECT_EQ(errors(json::parse(R"({"b": [2.0], "a": 1})"), R"({"const": {"a": 1.0, "b": [2]}})"),
+            0u);
+  EXPECT_EQ(errors(-0.0, R"({"enum": [0], "minimum": 0, "maximum": 0})"), 0u);
+  EXPECT_EQ(errors(10, R"({"maximum": 10.0, "minimum": 10})"), 0u);
+  EXPECT_EQ(errors(10.5, R"({"maximum": 10})"), 1u);
+  EXPECT_EQ(errors(9.5, R"({"minimum": 10})"), 1u);
+  EXPECT_EQ(errors(json(9223372036854775807), R"({"maximum": 9223372036854775807})"), 0u);
+  EXPECT_EQ(errors(json(9223372036854775807), R"({"maximum": 9223372036854775806})"), 1u);
+}
+
+TEST(JsonSchema, RefusesEveryKeywordItDoesNotEnforce) {
+  // A client must never believe a constraint holds that is silently not checked.
+  for (const char* keyword : {"pattern",
+                              "format",
+                              "$ref",
+                              "$defs",
+                              "definitions",
+                              "allOf",
+                              "anyOf",
+                              "oneOf",
+                              "not",
+                              "if",
+                              "then",
+                              "else",
+                              "exclusiveMinimum",
+                              "exclusiveMaximum",
+                              "multipleOf",
+                              "uniqueItems",
+                              "contains",
+                              "minContains",
+                              "prefixItems",
+                              "additionalItems",
+                              "unevaluatedItems",
+                              "patternProperties",
+                              "propertyNames",
+                              "dependentRequired",
+                              "dependentSchemas",
+                              "dependencies",
+                              "minProperties",
+                              "maxProperties",
+                              "unevaluatedProperties",
+                              "contentEncoding",
+                              "contentMediaType",
+                              "nullable",
+                              "$anchor",
+                              "$dynamicRef"}) {
+    const json schema = {{"properties", {{"x", {{keyword, json::object()}}}}}};
+    auto status = check_schema(schema);
+    ASSERT_FALSE(status.ok()) << keyword;
+    EXPECT_EQ(status.error().message.rfind(std::string("/properties/x/") + keyword, 0), 0u)
+        << status.error().message;
+  }
+  // The tuple form of items (a list) is refused, not read as "any item".
+  EXPECT_FALSE(check_schema(json::parse(R"({"items": [{"type": "string"}]})")).ok());
+}
+
 TEST(JsonSchema, ErrorsAreBounded) {
   json many = json::array();
   for (int i = 0; i < 100; ++i) many.push_back("x");
