@@ -125,9 +125,35 @@ TEST(TaskSpec, PatternSpecificChecks) {
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(parsed->tests[0].name, "test 1");
   EXPECT_EQ(parsed->tests[1].language, "python");
+  EXPECT_EQ(parsed->tests[0].time_limit, std::chrono::milliseconds(5000));
+  EXPECT_EQ(parsed->tests[0].expected_exit_status, 0);
   spec["tests"] = {{{"language", "cobol"}, {"code", "x"}}};
   EXPECT_EQ(error_of(spec).substr(0, 26), "/tests/0/language: expecte");
+  spec["tests"] = {{{"language", "bash"}, {"code", "x"}}};
+  EXPECT_EQ(error_of(spec).substr(0, 36), "/tests/0/language: expected \"python\"");
   spec["tests"] = {{{"stdin", "1"}, {"code", "x"}, {"language", "python"}}};
+  EXPECT_EQ(error_of(spec).substr(0, 23), "/tests/0/code: expected");
+
+  // Program tests: what the program must do, each part checked where it is.
+  spec["tests"] = {{{"stdin", "1"},
+                    {"expected_exit_status", 3},
+                    {"expected_files", {{"out/a.txt", "x"}}},
+                    {"time_limit_ms", 250}}};
+  parsed = parse_task_spec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_FALSE(parsed->tests[0].expected_stdout);
+  EXPECT_EQ(parsed->tests[0].expected_exit_status, 3);
+  EXPECT_EQ(parsed->tests[0].expected_files.at("out/a.txt"), "x");
+  EXPECT_EQ(parsed->tests[0].time_limit, std::chrono::milliseconds(250));
+  spec["tests"] = {{{"stdin", "1"}}};
+  EXPECT_EQ(error_of(spec).substr(0, 39), "/tests/0/expected_stdout: expected what");
+  spec["tests"] = {{{"expected_stdout", "1"}, {"time_limit_ms", 50}}};
+  EXPECT_EQ(error_of(spec).substr(0, 48), "/tests/0/time_limit_ms: expected an integer from");
+  spec["tests"] = {{{"expected_exit_status", 256}}};
+  EXPECT_EQ(error_of(spec).substr(0, 31), "/tests/0/expected_exit_status: ");
+  spec["tests"] = {{{"expected_files", {{"../up", "x"}}}}};
+  EXPECT_EQ(error_of(spec).substr(0, 36), "/tests/0/expected_files/..~1up: expe");
+  spec["tests"] = {{{"expected_exit_status", 0}, {"code", "x"}, {"language", "python"}}};
   EXPECT_EQ(error_of(spec).substr(0, 23), "/tests/0/code: expected");
 
   spec = minimal();
