@@ -3,6 +3,7 @@
 // valid answers are normalised and counted (vote_tally.h). A tie goes to the judge when the
 // task asks for one, otherwise it is reported as a tie.
 #include <map>
+#include <optional>
 
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
@@ -30,22 +31,30 @@ AgentSpec voter(const runtime::TaskContext& task, size_t index, uint32_t round,
   return spec;
 }
 
-// Whether `outcome` would count as a vote. An answer that would not (outside the policy or
-// the schema, or with no vote in it) does not reach the other voters' debate either, where it
-// could sway answers that count.
-bool casts_vote(const runtime::TaskContext& task, const AgentOutcome& outcome) {
-  return !runtime::invalid_reason(outcome, task.spec.output_schema) &&
-         normalize_vote(outcome.answer, task.spec.vote.normalization).ok();
+constexpr size_t kMaxShownChars = 2000;  // of each answer shown in a debate, or to the judge
+
+// What each voter of the last round shows the others: its answer, cut, when it would count
+// as a vote; nothing otherwise (outside the policy or the schema, or with no vote in it), so
+// that such an answer cannot sway answers that count. Worked out once per round: an answer
+// can be megabytes, and there are n × (n - 1) showings.
+std::vector<std::optional<std::string>> shown_in_debate(const runtime::TaskContext& task,
+                                                        const std::vector<AgentOutcome>& last) {
+  std::vector<std::optional<std::string>> shown(last.size());
+  for (size_t i = 0; i < last.size(); ++i)
+    if (!runtime::invalid_reason(last[i], task.spec.output_schema) &&
+        normalize_vote(last[i].answer, task.spec.vote.normalization).ok())
+      shown[i] = runtime::truncate_for_model(last[i].answer_text(), kMaxShownChars);
+  return shown;
 }
 
-std::string debate_prompt(const runtime::TaskContext& task, const std::vector<AgentOutcome>& last,
-                          size_t self) {
-  std::string prompt = task.spec.prompt + "\n\nYour previous answer:\n" +
-                       (last[self].answered() ? last[self].answer_text() : "(none)") +
-                       "\n\nOther agents answered:\n";
-  for (size_t i = 0; i < last.size(); ++i)
-    if (i != self && casts_vote(task, last[i]))
-      prompt += "- " + runtime::truncate_for_model(last[i].answer_text(), 2000) + "\n";
+std::string debate_prompt(const runtime::TaskContext& task, const AgentOutcome& own,
+                          const std::vector<std::optional<std::string>>& shown, size_t self) {
+  std::string prompt =
+      task.spec.prompt + "\n\nYour previous answer:\n" +
+      (own.answered() ? runtime::truncate_for_model(own.answer_text(), kMaxShownChars) : "(none)") +
+      "\n\nOther agents answered:\n";
+  for (size_t i = 0; i < shown.size(); ++i)
+    if (i != self && shown[i]) prompt += "- " + *shown[i] + "\n";
   return prompt + "\nConsider their reasoning and give your final answer.";
 }
 
@@ -57,7 +66,7 @@ asio::awaitable<std::optional<std::string>> judge_tie(runtime::TaskContext& task
   judge.prompt = "Question:\n" + task.spec.prompt + "\n\nThe votes tie between these answers:\n";
   for (size_t i = 0; i < tied.size(); ++i)
     judge.prompt +=
-        std::to_string(i + 1) + ". " + runtime::truncate_for_model(tied[i], 2000) + "\n";
+        std::to_string(i + 1) + ". " + runtime::truncate_for_model(tied[i], kMaxShownChars) + "\n";
   judge.prompt += "\nAnswer with {\"choice\": <number of the best answer>}.";
   judge.answer_schema = json{
       {"type", "object"},
@@ -81,9 +90,10 @@ asio::awaitable<PatternResult> vote(runtime::TaskContext& task) {
   std::vector<AgentOutcome> answers = co_await run_agents(task, std::move(voters));
   for (uint32_t round = 1; round <= options.debate_rounds; ++round) {
     task.emit("vote.debate", {}, {{"round", round}});
+    const auto shown = shown_in_debate(task, answers);
     std::vector<AgentSpec> revisers;
     for (size_t i = 0; i < answers.size(); ++i)
-      revisers.push_back(voter(task, i, round, debate_prompt(task, answers, i)));
+      revisers.push_back(voter(task, i, round, debate_prompt(task, answers[i], shown, i)));
     answers = co_await run_agents(task, std::move(revisers));
   }
 

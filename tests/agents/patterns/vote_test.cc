@@ -220,6 +220,25 @@ TEST_F(VoteTest, DebatersSeeOnlyAnswersThatCount) {
   EXPECT_EQ(debaters, 3u);
 }
 
+TEST_F(VoteTest, DebatePromptsShowEachAnswerCut) {
+  // A voter's own previous answer was shown whole: a megabyte answer made a megabyte prompt.
+  const std::string long_answer = "7" + std::string(100000, '!');
+  load({{"roles",
+         {{"voter",
+           {{"match", {{{"contains", "Other agents answered"}, {"text", "7"}}}},
+            {"steps", texts({long_answer, long_answer, long_answer})}}}}}});
+  TaskResult result = run(spec({{"n", 3}, {"debate_rounds", 1}, {"normalization", "number"}}));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  size_t debaters = 0;
+  for (const json& request : requests_of("voter")) {
+    const std::string prompt = request["last_user"];
+    if (prompt.find("Other agents answered") == std::string::npos) continue;
+    EXPECT_LT(prompt.size(), 10000u);
+    ++debaters;
+  }
+  EXPECT_EQ(debaters, 3u);
+}
+
 TEST(VoteTally, NumbersAreReadAsJsonWrites) {
   constexpr auto number = VoteNormalization::number;
   EXPECT_EQ(vote_of("4.2e1", number), "42");
