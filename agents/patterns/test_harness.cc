@@ -54,10 +54,14 @@ json job_json(const HarnessJob& job, const CandidateRun& candidate, const std::s
 }
 
 AGENTD_COROUTINE_FRAMES_BEGIN
-asio::awaitable<void> run_into(sandbox::Runner& runner, sandbox::Spec spec,
-                               sandbox::Result& result) {
-  result = co_await runner.async_run(co_await asio::this_coro::executor, std::move(spec),
-                                     asio::use_awaitable);
+// Owns what it writes and the GPUs its sandbox holds: if the caller's frame unwinds (the task is
+// cancelled) while the sandbox still runs, nothing here points into the gone frame.
+asio::awaitable<void> run_candidate(sandbox::Runner& runner, sandbox::Spec spec,
+                                    runtime::GpuHold gpus,
+                                    std::shared_ptr<sandbox::Result> result) {
+  *result = co_await runner.async_run(co_await asio::this_coro::executor, std::move(spec),
+                                      asio::use_awaitable);
+  gpus.release();
 }
 
 std::string describe_end(const char* who, const sandbox::Result& result) {
@@ -159,20 +163,22 @@ asio::awaitable<HarnessReport> run_harness(runtime::TaskContext& task,
 
   // The candidate's sandbox lives exactly as long as the harness needs it.
   const auto executor = co_await asio::this_coro::executor;
-  sandbox::Result server_result, harness_result;
+  auto server_result = std::make_shared<sandbox::Result>();
   runtime::Nursery candidate_scope(executor);
-  candidate_scope.spawn(run_into(task.env.runner, std::move(*server), server_result));
-  co_await run_into(task.env.runner, std::move(harness_spec), harness_result);
+  candidate_scope.spawn(
+      run_candidate(task.env.runner, std::move(*server), std::move(*gpus), server_result));
+  sandbox::Result harness_result =
+      co_await task.env.runner.async_run(executor, std::move(harness_spec), asio::use_awaitable);
   candidate_scope.cancel();
   co_await candidate_scope.join();
-  gpus->release();
 
   HarnessReport report =
       parse_harness_report(harness_result.stdout_data, secret, job.scripts.size());
   if (!report.complete) {
     report.error = describe_end("the test harness", harness_result);
-    if (server_result.status != sandbox::RunStatus::signaled || server_result.error != "cancelled")
-      report.error += "; " + describe_end("the candidate's sandbox", server_result);
+    if (server_result->status != sandbox::RunStatus::signaled ||
+        server_result->error != "cancelled")
+      report.error += "; " + describe_end("the candidate's sandbox", *server_result);
   }
   co_return report;
 }

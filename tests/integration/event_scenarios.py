@@ -99,6 +99,23 @@ def scenarios():
                             "tester": {"default": final_answer(
                                 {"tests": [{"stdin": "5", "expected_stdout": "10"}]})}}},
                  expects={"tests.written", "candidate.selected"}),
+        Scenario("best_of_n, a tie between candidates that behave differently",
+                 task_spec("best_of_n", "Double the number on stdin.", {"coder": {}},
+                           options={"n": 2},
+                           tests=[{"stdin": "2", "expected_stdout": "4"},
+                                  {"stdin": "5", "expected_stdout": "10"}]),
+                 # They differ on 3, an input between the tests' own.
+                 {"roles": {"coder": {"steps": [final_answer(DOUBLE), final_answer(
+                     "```python\nn = int(input())\nprint(n * 2 if n in (2, 5) else 0)\n```")]}}},
+                 expects={"candidates.probed", "candidate.tie"}),
+        Scenario("best_of_n, a tester's test every candidate fails",
+                 task_spec("best_of_n", "Double the number on stdin.", {"coder": {}, "tester": {}},
+                           options={"n": 2, "tester_agents": 1}),
+                 {"roles": {"coder": {"default": final_answer(DOUBLE)},
+                            "tester": {"default": final_answer(
+                                {"tests": [{"stdin": "5", "expected_stdout": "10"},
+                                           {"stdin": "3", "expected_stdout": "7"}]})}}},
+                 expects={"tests.discarded", "candidate.selected"}),
         Scenario("vote with a debate round",
                  task_spec("vote", "What is six times seven?", {"voter": {}},
                            options={"n": 3, "debate_rounds": 1, "normalization": "number"}),

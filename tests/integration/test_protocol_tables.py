@@ -28,6 +28,8 @@ SAMPLES = {
     "roles.model": "scripted", "roles.policy": "coder", "roles.system_prompt": "Be brief.",
     "tests.name": "doubles", "tests.stdin": "2", "tests.expected_stdout": "4",
     "tests.language": "python", "tests.code": "import sys; sys.exit(0)",
+    "tests.expected_exit_status": 0, "tests.expected_files": {"out.txt": "4"},
+    "tests.time_limit_ms": 2000,
     "output_schema": {"type": "string"},
     "budgets.tokens": 100_000, "budgets.cost_usd": 2.5, "budgets.wall_time_ms": 600_000,
     "input_files.path": "data/in.txt", "input_files.content": "aGVsbG8=",
