@@ -6,11 +6,13 @@
 # patched builtins, frame inspection, atexit, excepthook, os._exit) can touch it. Each result
 # goes to the daemon as one line bound to a per-run secret that only this process holds.
 #
-# Input (stdin, JSON): {secret, language, scripts: [{name, code, time_limit_ms}],
-#                       prepare_ms, probes?: [{function, args, kwargs}], probe_ms?}
+# Input (stdin, JSON): {secret, language, scripts: [{name, code, time_limit_ms}], prepare_ms,
+#                       probe_calls?: [{function, args, kwargs}], probe_ms?}
+# After the scripts, the calls they made (or `probe_calls`, given alone) become behaviour probes
+# (probes.py), each answered with the digest of what the candidate did.
 # Output (stdout): "<secret> <json>" lines: {"event": "script", script, cases: [names]},
 #   {"event": "case", script, name, passed, detail, ms, behaviour}, {"event": "calls", script,
-#   calls}, {"event": "probe", index, result}, {"event": "done"}.
+#   calls}, {"event": "probes", calls}, {"event": "probe", index, result}, {"event": "done"}.
 import ast
 import builtins
 import hashlib
@@ -23,7 +25,6 @@ import sys
 import time
 import traceback
 import types
-import unittest
 
 CHANNEL = 4
 MAX_REPLY = 16 << 20
@@ -31,8 +32,10 @@ MAX_CALLS = 256  # recorded per script for behaviour probes
 ERRORS = {name: getattr(builtins, name) for name in (
     "ArithmeticError", "AssertionError", "AttributeError", "EOFError", "FileNotFoundError",
     "IndexError", "KeyError", "LookupError", "NameError", "NotImplementedError", "OSError",
-    "OverflowError", "RecursionError", "RuntimeError", "StopIteration", "TypeError",
-    "UnicodeError", "ValueError", "ZeroDivisionError")}
+    "OverflowError", "RecursionError", "RuntimeError", "TypeError", "UnicodeError", "ValueError",
+    "ZeroDivisionError")}
+# Never StopIteration: raised from a call inside map() or a for loop's iterator, it would end the
+# test's loop early, as if every case had been checked.
 
 
 class CandidateFailure(BaseException):
@@ -140,8 +143,9 @@ class Session:
         self.calls = []
         self.call_keys = set()
 
-    def begin(self, case):
-        self.case, self.started = case, False
+    def begin(self, case, keep_worker=False):
+        self.case = case
+        self.started = self.started and keep_worker
 
     def ask(self, message):
         """The candidate's reply to `message`, or the case fails."""
@@ -341,18 +345,18 @@ class Runner:
             case.failure = "the test took longer than its %d ms" % case.limit_ms
         raise CaseTimeout()
 
-    def run_case(self, name, limit_ms, body, filename):
+    def run_case(self, name, limit_ms, body, filename, keep_worker=False):
         """Runs `body` as one test with its own time limit: (passed, detail, case)."""
         try:
-            return self.run_timed_case(name, limit_ms, body, filename)
+            return self.run_timed_case(name, limit_ms, body, filename, keep_worker)
         except CaseTimeout:  # the alarm rang between the test's end and its disarming
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
             return False, self.session.case.failure, self.session.case
 
-    def run_timed_case(self, name, limit_ms, body, filename):
+    def run_timed_case(self, name, limit_ms, body, filename, keep_worker):
         case = Case(name, limit_ms)
-        self.session.begin(case)
+        self.session.begin(case, keep_worker)
         sys.stdout = sys.stderr = CappedText()
         error = None
         signal.setitimer(signal.ITIMER_REAL, limit_ms / 1000)
@@ -415,19 +419,26 @@ class Runner:
         if cls is None:
             return lambda: namespace[method]()
         owner = namespace[cls]
+        import unittest  # only here: it is a third of the harness's start-up
         if isinstance(owner, type) and issubclass(owner, unittest.TestCase):
             return lambda: run_unittest(owner, method)
         return lambda: getattr(owner(), method)()
 
-    def run_probes(self):
+    def run_probes(self, calls):
+        """Each probe is a call of its own; they share one worker until one fails (a probe is
+        judged by agreement alone, and a fresh worker each costs a fork and an import)."""
         limit = self.job.get("probe_ms", 1000)
-        for index, probe in enumerate(self.job["probes"]):
+        probes = derive_probes(calls) if self.session.language == "python" else []
+        self.emit(event="probes", calls=probes)
+        started = False
+        for index, probe in enumerate(probes):
             def body():
                 self.session.call(None, [probe["function"]],
                                   decode(probe["args"], self.refuse_ref),
                                   {k: decode(v, self.refuse_ref)
                                    for k, v in probe["kwargs"].items()})
-            _, _, case = self.run_case("probe", limit, body, "")
+            passed, _, case = self.run_case("probe", limit, body, "", keep_worker=started)
+            started = passed
             self.emit(event="probe", index=index, result=case.behaviour.hexdigest())
 
     def refuse_ref(self, ref):
@@ -445,14 +456,16 @@ class Runner:
 
     def run(self):
         self.prepare()
-        if self.job.get("probes"):
-            self.run_probes()
+        calls = list(self.job.get("probe_calls", []))
         for index, script in enumerate(self.job.get("scripts", [])):
             self.run_script(index, script)
+            calls += self.session.calls
+        self.run_probes(calls)
         self.emit(event="done")
 
 
 def run_unittest(cls, method):
+    import unittest
     result = unittest.TestResult()
     unittest.TestSuite([cls(method)]).run(result)
     problems = result.errors + result.failures

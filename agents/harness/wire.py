@@ -2,7 +2,7 @@
 # values of exactly the built-in types (never a subclass, never an object of the candidate's),
 # and what the test may send. docs/testing.md lists the types; candidate_server.py is the
 # other side. Part of harness.py's source (the daemon joins the files).
-import base64
+import binascii
 import json
 
 
@@ -88,7 +88,7 @@ def decode(value, make_handle, depth=0):
         if tag == "float" and body in ("nan", "inf", "-inf"):
             return float(body)
         if tag == "bytes" and type(body) is str:
-            return base64.b64decode(body, validate=True)
+            return binascii.a2b_base64(body.encode(), strict_mode=True)
         if tag == "complex" and type(body) is list and len(body) == 2 and \
                 all(type(v) in (int, float) for v in body):
             return complex(*body)
@@ -104,7 +104,7 @@ def decode(value, make_handle, depth=0):
             return set(items)
         if tag == "frozenset":
             return frozenset(items)
-    except (TypeError, ValueError) as error:  # unhashable keys, bad base64
+    except (TypeError, ValueError, binascii.Error) as error:  # unhashable keys, bad base64
         raise Malformed("%s: %s" % (tag, error))
     raise Malformed("unknown tag %r" % tag)
 
@@ -129,7 +129,7 @@ def encode(value, ref_of, depth=0):
         value = float(value)
         return value if value == value and abs(value) != float("inf") else {"float": repr(value)}
     if isinstance(value, (bytes, bytearray)):
-        return {"bytes": base64.b64encode(bytes(value)).decode()}
+        return {"bytes": binascii.b2a_base64(bytes(value), newline=False).decode()}
     if isinstance(value, complex):
         return {"complex": [value.real, value.imag]}
     if isinstance(value, list):
@@ -161,7 +161,7 @@ def canonical(value):
             return ["dict", sorted([json.dumps(plain(k), sort_keys=True), plain(x)]
                                    for k, x in v.items())]
         if type(v) is bytes:
-            return {"bytes": base64.b64encode(v).decode()}
+            return {"bytes": binascii.b2a_base64(v, newline=False).decode()}
         if type(v) is complex:
             return {"complex": [v.real, v.imag]}
         if type(v) is float and abs(v) == float("inf"):

@@ -172,19 +172,25 @@ class BestOfN {
         for (const TestOutcome& t : c->testing.outcomes)
           someone_passed = someone_passed || (t.test == test && t.passed);
       if (!someone_passed)
-        discarded_.push_back({test, tests_[test].name, "every candidate failed it"});
+        discarded_.push_back(
+            {test, tests_[test].name, "every candidate failed it", tests_[test].stdin_data});
     }
     if (!discarded_.empty()) task_.emit("tests.discarded", {}, {{"tests", discarded_json()}});
   }
 
-  // The finalists on inputs beyond the tests': derived calls of their functions (Python script
-  // tests), derived stdin inputs (program tests). Equal programs are probed once.
+  // The finalists on inputs beyond the tests': calls of their functions made from the tests'
+  // calls (Python script tests), stdin inputs made from the tests' (program tests). Each
+  // finalist's test run answered probes made from its own tests' calls already; when the
+  // finalists' tests made different calls, those probes differ, and all of them are probed
+  // again on probes made from every finalist's calls. Equal programs are probed once.
   asio::awaitable<void> probe(const std::vector<Candidate*>& finalists) {
-    std::vector<json> calls;
-    for (Candidate* c : finalists)
-      for (const json& call : c->testing.calls) calls.push_back(call);
     HarnessJob job;
-    job.probes = derive_call_probes(calls, kMaxProbes);
+    bool same_calls = true;
+    for (Candidate* c : finalists) {
+      same_calls = same_calls && c->testing.probe_calls == finalists[0]->testing.probe_calls;
+      for (const json& call : c->testing.calls) job.probe_calls.push_back(call);
+    }
+    if (same_calls) job.probe_calls = json::array();
     std::vector<std::string> inputs;
     std::chrono::milliseconds limit{600000};
     for (const TestCase& t : tests_)
@@ -192,11 +198,14 @@ class BestOfN {
         inputs.push_back(t.stdin_data);
         limit = std::min(limit, t.time_limit);
       }
-    const std::vector<std::string> stdin_probes = derive_stdin_probes(inputs, kMaxProbes);
-    if (job.probes.empty() && stdin_probes.empty()) co_return;
-    task_.emit(
-        "candidates.probed", {},
-        {{"candidates", finalists.size()}, {"probes", job.probes.size() + stdin_probes.size()}});
+    std::vector<std::string> stdin_probes = derive_stdin_probes(inputs, kMaxProbes);
+    for (const DiscardedTest& d : discarded_)  // a tester's input proves nothing, still tells
+      if (d.test >= tests_.size() && stdin_probes.size() < kMaxProbes)
+        stdin_probes.push_back(d.stdin_data);
+    const size_t call_probes = finalists[0]->testing.probe_calls.size();
+    if (!job.probe_calls.empty() || !stdin_probes.empty())
+      task_.emit("candidates.probed", {},
+                 {{"candidates", finalists.size()}, {"probes", call_probes + stdin_probes.size()}});
     std::map<std::string, std::string> by_code;
     runtime::Nursery runs(co_await asio::this_coro::executor);
     for (Candidate* c : finalists)
@@ -209,11 +218,13 @@ class BestOfN {
   asio::awaitable<void> probe_one(const Candidate& c, const HarnessJob& job,
                                   const std::vector<std::string>& inputs,
                                   std::chrono::milliseconds limit, std::string& out) {
-    if (!job.probes.empty()) {
+    std::vector<std::string> digests = c.testing.probe_digests;
+    if (!job.probe_calls.empty()) {
       HarnessReport report = co_await run_harness(task_, *test_policy_, *coder_policy_, c.run, job);
-      for (const std::string& digest : report.probes) out += digest + '\x1f';
-      if (!report.complete) out += "incomplete\x1f";
+      digests = std::move(report.probes);
+      if (!report.complete) digests.emplace_back("incomplete");
     }
+    for (const std::string& digest : digests) out += digest + '\x1f';
     for (const std::string& input : inputs)
       out += co_await probe_program(task_, *coder_policy_, c.run, input, limit) + '\x1e';
   }

@@ -8,49 +8,7 @@
 
 namespace agents::patterns {
 
-using nlohmann::json;
-
 namespace {
-
-// Calls that can be recombined: one function, the same number of arguments, the same keywords.
-std::string call_shape(const json& call) {
-  std::string shape = call.value("function", "") + "/" + std::to_string(call["args"].size());
-  for (const auto& [key, value] : call["kwargs"].items()) shape += "/" + key;
-  return shape;
-}
-
-bool well_formed_call(const json& call) {
-  return call.is_object() && call.contains("function") && call["function"].is_string() &&
-         call.contains("args") && call["args"].is_array() && call.contains("kwargs") &&
-         call["kwargs"].is_object();
-}
-
-std::string escape_pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return out;
-}
-
-// Every scalar (or empty container) of `value` by its JSON pointer; unlike json::flatten, an
-// empty list stays an empty list.
-void collect_leaves(const json& value, const std::string& pointer,
-                    std::map<std::string, json>& out) {
-  if (value.is_array() && !value.empty()) {
-    for (size_t i = 0; i < value.size(); ++i)
-      collect_leaves(value[i], pointer + "/" + std::to_string(i), out);
-  } else if (value.is_object() && !value.empty()) {
-    for (const auto& [key, child] : value.items())
-      collect_leaves(child, pointer + "/" + escape_pointer_token(key), out);
-  } else {
-    out[pointer] = value;
-  }
-}
-
-json with_leaf(const json& call, const std::string& pointer, const json& leaf) {
-  json probe = call;
-  probe[json::json_pointer(pointer)] = leaf;
-  return probe;
-}
 
 bool is_number(const std::string& token) {
   size_t i = token[0] == '-' || token[0] == '+' ? 1 : 0;
@@ -108,49 +66,6 @@ std::string join(const Lines& lines) {
 }
 
 }  // namespace
-
-json derive_call_probes(const std::vector<json>& calls, size_t max) {
-  std::map<std::string, std::vector<json>> by_shape;  // sorted: any order of calls, same probes
-  std::set<std::string> known;
-  for (const json& call : calls) {
-    if (!well_formed_call(call) || !known.insert(call.dump()).second) continue;
-    by_shape[call_shape(call)].push_back(call);
-  }
-  json probes = json::array();
-  auto add = [&](json probe) {
-    if (probes.size() < max && known.insert(probe.dump()).second)
-      probes.push_back(std::move(probe));
-  };
-  for (auto& [shape, group] : by_shape) {
-    std::sort(group.begin(), group.end(),
-              [](const json& a, const json& b) { return a.dump() < b.dump(); });
-    std::vector<std::map<std::string, json>> leaves(group.size());
-    for (size_t i = 0; i < group.size(); ++i) {
-      collect_leaves(group[i]["args"], "/args", leaves[i]);
-      collect_leaves(group[i]["kwargs"], "/kwargs", leaves[i]);
-    }
-    std::map<std::string, std::set<int64_t>> integers;  // values seen at each integer leaf
-    for (size_t i = 0; i < group.size(); ++i)
-      for (const auto& [pointer, value] : leaves[i]) {
-        if (value.is_number_integer()) integers[pointer].insert(value.get<int64_t>());
-        // One argument (or one element of one) taken from another call of the same shape.
-        for (size_t j = 0; j < group.size(); ++j) {
-          auto other = leaves[j].find(pointer);
-          if (other != leaves[j].end() && other->second.type() == value.type() &&
-              other->second != value)
-            add(with_leaf(group[i], pointer, other->second));
-        }
-      }
-    // Integers between two that the tests used at the same place, in the first call's shape.
-    for (const auto& [pointer, values] : integers)
-      for (auto it = values.begin(); std::next(it) != values.end(); ++it) {
-        const int64_t low = *it, high = *std::next(it);
-        if (high - low >= 2 && leaves[0].count(pointer) && leaves[0][pointer].is_number_integer())
-          add(with_leaf(group[0], pointer, low + (high - low) / 2));
-      }
-  }
-  return probes;
-}
 
 std::vector<std::string> derive_stdin_probes(const std::vector<std::string>& inputs, size_t max) {
   std::set<std::string> sorted(inputs.begin(), inputs.end());

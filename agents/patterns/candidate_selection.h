@@ -1,21 +1,16 @@
 // Choosing among best_of_n's candidates by what they do, never by the order their answers
-// came in. Candidates that pass the most tests are run on more inputs (probes, derived here
-// from the tests' own inputs so that they stay in the tests' domain) and grouped by identical
-// behaviour; groups are ordered by size, then by their members' code (content, not arrival),
-// so every order of the same answers gives the same groups in the same order.
+// came in. Candidates that pass the most tests are run on more inputs (probes made from the
+// tests' own inputs so that they stay in the tests' domain: stdin inputs here, calls of the
+// candidate's functions in agents/harness/probes.py) and grouped by identical behaviour; groups are
+// ordered by size, then by their members' code (content, not arrival), so every order of the same
+// answers gives the same groups in the same order.
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace agents::patterns {
-
-// New calls of the candidate's functions: for calls of one function with the same arity and
-// keywords, each argument of one call replaced by that argument of another. Never a call the
-// tests made; at most `max`, the same for any order of `calls`.
-nlohmann::json derive_call_probes(const std::vector<nlohmann::json>& calls, size_t max);
 
 // New stdin inputs: inputs of the same shape (lines, tokens per line, the same words) with a
 // number of one replaced by the number at that place in another. At most `max`, none of

@@ -199,6 +199,9 @@ asio::awaitable<void> run_scripts(runtime::TaskContext& task, const policies::Co
   out.outcomes = script_outcomes(report, indexes, tests);
   for (const nlohmann::json& calls : report.calls)
     for (const nlohmann::json& call : calls) out.calls.push_back(call);
+  out.probe_calls = std::move(report.probe_calls);
+  out.probe_digests = std::move(report.probes);
+  if (!report.complete) out.probe_digests.emplace_back("incomplete");
 }
 
 }  // namespace
@@ -254,6 +257,8 @@ asio::awaitable<CandidateTesting> run_candidate_tests(runtime::TaskContext& task
       testing.outcomes.push_back(std::move(scripts.outcomes[next_script++]));
   }
   testing.calls = std::move(scripts.calls);
+  testing.probe_calls = std::move(scripts.probe_calls);
+  testing.probe_digests = std::move(scripts.probe_digests);
   co_return testing;
 }
 

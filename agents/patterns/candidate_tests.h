@@ -55,8 +55,10 @@ std::string_view source_extension(policies::Language language);
 struct CandidateTesting {
   std::vector<TestOutcome> outcomes;
   // The candidate's functions the script tests called with plain arguments ({function, args,
-  // kwargs}, wire-encoded): material for behaviour probes.
+  // kwargs}, wire-encoded), the probes the harness made of them, and what each probe did.
   nlohmann::json calls = nlohmann::json::array();
+  nlohmann::json probe_calls = nlohmann::json::array();
+  std::vector<std::string> probe_digests;
 };
 
 boost::asio::awaitable<CandidateTesting> run_candidate_tests(

@@ -49,7 +49,7 @@ json job_json(const HarnessJob& job, const CandidateRun& candidate, const std::s
           {"language", policies::to_string(candidate.language)},
           {"scripts", std::move(scripts)},
           {"prepare_ms", 60000},
-          {"probes", job.probes},
+          {"probe_calls", job.probe_calls},
           {"probe_ms", job.probe_limit.count()}};
 }
 
@@ -115,6 +115,8 @@ HarnessReport parse_harness_report(const std::string& stdout_data, const std::st
                               event.value("detail", ""), event.value("behaviour", "")});
     } else if (kind == "calls" && script < scripts && event.contains("calls")) {
       report.calls[script] = event["calls"];
+    } else if (kind == "probes" && event.contains("calls") && event["calls"].is_array()) {
+      report.probe_calls = event["calls"];
     } else if (kind == "probe") {
       report.probes.push_back(event.value("result", ""));
     } else if (kind == "done") {

@@ -35,9 +35,10 @@ struct HarnessCase {
 
 struct HarnessJob {
   std::vector<const TestCase*> scripts;  // Python tests: {language: python, code}
-  // Probe mode: calls of the candidate's functions ({function, args, kwargs}, wire-encoded),
-  // each answered with the digest of its behaviour.
-  nlohmann::json probes = nlohmann::json::array();
+  // Calls of the candidate's functions ({function, args, kwargs}, wire-encoded) that, with the
+  // calls the scripts make, become behaviour probes (agents/harness/probes.py); alone, they
+  // make a probe-only run.
+  nlohmann::json probe_calls = nlohmann::json::array();
   std::chrono::milliseconds probe_limit{1000};
 };
 
@@ -46,9 +47,10 @@ struct HarnessReport {
   std::vector<HarnessCase> cases;
   // Per script: the candidate's functions its tests called with plain arguments, as probes.
   std::vector<nlohmann::json> calls;
-  std::vector<std::string> probes;  // one digest per probe, in order
-  bool complete = false;            // the harness reported every script to the end
-  std::string error;                // why it did not (cases it never reported failed)
+  nlohmann::json probe_calls = nlohmann::json::array();  // the probes, as derived and run
+  std::vector<std::string> probes;                       // one digest per probe, in order
+  bool complete = false;  // the harness reported every script to the end
+  std::string error;      // why it did not (cases it never reported failed)
 };
 
 // Runs `job` against `candidate`: the harness under `test_policy`, the candidate under

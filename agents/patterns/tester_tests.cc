@@ -51,10 +51,10 @@ TesterTests collect_tester_tests(const std::vector<runtime::AgentOutcome>& outco
       const std::string expected = normalize_output(*test.expected_stdout);
       if (expected.empty())
         out.discarded.push_back({std::numeric_limits<size_t>::max(), test.name,
-                                 "a program that prints nothing passes it"});
+                                 "a program that prints nothing passes it", stdin_data});
       else if (expected == normalize_output(stdin_data))
         out.discarded.push_back({std::numeric_limits<size_t>::max(), test.name,
-                                 "a program that echoes its input passes it"});
+                                 "a program that echoes its input passes it", stdin_data});
       else
         out.tests.push_back(std::move(test));
     }

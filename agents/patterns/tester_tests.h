@@ -18,6 +18,7 @@ struct DiscardedTest {
   size_t test = 0;  // index into the tests in use; none for a test discarded when written
   std::string name;
   std::string why;
+  std::string stdin_data;  // still an input to tell candidates apart by (best_of_n's probes)
 };
 
 struct TesterTests {

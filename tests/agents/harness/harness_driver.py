@@ -27,8 +27,8 @@ def spawn(argv, end, **kwargs):
                             **kwargs)
 
 
-def run(candidate_code, scripts, language="python", probes=None, limit_ms=2000, probe_ms=1000,
-        secret=None):
+def run(candidate_code, scripts, language="python", probe_calls=None, limit_ms=2000,
+        probe_ms=1000, secret=None):
     """The harness's report: a list of event dicts (only lines bound to the secret)."""
     secret = secret or secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as workspace:
@@ -43,10 +43,10 @@ def run(candidate_code, scripts, language="python", probes=None, limit_ms=2000, 
         job = {"secret": secret, "language": language, "prepare_ms": 30000,
                "scripts": [dict(s, time_limit_ms=s.get("time_limit_ms", limit_ms))
                            for s in scripts]}
-        if probes:
-            job["probes"], job["probe_ms"] = probes, probe_ms
+        if probe_calls:
+            job["probe_calls"], job["probe_ms"] = probe_calls, probe_ms
         with tempfile.TemporaryDirectory() as harness_dir:
-            harness = spawn(["python3", "-I", "-c", source("wire.py", "harness.py")], ours,
+            harness = spawn(["python3", "-I", "-c", source("wire.py", "probes.py", "harness.py")], ours,
                             cwd=harness_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
             ours.close()

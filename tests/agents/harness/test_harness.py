@@ -11,6 +11,10 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import harness_driver as driver  # noqa: E402
 
+import json  # noqa: E402
+
+exec(driver.source("probes.py"))  # derive_probes, for DeriveTest
+
 ADD = "def add(a, b):\n    return a + b\n"
 
 
@@ -127,6 +131,16 @@ class CheatingTest(unittest.TestCase):
             for case in cases.values():
                 self.assertIn(why, case["detail"])
         return cases
+
+    def test_stop_iteration_cannot_end_the_tests_loop(self):
+        cases, _ = run("def add(a, b):\n    raise StopIteration\n", """
+            from solution import add
+            def test_table():
+                for total in map(lambda pair: add(*pair), [(1, 2), (2, 2)]):
+                    assert total in (3, 4)
+            """)
+        self.assertEqual(verdicts(cases), {"test_table": False})
+        self.assertIn("StopIteration", cases["test_table"]["detail"])
 
     def test_exit_zero_at_import(self):
         self.assert_fails_all("import os\nos._exit(0)\n", "exited with status 0")
@@ -259,14 +273,66 @@ class DiscoveryTest(unittest.TestCase):
         calls = [e for e in events if e["event"] == "calls"][0]["calls"]
         self.assertEqual(calls, [{"function": "add", "args": [1, 2], "kwargs": {}}])
 
-    def test_probes_give_one_digest_per_call(self):
-        events = driver.run(ADD, [], probes=[{"function": "add", "args": [1, 2], "kwargs": {}},
-                                             {"function": "add", "args": [1, 2], "kwargs": {}},
-                                             {"function": "add", "args": [2, 2], "kwargs": {}}])
+    def test_the_tests_calls_become_probes_after_the_tests(self):
+        _, events = run(ADD, """
+            from solution import add
+            def test_one():
+                assert add(1, 2) == 3 and add(10, 20) == 30
+            """)
+        probes = [e for e in events if e["event"] == "probes"][0]["calls"]
+        self.assertIn({"function": "add", "args": [10, 2], "kwargs": {}}, probes)
         digests = [e["result"] for e in events if e["event"] == "probe"]
-        self.assertEqual(len(digests), 3)
-        self.assertEqual(digests[0], digests[1])
-        self.assertNotEqual(digests[0], digests[2])
+        self.assertEqual(len(digests), len(probes))
+
+    def test_given_calls_give_one_digest_per_probe(self):
+        calls = [{"function": "add", "args": [1, 2], "kwargs": {}},
+                 {"function": "add", "args": [2, 8], "kwargs": {}}]
+        events = driver.run(ADD, [], probe_calls=calls)
+        probes = [e for e in events if e["event"] == "probes"][0]["calls"]
+        digests = {json.dumps(p): e["result"] for p, e in
+                   zip(probes, [e for e in events if e["event"] == "probe"])}
+        self.assertEqual(len(digests), len(probes))
+        # add(2, 2) and add(1, 3) both give 4; add(1, 8) gives 9.
+        same = digests[json.dumps({"function": "add", "args": [2, 2], "kwargs": {}})]
+        self.assertNotEqual(same, digests[json.dumps({"function": "add", "args": [1, 8],
+                                                      "kwargs": {}})])
+
+
+class DeriveTest(unittest.TestCase):
+    """probes.py on its own: what it derives, and that order does not matter."""
+
+    @staticmethod
+    def call(function, args, kwargs=None):
+        return {"function": function, "args": args, "kwargs": kwargs or {}}
+
+    def test_arguments_of_one_shape_recombine_and_stay_in_their_range(self):
+        c = self.call
+        probes = derive_probes([c("add", [1, 2]), c("add", [10, 20]), c("name", ["ab"]),
+                                c("add", [1, 2])])
+        for expected in (c("add", [10, 2]), c("add", [1, 20]), c("add", [5, 2])):
+            self.assertIn(expected, probes)
+        for probe in probes:
+            self.assertNotEqual(probe, c("add", [1, 2]), "never a call the tests made")
+            self.assertNotEqual(probe["function"], "name", "alone of its shape")
+            self.assertTrue(all(1 <= a <= 20 for a in probe["args"]), probe)
+        self.assertEqual(len(derive_probes([c("add", [1, 2]), c("add", [10, 20])], limit=2)), 2)
+
+    def test_elements_of_lists_recombine_and_empty_lists_stay_empty(self):
+        c = self.call
+        probes = derive_probes([c("f", [[1, 2], []]), c("f", [[3, 4], []])])
+        self.assertIn(c("f", [[3, 2], []]), probes)
+        self.assertTrue(all(p["args"][1] == [] for p in probes))
+
+    def test_order_does_not_matter(self):
+        import random
+        c = self.call
+        calls = [c("f", [1, 5]), c("f", [2, 6]), c("f", [9, 1]), c("g", [{"tuple": [1, 2]}]),
+                 c("g", [{"tuple": [3, 4]}]), c("h", [], {"k": "a"}), c("h", [], {"k": "b"})]
+        expected = derive_probes(calls, limit=8)
+        shuffler = random.Random(7)
+        for _ in range(20):
+            shuffler.shuffle(calls)
+            self.assertEqual(derive_probes(calls, limit=8), expected)
 
 
 class ProgramTest(unittest.TestCase):
@@ -307,6 +373,22 @@ class ProgramTest(unittest.TestCase):
         cases, _ = run("int main( {", self.RUN_TEST, language="c")
         self.assertEqual(verdicts(cases), {"test_sum": False, "test_file": False})
         self.assertIn("does not compile", cases["test_sum"]["detail"])
+
+
+class DocsTest(unittest.TestCase):
+    """docs/testing.md's example: its test passes against its candidate, every test of it."""
+
+    def test_the_example_passes(self):
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "testing.md")
+        with open(path) as f:
+            text = f.read()
+        blocks = {}
+        for info in ("python candidate", "python test"):
+            start = text.index("```" + info + "\n") + len(info) + 4
+            blocks[info] = text[start:text.index("```", start)]
+        cases, _ = run(blocks["python candidate"], blocks["python test"])
+        self.assertEqual(verdicts(cases), {"test_add": True, "test_stack": True,
+                                           "AddTest.test_errors": True}, cases)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-// Probes derived from the tests' own inputs and grouping by behaviour: the same answers in any
+// Stdin probes derived from the tests' own inputs (call probes: agents/harness/probes.py, tested
+// in tests/agents/harness/test_harness.py) and grouping by behaviour: the same answers in any
 // order give the same probes, the same groups and the same representative.
 #include "agents/patterns/candidate_selection.h"
 
@@ -9,39 +10,6 @@
 
 namespace agents::patterns {
 namespace {
-
-using nlohmann::json;
-
-json call(const std::string& function, json args, json kwargs = json::object()) {
-  return {{"function", function}, {"args", std::move(args)}, {"kwargs", std::move(kwargs)}};
-}
-
-TEST(CandidateSelection, CallProbesRecombineArgumentsOfOneShapeAndStayInTheirRange) {
-  const std::vector<json> calls = {call("add", {1, 2}), call("add", {10, 20}), call("name", {"ab"}),
-                                   call("add", {1, 2})};
-  const json probes = derive_call_probes(calls, 32);
-  EXPECT_NE(std::find(probes.begin(), probes.end(), call("add", {10, 2})), probes.end());
-  EXPECT_NE(std::find(probes.begin(), probes.end(), call("add", {1, 20})), probes.end());
-  EXPECT_NE(std::find(probes.begin(), probes.end(), call("add", {5, 2})), probes.end())
-      << "an integer between two the tests used: " << probes.dump();
-  for (const json& p : probes) {
-    EXPECT_NE(p, call("add", {1, 2})) << "never a call the tests made";
-    EXPECT_NE(p["function"], "name") << "one call of a shape gives nothing to recombine";
-    for (const json& a : p["args"]) EXPECT_TRUE(a >= 1 && a <= 20) << p.dump();
-  }
-  EXPECT_EQ(derive_call_probes(calls, 2).size(), 2u);
-}
-
-TEST(CandidateSelection, CallProbesReachIntoListsAndKeepEmptyOnes) {
-  const json probes = derive_call_probes({call("f", {json::array({1, 2}), json::array()}),
-                                          call("f", {json::array({3, 4}), json::array()})},
-                                         32);
-  EXPECT_NE(
-      std::find(probes.begin(), probes.end(), call("f", {json::array({3, 2}), json::array()})),
-      probes.end())
-      << probes.dump();
-  for (const json& p : probes) EXPECT_EQ(p["args"][1], json::array()) << p.dump();
-}
 
 TEST(CandidateSelection, StdinProbesOnlyRecombineNumbersOfInputsOfOneShape) {
   const auto probes = derive_stdin_probes({"1 2\n", "10 -4", "3\n1 2 3\n", "word 7"}, 32);
@@ -55,12 +23,9 @@ TEST(CandidateSelection, StdinProbesOnlyRecombineNumbersOfInputsOfOneShape) {
 }
 
 TEST(CandidateSelection, ProbesAndGroupsDoNotDependOnOrder) {
-  std::vector<json> calls = {call("f", {1, 5}), call("f", {2, 6}), call("f", {9, 1}),
-                             call("g", {{{"tuple", {1, 2}}}}), call("g", {{{"tuple", {3, 4}}}})};
   std::vector<std::string> inputs = {"1 2", "3 4", "10 20", "5\n"};
   std::vector<std::string> signatures = {"a", "b", "a", "c", "b", "a"};
   std::vector<std::string> codes = {"x = 1", "y", "xx = 22", "zzz", "yy", "x = 2"};
-  const json probes = derive_call_probes(calls, 8);
   const auto stdin_probes = derive_stdin_probes(inputs, 8);
   const Grouping grouping = group_by_behaviour(signatures, codes);
   ASSERT_EQ(grouping.groups.size(), 3u);
@@ -68,7 +33,6 @@ TEST(CandidateSelection, ProbesAndGroupsDoNotDependOnOrder) {
   EXPECT_EQ(codes[representative(grouping.groups[0], codes)], "x = 1");
   std::mt19937 random(7);
   for (int round = 0; round < 20; ++round) {
-    std::shuffle(calls.begin(), calls.end(), random);
     std::shuffle(inputs.begin(), inputs.end(), random);
     std::vector<size_t> order = {0, 1, 2, 3, 4, 5};
     std::shuffle(order.begin(), order.end(), random);
@@ -77,7 +41,6 @@ TEST(CandidateSelection, ProbesAndGroupsDoNotDependOnOrder) {
       s.push_back(signatures[i]);
       c.push_back(codes[i]);
     }
-    EXPECT_EQ(derive_call_probes(calls, 8), probes);
     EXPECT_EQ(derive_stdin_probes(inputs, 8), stdin_probes);
     const Grouping shuffled = group_by_behaviour(s, c);
     ASSERT_EQ(shuffled.groups.size(), 3u);

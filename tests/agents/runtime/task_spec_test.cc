@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "agents/runtime/base64.h"
 #include "policies/tool_scope.h"
 
@@ -112,6 +114,28 @@ TEST(TaskSpec, InputFilesAreRelativeBoundedAndDecoded) {
   EXPECT_EQ(error_of(spec),
             "/input_files/0/content: expected padded base64 (encoding is "
             "base64), got \"AAE\"");
+}
+
+// docs/testing.md's example `tests` is a valid best_of_n spec's tests, read as it says.
+TEST(TaskSpec, TheTestingDocsExampleParses) {
+  std::ifstream file(AGENTD_SOURCE_DIR "/docs/testing.md");
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const size_t start = text.find("```json tests\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t body = start + 14;
+  json spec = minimal();
+  spec["pattern"] = "best_of_n";
+  spec["roles"] = {{"coder", {{"model", "m"}, {"policy", "coder"}}}};
+  spec["tests"] = json::parse(text.substr(body, text.find("```", body) - body));
+  auto parsed = parse_task_spec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->tests.size(), 4u);
+  EXPECT_EQ(parsed->tests[1].expected_exit_status, 1);
+  EXPECT_FALSE(parsed->tests[1].expected_stdout);
+  EXPECT_EQ(parsed->tests[2].expected_files.at("out/sum.txt"), "5");
+  EXPECT_EQ(parsed->tests[2].time_limit, std::chrono::milliseconds(2000));
+  EXPECT_EQ(parsed->tests[3].time_limit, std::chrono::milliseconds(5000));
+  EXPECT_EQ(parsed->tests[3].language, "python");
 }
 
 TEST(TaskSpec, PatternSpecificChecks) {
