@@ -335,6 +335,7 @@ class Runner:
     def __init__(self, job, report):
         self.job, self.report = job, report
         self.session = Session(job["language"])
+        self.passed_any = False
         sys.modules["solution"] = solution_module(self.session)
         sys.modules["candidate"] = candidate_module(self.session)
         signal.signal(signal.SIGALRM, self.on_alarm)
@@ -411,6 +412,7 @@ class Runner:
 
     def finish_case(self, index, name, passed, detail, case, limit):
         case.record("passed" if passed else "failed")
+        self.passed_any = self.passed_any or passed
         elapsed = limit - max(0, case.deadline - time.monotonic()) * 1000
         self.emit(event="case", script=index, name=name, passed=passed, detail=detail,
                   ms=round(elapsed, 3), behaviour=case.behaviour.hexdigest())
@@ -429,6 +431,8 @@ class Runner:
         judged by agreement alone, and a fresh worker each costs a fork and an import)."""
         limit = self.job.get("probe_ms", 1000)
         probes = derive_probes(calls) if self.session.language == "python" else []
+        if self.job.get("scripts") and not self.passed_any:
+            probes = []  # it passed no test: never a finalist, whose probes would count
         self.emit(event="probes", calls=probes)
         started = False
         for index, probe in enumerate(probes):
@@ -440,6 +444,8 @@ class Runner:
             passed, _, case = self.run_case("probe", limit, body, "", keep_worker=started)
             started = passed
             self.emit(event="probe", index=index, result=case.behaviour.hexdigest())
+            if case.failure:
+                break  # it hung, crashed or exited: the rest would cost a limit each to say so
 
     def refuse_ref(self, ref):
         raise Malformed("a probe cannot name an object")
