@@ -3,6 +3,8 @@
 // first_pass_wins cancels the rest; tester agents write the tests when the task has none.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "agents/patterns/candidate_tests.h"
 #include "tests/agents/runtime_fixture.h"
 
@@ -14,6 +16,7 @@ using nlohmann::json;
 const char* kAdder = "a, b = map(int, input().split())\nprint(a + b)\n";
 const char* kAdderToo =
     "import sys\nx = [int(v) for v in sys.stdin.read().split()]\nprint(sum(x))\n";
+const char* kAdderThree = "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n";
 const char* kWrong = "print(0)\n";
 
 json answer(const std::string& code, int latency_ms = 0) {
@@ -170,6 +173,66 @@ TEST_F(BestOfNTest, TesterAgentsWriteTestsWhenTheTaskHasNone) {
   EXPECT_EQ(result.answer, kAdder);
   EXPECT_EQ(result.details["tests"], 2);  // the two testers' identical tests, deduplicated
   ASSERT_EQ(events("tests.written").size(), 1u);
+}
+
+TEST_F(BestOfNTest, TesterTestsThatProveNothingAreDiscardedAndReported) {
+  // "0 0" -> "0" and "" -> "" pass a program that echoes or prints nothing; "2 2" -> "5" is
+  // wrong, and both candidates fail it.
+  load({{"roles",
+         {{"tester",
+           {{"default",
+             {{"json",
+               {{"tests",
+                 {{{"name", "sum"}, {"stdin", "4 5"}, {"expected_stdout", "9"}},
+                  {{"name", "echo"}, {"stdin", "0"}, {"expected_stdout", "0\n"}},
+                  {{"name", "silent"}, {"stdin", ""}, {"expected_stdout", " "}},
+                  {{"name", "wrong"}, {"stdin", "2 2"}, {"expected_stdout", "5"}}}}}}}}}},
+          {"coder", {{"steps", {answer(kAdderToo), answer(kAdderThree)}}}}}}});
+  json s = spec({{"n", 2}, {"tester_agents", 1}}, json::array());
+  s.erase("tests");
+  s["roles"]["tester"] = role("strong", "tester");
+  TaskResult result = run(s);
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error << result.details.dump();
+  EXPECT_EQ(result.details["tests"], 1);  // only "sum" counts
+  std::set<std::string> discarded;
+  for (const json& d : result.details["discarded_tests"]) discarded.insert(d["test"]);
+  EXPECT_EQ(discarded, (std::set<std::string>{"echo", "silent", "wrong"}));
+  ASSERT_EQ(events("tests.written").size(), 1u);
+  EXPECT_EQ(events("tests.written")[0].data["discarded"].size(), 2u);
+  ASSERT_EQ(events("tests.discarded").size(), 1u);
+  EXPECT_EQ(result.details["coverage"]["passed_all"], 2);
+  // Both pass the one test and behave alike, also on the discarded tests' inputs (probes):
+  // the shorter program wins, in any order.
+  EXPECT_EQ(result.answer, kAdderThree);
+}
+
+TEST_F(BestOfNTest, ProgramTestsCheckExitStatusAndTheFilesItLeaves) {
+  // Writes the sum to out/sum.txt, exits 2 on a bad input; the liar prints the sum and exits 0
+  // on everything, writing nothing.
+  const char* right =
+      "import os, sys\ntry:\n    a, b = map(int, input().split())\nexcept ValueError:\n"
+      "    sys.exit(2)\nos.makedirs('out', exist_ok=True)\n"
+      "open('out/sum.txt', 'w').write(str(a + b))\n";
+  const char* liar = "print(5)\n";
+  const json tests =
+      json::array({{{"name", "file"}, {"stdin", "2 3"}, {"expected_files", {{"out/sum.txt", "5"}}}},
+                   {{"name", "status"}, {"stdin", "two 3"}, {"expected_exit_status", 2}},
+                   {{"name", "both"},
+                    {"stdin", "1 1"},
+                    {"expected_stdout", ""},
+                    {"expected_exit_status", 0},
+                    {"expected_files", {{"out/sum.txt", "2"}}}}});
+  load({{"roles", {{"coder", {{"steps", {answer(liar), answer(right)}}}}}}});
+  TaskResult result = run(spec({{"n", 2}}, tests));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error << result.details.dump();
+  EXPECT_EQ(result.answer, right);
+  for (const json& c : result.details["candidates"]) {
+    if (c["passed_all"] == true) continue;
+    EXPECT_EQ(c["passed"], 0) << c.dump();
+    ASSERT_EQ(c["failed"].size(), 3u) << c.dump();
+    EXPECT_EQ(c["failed"][0]["why"], "the program left no file out/sum.txt");
+    EXPECT_EQ(c["failed"][1]["why"], "exited with status 0, expected 2");
+  }
 }
 
 TEST_F(BestOfNTest, NoPassingCandidateFailsTheTask) {
