@@ -4,6 +4,7 @@ checked, test discovery, time limits, candidates that crash, hang, exit or flood
 report's binding to the secret. The same candidates in real sandboxes are in
 tests/agents/patterns/best_of_n_adversarial_test.cc."""
 import os
+import shutil
 import sys
 import textwrap
 import unittest
@@ -368,6 +369,27 @@ class ProgramTest(unittest.TestCase):
         self.assertEqual(verdicts(cases), {"test_sum": True, "test_file": True,
                                            "test_import": False})
         self.assertIn("candidate.run", cases["test_import"]["detail"])
+
+    @unittest.skipUnless(shutil.which("node"), "node is not installed (scripts/setup.sh installs it)")
+    def test_a_node_candidate_runs_as_a_program(self):
+        cases, _ = run("""
+            const fs = require("fs");
+            const [a, b] = fs.readFileSync(0, "utf8").trim().split(/\\s+/).map(Number);
+            if (process.argv[2]) fs.writeFileSync(process.argv[2], String(a + b));
+            else console.log(a + b);
+            """, self.RUN_TEST, language="node")
+        self.assertEqual(verdicts(cases), {"test_sum": True, "test_file": True}, cases)
+
+    def test_a_cpp_candidate_runs_as_a_program(self):
+        cases, _ = run("""
+            #include <fstream>
+            #include <iostream>
+            int main(int argc, char** argv) {
+              long a, b; std::cin >> a >> b;
+              if (argc > 1) std::ofstream(argv[1]) << a + b; else std::cout << a + b << "\\n";
+            }
+            """, self.RUN_TEST, language="cpp")
+        self.assertEqual(verdicts(cases), {"test_sum": True, "test_file": True}, cases)
 
     def test_a_c_candidate_that_does_not_compile(self):
         cases, _ = run("int main( {", self.RUN_TEST, language="c")
