@@ -210,8 +210,11 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
   asio::awaitable<base::Expected<sandbox::Result>> ExecService::run_sandbox(
       const policies::Compiled& policy, const ExecRequest& request, const std::string& workspace,
       const GpuHold& gpus, Running& running) {
-    agents::runtime::RunCodeRequest code{
-        request.language, request.code, request.stdin_data, workspace, {}};
+    agents::runtime::RunCodeRequest code;
+    code.language = request.language;
+    code.code = request.code;
+    code.stdin_data = request.stdin_data;
+    code.workspace = workspace;
     auto spec = agents::runtime::sandbox_spec(policy, code, gpus, gpus_.get(), request.timeout);
     if (!spec) co_return base::Error{spec.error().message, program_refused};
     if (running.cancelled)

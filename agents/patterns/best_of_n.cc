@@ -226,7 +226,8 @@ class BestOfN {
     }
     for (const std::string& digest : digests) out += digest + '\x1f';
     for (const std::string& input : inputs)
-      out += co_await probe_program(task_, *coder_policy_, c.run, input, limit) + '\x1e';
+      out += co_await probe_program(task_, *coder_policy_, c.run, c.testing.build, input, limit) +
+             '\x1e';
   }
 
   asio::awaitable<Candidate*> judge(const std::vector<Candidate*>& finalists) {

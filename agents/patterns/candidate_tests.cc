@@ -3,6 +3,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "agents/patterns/candidate_build.h"
 #include "agents/patterns/test_harness.h"
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/run_code.h"
@@ -120,11 +121,13 @@ AGENTD_COROUTINE_FRAMES_BEGIN
 // A program test: the candidate with the test's stdin, in the coder's workspace, or in a fresh
 // one with the task's input files when the test checks the files it writes.
 asio::awaitable<void> run_program_test(runtime::TaskContext& task, const policies::Compiled& policy,
-                                       const CandidateRun& candidate, size_t index,
+                                       const CandidateRun& candidate,
+                                       const std::filesystem::path& build, size_t index,
                                        const TestCase& test, TestOutcome& out) {
   out = {index, test.name, false, "", ""};
   runtime::RunCodeRequest request;
   request.workspace = candidate.workspace;
+  run_built(request, build);
   if (!test.expected_files.empty()) {
     if (task.env.workspace_root.empty()) {
       out.detail = "a test of the files a program writes needs the daemon's workspace root";
@@ -206,15 +209,14 @@ asio::awaitable<void> run_scripts(runtime::TaskContext& task, const policies::Co
 
 }  // namespace
 
-asio::awaitable<std::string> probe_program(runtime::TaskContext& task,
-                                           const policies::Compiled& policy,
-                                           const CandidateRun& candidate, std::string stdin_data,
-                                           std::chrono::milliseconds limit) {
+asio::awaitable<std::string> probe_program(
+    runtime::TaskContext& task, const policies::Compiled& policy, const CandidateRun& candidate,
+    const std::filesystem::path& build, std::string stdin_data, std::chrono::milliseconds limit) {
   TestCase probe;
   probe.stdin_data = std::move(stdin_data);
   probe.time_limit = limit;
   TestOutcome out;
-  co_await run_program_test(task, policy, candidate, 0, probe, out);
+  co_await run_program_test(task, policy, candidate, build, 0, probe, out);
   co_return out.output;
 }
 
@@ -236,12 +238,21 @@ asio::awaitable<CandidateTesting> run_candidate_tests(runtime::TaskContext& task
   std::vector<TestOutcome> programs(tests.size());
   CandidateTesting scripts;
   std::vector<size_t> script_indexes;
+  const bool any_program =
+      std::any_of(tests.begin(), tests.end(), [](const TestCase& t) { return t.code.empty(); });
+  // (Not a co_await inside ?:, which g++ 12 miscompiles.)
+  base::Expected<std::filesystem::path> build = std::filesystem::path();
+  if (any_program) build = co_await build_candidate(task, candidate_policy, candidate);
+  if (build) testing.build = *build;
   runtime::Nursery runs(co_await asio::this_coro::executor);
   for (size_t i = 0; i < tests.size(); ++i) {
-    if (tests[i].code.empty())
-      runs.spawn(run_program_test(task, candidate_policy, candidate, i, tests[i], programs[i]));
-    else
+    if (!tests[i].code.empty())
       script_indexes.push_back(i);
+    else if (!build)
+      programs[i] = {i, tests[i].name, false, "", build.error().message};
+    else
+      runs.spawn(run_program_test(task, candidate_policy, candidate, testing.build, i, tests[i],
+                                  programs[i]));
   }
   if (!script_indexes.empty())
     runs.spawn(run_scripts(task, test_policy, candidate_policy, candidate, tests, script_indexes,

@@ -59,6 +59,7 @@ struct CandidateTesting {
   nlohmann::json calls = nlohmann::json::array();
   nlohmann::json probe_calls = nlohmann::json::array();
   std::vector<std::string> probe_digests;
+  std::filesystem::path build;  // a C or C++ candidate's compiled program (candidate_build.h)
 };
 
 boost::asio::awaitable<CandidateTesting> run_candidate_tests(
@@ -68,11 +69,9 @@ boost::asio::awaitable<CandidateTesting> run_candidate_tests(
 
 // What `candidate` does with `stdin_data` within `limit` (as TestOutcome::output): a behaviour
 // probe, judged by nothing but its agreement with other candidates.
-boost::asio::awaitable<std::string> probe_program(runtime::TaskContext& task,
-                                                  const policies::Compiled& policy,
-                                                  const CandidateRun& candidate,
-                                                  std::string stdin_data,
-                                                  std::chrono::milliseconds limit);
+boost::asio::awaitable<std::string> probe_program(
+    runtime::TaskContext& task, const policies::Compiled& policy, const CandidateRun& candidate,
+    const std::filesystem::path& build, std::string stdin_data, std::chrono::milliseconds limit);
 
 // A program test's verdict from its sandbox's result and the files it left (`files`: the
 // expected paths' contents as found, absent where there was none).

@@ -26,6 +26,11 @@ struct RunCodeRequest {
   std::string stdin_data;
   std::filesystem::path workspace;           // host directory; empty: the template's tmpfs
   std::vector<sandbox::Mount> extra_mounts;  // shared directories held by token
+  // C and C++ only, for a program run many times (best_of_n's tests): `compile_to` compiles
+  // `code` to that path in the sandbox and runs nothing; `compiled` runs the program at that
+  // path (compiled before, reached through `extra_mounts`) instead of compiling `code`.
+  std::string compile_to;
+  std::string compiled;
 };
 
 base::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,

@@ -19,8 +19,8 @@ const char* kAdderToo =
 const char* kAdderThree = "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n";
 const char* kWrong = "print(0)\n";
 
-json answer(const std::string& code, int latency_ms = 0) {
-  json step = {{"text", "```python\n" + code + "```"}};
+json answer(const std::string& code, int latency_ms = 0, const std::string& language = "python") {
+  json step = {{"text", "```" + language + "\n" + code + "```"}};
   if (latency_ms) step["latency_ms"] = latency_ms;
   return step;
 }
@@ -233,6 +233,36 @@ TEST_F(BestOfNTest, ProgramTestsCheckExitStatusAndTheFilesItLeaves) {
     EXPECT_EQ(c["failed"][0]["why"], "the program left no file out/sum.txt");
     EXPECT_EQ(c["failed"][1]["why"], "exited with status 0, expected 2");
   }
+}
+
+TEST_F(BestOfNTest, CCandidatesCompileOnceAndTheirTestsTimeOnlyTheProgram) {
+  // 200 ms per test would not hold gcc as well; a spinning program fails at its limit.
+  const char* right =
+      "#include <stdio.h>\nint main(void) { int a, b; scanf(\"%d %d\", &a, &b); "
+      "printf(\"%d\\n\", a + b); return 0; }\n";
+  const char* spins = "int main(void) { for (;;) {} }\n";
+  const char* broken = "int main( {\n";
+  json tests = json::array();
+  for (int i = 0; i < 4; ++i)
+    tests.push_back({{"stdin", std::to_string(i) + " 1"},
+                     {"expected_stdout", std::to_string(i + 1)},
+                     {"time_limit_ms", 200}});
+  load({{"roles",
+         {{"coder",
+           {{"steps", {answer(spins, 0, "c"), answer(broken, 0, "c"), answer(right, 0, "c")}}}}}}});
+  const auto started = std::chrono::steady_clock::now();
+  TaskResult result = run(spec({{"n", 3}, {"language", "c"}}, tests));
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error << result.details.dump();
+  EXPECT_EQ(result.answer, right);
+  for (const json& c : result.details["candidates"]) {
+    if (c["passed_all"] == true) continue;
+    EXPECT_EQ(c["passed"], 0) << c.dump();
+    const std::string why = c["failed"][0]["why"];
+    EXPECT_TRUE(why.rfind("status timeout (the test's limit is 200 ms)", 0) == 0 ||
+                why.rfind("the candidate does not compile", 0) == 0)
+        << why;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
 }
 
 TEST_F(BestOfNTest, NoPassingCandidateFailsTheTask) {

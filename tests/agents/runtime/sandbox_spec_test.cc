@@ -76,7 +76,8 @@ GpuHold one_gpu() {
 class SandboxSpecTest : public ::testing::Test {
  protected:
   RunCodeRequest request() const {
-    return {policies::Language::python, "print(6*7)", "input\n", "/srv/ws/t-1/worker-1", {}};
+    return {
+        policies::Language::python, "print(6*7)", "input\n", "/srv/ws/t-1/worker-1", {}, {}, {}};
   }
   // The way run_code and best_of_n's candidate tests build theirs: check, lease, build.
   sandbox::Spec run_code_way(const policies::Compiled& policy, const GpuHold& gpus) {
