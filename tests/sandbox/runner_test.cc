@@ -235,8 +235,10 @@ TEST_F(SandboxTest, AChannelJoinsTwoSandboxesAndEndsWithTheProgram) {
   Spec answer = default_spec(
       {"/bin/sh", "-c", "read x <&4; echo \"pong $x\" >&4; cat <&4; echo eof; ls /proc/self/fd"});
   answer.channel = right;
-  runner_->async_run(context.get_executor(), std::move(ask), [&](Result r) { asker = r; });
-  runner_->async_run(context.get_executor(), std::move(answer), [&](Result r) { answerer = r; });
+  runner_->async_run(context.get_executor(), std::move(ask),
+                     [&](Result r) { asker = std::move(r); });
+  runner_->async_run(context.get_executor(), std::move(answer),
+                     [&](Result r) { answerer = std::move(r); });
   left.reset();
   right.reset();
   context.run();
