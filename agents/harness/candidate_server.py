@@ -168,6 +168,7 @@ class Worker:
         self.buffer = b""  # a Python worker's replies, up to the next newline
         self.stdout, self.stderr = b"", b""
         self.printed = 0
+        self.outgoing = b""  # requests the worker has not read yet
 
     def streams(self):
         return [fd for fd in (self.replies, self.output) if fd is not None]
@@ -221,8 +222,9 @@ def fork_worker(argv=None, stdin_path=None, run_dir=None):
     for fd in (requests_r, replies_w, output_w):
         if fd is not None:
             os.close(fd)
-    os.set_blocking(replies_r, False)
-    os.set_blocking(output_r, False)
+    for fd in (requests_w, replies_r, output_r):
+        if fd is not None:
+            os.set_blocking(fd, False)
     return Worker(pid, requests_w, replies_r, output_r, run_dir)
 
 
@@ -341,11 +343,20 @@ class Server:
         return self.forward(request)
 
     def forward(self, request):
+        """Queues the request for the worker; serve() writes it as the pipe takes it, so a worker
+        that stops reading never stops this loop."""
         self.worker.pending = request["id"]
+        self.worker.outgoing += (json.dumps(request, separators=(",", ":")) + "\n").encode()
+        self.write_to_worker()
+
+    def write_to_worker(self):
+        worker = self.worker
         try:
-            send(self.worker.requests, request)
+            worker.outgoing = worker.outgoing[os.write(worker.requests, worker.outgoing):]
+        except BlockingIOError:
+            pass
         except OSError:
-            pass  # the worker is gone; its pidfd says how
+            worker.outgoing = b""  # the worker is gone; its pidfd says how
 
     def on_stream(self, fd):
         """Reads what `fd` has; False once it has nothing more for now."""
@@ -404,13 +415,17 @@ class Server:
 
     def serve(self):
         while True:
-            watched = [CHANNEL]
+            watched, writable = [CHANNEL], []
             if self.worker:
                 watched += self.worker.streams() + [self.worker.pidfd]
-            ready = select.select(watched, [], [])[0]
+                if self.worker.outgoing:
+                    writable.append(self.worker.requests)
+            ready, can_write, _ = select.select(watched, writable, [])
             # One source per turn: handling one may end the worker whose descriptors (and
             # their numbers, reused by the next) the rest of `ready` refers to.
-            if CHANNEL in ready:
+            if can_write:
+                self.write_to_worker()
+            elif CHANNEL in ready:
                 data = os.read(CHANNEL, 1 << 16)
                 if not data:
                     return self.end_worker()
