@@ -57,31 +57,31 @@ struct Options {
 // The candidates' programs: equivalent implementations of digit_sum, and three wrong ones.
 const std::vector<std::string> kCorrect = {
     "def digit_sum(n):\n    return sum(int(c) for c in str(abs(n)))\n",
-    "def digit_sum(n):\n    n = abs(n)\n    total = 0\n    while n:\n        total += n % 10\n"
-    "        n //= 10\n    return total\n",
+    ("def digit_sum(n):\n    n = abs(n)\n    total = 0\n    while n:\n        total += n % 10\n"
+     "        n //= 10\n    return total\n"),
     "def digit_sum(n):\n    return sum(map(int, str(abs(n))))\n",
     "def digit_sum(n):\n    n = abs(n)\n    return n if n < 10 else n % 10 + digit_sum(n // 10)\n",
-    "def digit_sum(n):\n    n, s = abs(n), 0\n    while n > 0:\n        n, d = divmod(n, 10)\n"
-    "        s += d\n    return s\n",
+    ("def digit_sum(n):\n    n, s = abs(n), 0\n    while n > 0:\n        n, d = divmod(n, 10)\n"
+     "        s += d\n    return s\n"),
     "def digit_sum(n):\n    return sum(ord(c) - 48 for c in str(n).lstrip('-'))\n",
-    "import functools\n\n\ndef digit_sum(n):\n"
-    "    return functools.reduce(lambda a, c: a + int(c), str(abs(n)), 0)\n",
-    "def digit_sum(n: int) -> int:\n    \"\"\"Sum of the decimal digits of n.\"\"\"\n"
-    "    return sum(int(d) for d in str(n) if d.isdigit())\n",
+    ("import functools\n\n\ndef digit_sum(n):\n"
+     "    return functools.reduce(lambda a, c: a + int(c), str(abs(n)), 0)\n"),
+    ("def digit_sum(n: int) -> int:\n    \"\"\"Sum of the decimal digits of n.\"\"\"\n"
+     "    return sum(int(d) for d in str(n) if d.isdigit())\n"),
     "def digit_sum(n):\n    digits = [int(c) for c in str(abs(n))]\n    return sum(digits)\n",
     "def digit_sum(n):\n    s = 0\n    for c in repr(abs(n)):\n        s += int(c)\n    return s\n",
-    "def digit_sum(number):\n    number = -number if number < 0 else number\n"
-    "    return sum(int(ch) for ch in str(number))\n",
-    "DIGITS = {str(d): d for d in range(10)}\n\n\ndef digit_sum(n):\n"
-    "    return sum(DIGITS[c] for c in str(abs(n)))\n",
+    ("def digit_sum(number):\n    number = -number if number < 0 else number\n"
+     "    return sum(int(ch) for ch in str(number))\n"),
+    ("DIGITS = {str(d): d for d in range(10)}\n\n\ndef digit_sum(n):\n"
+     "    return sum(DIGITS[c] for c in str(abs(n)))\n"),
     "def digit_sum(n):\n    text = format(abs(n), 'd')\n    return sum(int(c) for c in text)\n",
 };
 const std::vector<std::string> kWrong = {
     // No abs: int('-') raises on negative numbers.
     "def digit_sum(n):\n    return sum(int(c) for c in str(n))\n",
     // The loop never runs for negative numbers.
-    "def digit_sum(n):\n    total = 0\n    while n > 0:\n        total += n % 10\n"
-    "        n //= 10\n    return total\n",
+    ("def digit_sum(n):\n    total = 0\n    while n > 0:\n        total += n % 10\n"
+     "        n //= 10\n    return total\n"),
     // The digital root's residue, not the sum.
     "def digit_sum(n):\n    return abs(n) % 9\n",
 };
