@@ -7,6 +7,7 @@
 import json
 
 MAX_PROBES = 32
+MAX_PARTNERS = 16  # calls of one shape recombined with each other (the first, in sorted order)
 
 
 def leaves(value, path, out):
@@ -52,11 +53,16 @@ def derive_probes(calls, limit=MAX_PROBES):
         group = sorted(by_shape[shape], key=lambda c: json.dumps(c, sort_keys=True))
         found = [leaves({"args": c["args"], "kwargs": c["kwargs"]}, (), {}) for c in group]
         integers = {}
-        for call, mine in zip(group, found):
-            for path, value in sorted(mine.items(), key=lambda item: repr(item[0])):
+        for mine in found:
+            for path, value in mine.items():
                 if type(value) is int:
                     integers.setdefault(path, set()).add(value)
-                for theirs in found:
+        partners = found[:MAX_PARTNERS]  # bounded work: 256 calls would make 65536 pairs
+        for call, mine in zip(group[:MAX_PARTNERS], partners):
+            for path, value in sorted(mine.items(), key=lambda item: repr(item[0])):
+                for theirs in partners:
+                    if len(probes) >= limit:
+                        return probes
                     other = theirs.get(path)
                     if path in theirs and type(other) is type(value) and other != value:
                         add(with_leaf(call, path, other))
