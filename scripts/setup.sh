@@ -15,6 +15,7 @@ packages=(
   libsystemd-dev libssl-dev
   libjemalloc-dev                   # agentd's allocator (daemon/CMakeLists.txt says why)
   libgtest-dev libgmock-dev
+  libgit2-dev                       # repository tasks: worktrees, commits, diffs (repo/)
   # runtime and tests
   python3 python3-websockets iproute2 procps util-linux
   bubblewrap                        # the peer in bench/sandbox_spawn

@@ -1,0 +1,201 @@
+#include "repo/repository.h"
+
+#include <git2.h>
+
+#include <mutex>
+
+namespace repo {
+
+namespace {
+
+// libgit2's global state, once per process (never shut down: other threads may use it).
+void init_libgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+// "what: libgit2's message".
+base::Error git_failure(const std::string& what) {
+  const ::git_error* error = git_error_last();
+  return base::Error{what + ": " + (error && error->message ? error->message : "libgit2 failed")};
+}
+
+template <class T, void (*Free)(T*)>
+struct Owned {
+  T* ptr = nullptr;
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() {
+    if (ptr) Free(ptr);
+  }
+  T** out() { return &ptr; }
+  T* get() const { return ptr; }
+};
+using Object = Owned<git_object, git_object_free>;
+using Commit = Owned<git_commit, git_commit_free>;
+using Tree = Owned<git_tree, git_tree_free>;
+using Reference = Owned<git_reference, git_reference_free>;
+using GitWorktree = Owned<git_worktree, git_worktree_free>;
+using GitRepository = Owned<git_repository, git_repository_free>;
+using Index = Owned<git_index, git_index_free>;
+using GitSignature = Owned<git_signature, git_signature_free>;
+using Diff = Owned<git_diff, git_diff_free>;
+
+std::string hex(const git_oid& oid) {
+  char text[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(text, sizeof text, &oid);
+  return text;
+}
+
+base::Expected<git_oid> parse_oid(const std::string& text) {
+  git_oid oid;
+  if (text.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, text.c_str()) != 0)
+    return base::Error{"commit \"" + text + "\": expected 40 hexadecimal digits"};
+  return oid;
+}
+
+base::Status lookup_commit(git_repository* repository, const std::string& id, Commit& commit) {
+  auto oid = parse_oid(id);
+  if (!oid) return oid.error();
+  if (git_commit_lookup(commit.out(), repository, &*oid) != 0) return git_failure("commit " + id);
+  return base::Ok{};
+}
+
+}  // namespace
+
+void Repository::Free::operator()(git_repository* repository) const {
+  git_repository_free(repository);
+}
+
+Repository::Repository(Repository&&) noexcept = default;
+Repository& Repository::operator=(Repository&&) noexcept = default;
+Repository::~Repository() = default;
+
+base::Expected<Repository> Repository::open(const std::filesystem::path& path) {
+  init_libgit2();
+  git_repository* repository = nullptr;
+  if (git_repository_open_ext(&repository, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) !=
+      0)
+    return git_failure("repository " + path.string());
+  return Repository(repository);
+}
+
+base::Expected<std::string> Repository::resolve(const std::string& ref) const {
+  Object object, commit;
+  if (git_revparse_single(object.out(), repository_.get(), ref.c_str()) != 0)
+    return git_failure("ref \"" + ref + "\"");
+  if (git_object_peel(commit.out(), object.get(), GIT_OBJECT_COMMIT) != 0)
+    return git_failure("ref \"" + ref + "\" names no commit");
+  return hex(*git_object_id(commit.get()));
+}
+
+base::Expected<Worktree> Repository::add_worktree(const std::string& name,
+                                                  const std::string& branch,
+                                                  const std::string& commit,
+                                                  const std::filesystem::path& dir) {
+  Commit base;
+  if (auto s = lookup_commit(repository_.get(), commit, base); !s) return s.error();
+  Reference ref;
+  if (git_branch_create(ref.out(), repository_.get(), branch.c_str(), base.get(), 0) != 0)
+    return git_failure("branch " + branch);
+  git_worktree_add_options options = GIT_WORKTREE_ADD_OPTIONS_INIT;
+  options.ref = ref.get();
+  options.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE;
+  GitWorktree worktree;
+  if (git_worktree_add(worktree.out(), repository_.get(), name.c_str(), dir.c_str(), &options) !=
+      0) {
+    base::Error error = git_failure("worktree " + name);
+    git_branch_delete(ref.get());  // no branch without its worktree
+    return error;
+  }
+  return Worktree{name, branch, commit, dir};
+}
+
+base::Expected<std::string> Repository::commit_all(const Worktree& worktree,
+                                                   const Signature& author,
+                                                   const std::string& message) {
+  // Through the repository's own metadata for the worktree (.git/worktrees/<name>), with the
+  // files' directory set here: never through the worktree's `.git` file, which its agent may
+  // have pointed anywhere (libgit2's git_repository_open_from_worktree follows it).
+  GitRepository tree_repository;
+  const std::string gitdir =
+      std::string(git_repository_commondir(repository_.get())) + "worktrees/" + worktree.name;
+  if (git_repository_open_ext(tree_repository.out(), gitdir.c_str(),
+                              GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_NO_DOTGIT,
+                              nullptr) != 0 ||
+      git_repository_set_workdir(tree_repository.get(), worktree.dir.c_str(), 0) != 0)
+    return git_failure("worktree " + worktree.name);
+  Index index;
+  char* everything[] = {const_cast<char*>("*")};
+  const git_strarray all = {everything, 1};
+  if (git_repository_index(index.out(), tree_repository.get()) != 0 ||
+      git_index_add_all(index.get(), &all, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr) != 0 ||
+      git_index_update_all(index.get(), &all, nullptr, nullptr) != 0 ||
+      git_index_write(index.get()) != 0)
+    return git_failure("worktree " + worktree.name + ": index");
+  git_oid tree_id, head_id;
+  Tree tree;
+  Reference head;
+  Commit parent;
+  if (git_index_write_tree(&tree_id, index.get()) != 0 ||
+      git_tree_lookup(tree.out(), tree_repository.get(), &tree_id) != 0 ||
+      git_repository_head(head.out(), tree_repository.get()) != 0 ||
+      git_reference_peel(reinterpret_cast<git_object**>(parent.out()), head.get(),
+                         GIT_OBJECT_COMMIT) != 0)
+    return git_failure("worktree " + worktree.name + ": tree");
+  if (git_oid_equal(&tree_id, git_commit_tree_id(parent.get())))
+    return hex(*git_commit_id(parent.get()));  // nothing changed
+  GitSignature signature;
+  if (git_signature_now(signature.out(), author.name.c_str(), author.email.c_str()) != 0)
+    return git_failure("author");
+  const git_commit* parents[] = {parent.get()};
+  if (git_commit_create(&head_id, tree_repository.get(), "HEAD", signature.get(), signature.get(),
+                        nullptr, message.c_str(), tree.get(), 1, parents) != 0)
+    return git_failure("worktree " + worktree.name + ": commit");
+  return hex(head_id);
+}
+
+base::Expected<Patch> Repository::diff(const std::string& base, const std::string& head,
+                                       size_t max_bytes) const {
+  Commit from, to;
+  Tree from_tree, to_tree;
+  if (auto s = lookup_commit(repository_.get(), base, from); !s) return s.error();
+  if (auto s = lookup_commit(repository_.get(), head, to); !s) return s.error();
+  if (git_commit_tree(from_tree.out(), from.get()) != 0 ||
+      git_commit_tree(to_tree.out(), to.get()) != 0)
+    return git_failure("diff trees");
+  Diff diff;
+  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  if (git_diff_tree_to_tree(diff.out(), repository_.get(), from_tree.get(), to_tree.get(),
+                            &options) != 0)
+    return git_failure("diff " + base + ".." + head);
+  Patch patch;
+  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i)
+    patch.files.emplace_back(git_diff_get_delta(diff.get(), i)->new_file.path);
+  git_buf text = GIT_BUF_INIT;
+  if (git_diff_to_buf(&text, diff.get(), GIT_DIFF_FORMAT_PATCH) != 0) return git_failure("patch");
+  patch.text.assign(text.ptr, std::min(text.size, max_bytes));
+  patch.truncated = text.size > max_bytes;
+  git_buf_dispose(&text);
+  return patch;
+}
+
+base::Status Repository::remove_worktree(const Worktree& worktree, bool keep_branch) {
+  GitWorktree handle;
+  if (git_worktree_lookup(handle.out(), repository_.get(), worktree.name.c_str()) == 0) {
+    git_worktree_prune_options options = GIT_WORKTREE_PRUNE_OPTIONS_INIT;
+    options.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_LOCKED;  // files: the caller's
+    if (git_worktree_prune(handle.get(), &options) != 0)
+      return git_failure("worktree " + worktree.name + ": prune");
+  }
+  if (keep_branch) return base::Ok{};
+  Reference branch;
+  if (git_branch_lookup(branch.out(), repository_.get(), worktree.branch.c_str(),
+                        GIT_BRANCH_LOCAL) != 0)
+    return base::Ok{};  // gone already
+  if (git_branch_delete(branch.get()) != 0) return git_failure("branch " + worktree.branch);
+  return base::Ok{};
+}
+
+}  // namespace repo
