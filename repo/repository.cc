@@ -99,7 +99,8 @@ base::Expected<Worktree> Repository::add_worktree(const std::string& name,
   Reference ref;
   if (git_branch_create(ref.out(), repository_.get(), branch.c_str(), base.get(), 0) != 0)
     return git_failure("branch " + branch);
-  git_worktree_add_options options = GIT_WORKTREE_ADD_OPTIONS_INIT;
+  git_worktree_add_options options;
+  git_worktree_add_options_init(&options, GIT_WORKTREE_ADD_OPTIONS_VERSION);
   options.ref = ref.get();
   options.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE;
   GitWorktree worktree;
@@ -166,7 +167,8 @@ base::Expected<Patch> Repository::diff(const std::string& base, const std::strin
       git_commit_tree(to_tree.out(), to.get()) != 0)
     return git_failure("diff trees");
   Diff diff;
-  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  git_diff_options options;
+  git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION);
   if (git_diff_tree_to_tree(diff.out(), repository_.get(), from_tree.get(), to_tree.get(),
                             &options) != 0)
     return git_failure("diff " + base + ".." + head);
@@ -184,7 +186,8 @@ base::Expected<Patch> Repository::diff(const std::string& base, const std::strin
 base::Status Repository::remove_worktree(const Worktree& worktree, bool keep_branch) {
   GitWorktree handle;
   if (git_worktree_lookup(handle.out(), repository_.get(), worktree.name.c_str()) == 0) {
-    git_worktree_prune_options options = GIT_WORKTREE_PRUNE_OPTIONS_INIT;
+    git_worktree_prune_options options;
+    git_worktree_prune_options_init(&options, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
     options.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_LOCKED;  // files: the caller's
     if (git_worktree_prune(handle.get(), &options) != 0)
       return git_failure("worktree " + worktree.name + ": prune");
