@@ -1,5 +1,7 @@
 #include "daemon/rpc.h"
 
+#include "base/json_strict.h"
+
 namespace agentd::rpc {
 namespace {
 
@@ -7,33 +9,6 @@ using nlohmann::json;
 
 constexpr size_t kMaxMethodBytes = 128;
 constexpr size_t kMaxIdBytes = 256;
-
-// nlohmann's parser is iterative, but dumping and copying a value recurse: a frame of a
-// million '[' must be refused before it is parsed. Counts nesting outside strings.
-bool nesting_within(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
 
 bool valid_id(const json& id) {
   if (id.is_null() || id.is_number_integer()) return true;
@@ -87,19 +62,19 @@ Failure invalid_params_at(std::string pointer, std::string expected) {
 
 Decoded decode(std::string_view text, const DecodeLimits& limits) {
   Decoded decoded;
-  if (!nesting_within(text, limits.max_depth)) {
-    decoded.whole =
-        Failure{parse_error,
-                "parse error: nesting deeper than " + std::to_string(limits.max_depth) + " levels",
-                nullptr};
+  // Read strictly (base/json_strict.h): a frame nested past the limit is refused before it is
+  // built (dumping and copying a value recurse), and a request with two equal keys, which
+  // another reader would read the other way, is no request.
+  auto parsed = base::parse_json_strict(text, limits.max_depth);
+  if (!parsed) {
+    decoded.whole = Failure{parse_error,
+                            parsed.error().code == base::kNotJson
+                                ? "parse error: the frame is not valid JSON (UTF-8)"
+                                : "parse error: " + parsed.error().message,
+                            nullptr};
     return decoded;
   }
-  json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    decoded.whole =
-        Failure{parse_error, "parse error: the frame is not valid JSON (UTF-8)", nullptr};
-    return decoded;
-  }
+  json document = std::move(*parsed);
   if (!document.is_array()) {
     decoded.entries.push_back(decode_entry(document));
     return decoded;

@@ -51,11 +51,24 @@ TEST(RpcDecode, DeepNestingIsAParseErrorNotAStackOverflow) {
   Decoded decoded = decode(deep);
   ASSERT_TRUE(decoded.whole);
   EXPECT_EQ(decoded.whole->code, parse_error);
-  EXPECT_NE(decoded.whole->message.find("nesting"), std::string::npos);
+  EXPECT_NE(decoded.whole->message.find("nested deeper than 64 levels"), std::string::npos)
+      << decoded.whole->message;
   // Brackets inside strings do not count.
   Entry entry = single(R"({"jsonrpc":"2.0","id":1,"method":"m","params":{"s":")" +
                        std::string(500, '[') + R"("}})");
   EXPECT_TRUE(entry.request);
+}
+
+// Two equal keys read differently by different readers (nlohmann keeps the last): refused.
+TEST(RpcDecode, DuplicateKeysAreAParseError) {
+  Decoded decoded = decode(
+      R"({"jsonrpc":"2.0","id":1,"method":"server.info","method":"task.cancel","params":{}})");
+  ASSERT_TRUE(decoded.whole);
+  EXPECT_EQ(decoded.whole->code, parse_error);
+  EXPECT_EQ(decoded.whole->message, "parse error: /: duplicate key \"method\"");
+  decoded = decode(R"({"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"a":2}})");
+  ASSERT_TRUE(decoded.whole);
+  EXPECT_EQ(decoded.whole->message, "parse error: /params: duplicate key \"a\"");
 }
 
 TEST(RpcDecode, InvalidRequests) {
