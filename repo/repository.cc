@@ -62,6 +62,28 @@ base::Status lookup_commit(git_repository* repository, const std::string& id, Co
   return base::Ok{};
 }
 
+// Worktree additions and removals of this process, in turn (see add_worktree).
+std::mutex& metadata_changes() {
+  static std::mutex changes;
+  return changes;
+}
+
+// The worktree as a repository: through the repository's own metadata for it
+// (.git/worktrees/<name>), with the files' directory set here; never through the worktree's
+// `.git` file, which its agent may have pointed anywhere (libgit2's
+// git_repository_open_from_worktree follows it).
+base::Status open_worktree(git_repository* repository, const Worktree& worktree,
+                           GitRepository& out) {
+  const std::string gitdir =
+      std::string(git_repository_commondir(repository)) + "worktrees/" + worktree.name;
+  if (git_repository_open_ext(out.out(), gitdir.c_str(),
+                              GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_NO_DOTGIT,
+                              nullptr) != 0 ||
+      git_repository_set_workdir(out.get(), worktree.dir.c_str(), 0) != 0)
+    return git_failure("worktree " + worktree.name);
+  return base::Ok{};
+}
+
 }  // namespace
 
 void Repository::Free::operator()(git_repository* repository) const {
@@ -96,37 +118,48 @@ base::Expected<Worktree> Repository::add_worktree(const std::string& name,
                                                   const std::filesystem::path& dir) {
   Commit base;
   if (auto s = lookup_commit(repository_.get(), commit, base); !s) return s.error();
-  Reference ref;
-  if (git_branch_create(ref.out(), repository_.get(), branch.c_str(), base.get(), 0) != 0)
-    return git_failure("branch " + branch);
-  git_worktree_add_options options;
-  git_worktree_add_options_init(&options, GIT_WORKTREE_ADD_OPTIONS_VERSION);
-  options.ref = ref.get();
-  options.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE;
-  GitWorktree worktree;
-  if (git_worktree_add(worktree.out(), repository_.get(), name.c_str(), dir.c_str(), &options) !=
-      0) {
-    base::Error error = git_failure("worktree " + name);
-    git_branch_delete(ref.get());  // no branch without its worktree
+  {
+    // libgit2's worktree metadata is not safe to change from two threads at once (adds race to
+    // make .git/worktrees and misread each other's half-written HEADs; bench/worktrees and
+    // WorktreesComeAndGoInParallel saw both): the metadata takes turns, the checkout does not.
+    std::lock_guard lock(metadata_changes());
+    std::error_code ignored;
+    std::filesystem::create_directories(
+        std::filesystem::path(git_repository_commondir(repository_.get())) / "worktrees", ignored);
+    Reference ref;
+    if (git_branch_create(ref.out(), repository_.get(), branch.c_str(), base.get(), 0) != 0)
+      return git_failure("branch " + branch);
+    git_worktree_add_options options;
+    git_worktree_add_options_init(&options, GIT_WORKTREE_ADD_OPTIONS_VERSION);
+    options.ref = ref.get();
+    options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE;
+    GitWorktree added;
+    if (git_worktree_add(added.out(), repository_.get(), name.c_str(), dir.c_str(), &options) !=
+        0) {
+      base::Error error = git_failure("worktree " + name);
+      git_branch_delete(ref.get());  // no branch without its worktree
+      return error;
+    }
+  }
+  Worktree worktree{name, branch, commit, dir};
+  GitRepository tree_repository;
+  git_checkout_options checkout;
+  git_checkout_options_init(&checkout, GIT_CHECKOUT_OPTIONS_VERSION);
+  checkout.checkout_strategy = GIT_CHECKOUT_FORCE;
+  if (auto s = open_worktree(repository_.get(), worktree, tree_repository);
+      !s || git_checkout_head(tree_repository.get(), &checkout) != 0) {
+    base::Error error = s ? git_failure("worktree " + name + ": checkout") : s.error();
+    [[maybe_unused]] auto removed = remove_worktree(worktree, /*keep_branch=*/false);
     return error;
   }
-  return Worktree{name, branch, commit, dir};
+  return worktree;
 }
 
 base::Expected<std::string> Repository::commit_all(const Worktree& worktree,
                                                    const Signature& author,
                                                    const std::string& message) {
-  // Through the repository's own metadata for the worktree (.git/worktrees/<name>), with the
-  // files' directory set here: never through the worktree's `.git` file, which its agent may
-  // have pointed anywhere (libgit2's git_repository_open_from_worktree follows it).
   GitRepository tree_repository;
-  const std::string gitdir =
-      std::string(git_repository_commondir(repository_.get())) + "worktrees/" + worktree.name;
-  if (git_repository_open_ext(tree_repository.out(), gitdir.c_str(),
-                              GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_NO_DOTGIT,
-                              nullptr) != 0 ||
-      git_repository_set_workdir(tree_repository.get(), worktree.dir.c_str(), 0) != 0)
-    return git_failure("worktree " + worktree.name);
+  if (auto s = open_worktree(repository_.get(), worktree, tree_repository); !s) return s.error();
   Index index;
   char* everything[] = {const_cast<char*>("*")};
   const git_strarray all = {everything, 1};
@@ -184,6 +217,9 @@ base::Expected<Patch> Repository::diff(const std::string& base, const std::strin
 }
 
 base::Status Repository::remove_worktree(const Worktree& worktree, bool keep_branch) {
+  // Deleting a branch scans every worktree's HEAD, and libgit2 misreads one that another thread
+  // is pruning at that moment ("the current HEAD of a linked repository"): changes take turns.
+  std::lock_guard lock(metadata_changes());
   GitWorktree handle;
   if (git_worktree_lookup(handle.out(), repository_.get(), worktree.name.c_str()) == 0) {
     git_worktree_prune_options options;

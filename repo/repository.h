@@ -69,6 +69,8 @@ class Repository {
                              size_t max_bytes) const;
 
   // Forgets the worktree (its metadata in .git) and, unless `keep_branch`, deletes its branch.
+  // Changes to worktree metadata take turns within a process (milliseconds each); checkouts and
+  // commits run in parallel.
   // The files at worktree.dir are the caller's to remove (agents::tools::remove_tree: it
   // never follows a link a sandbox planted).
   base::Status remove_worktree(const Worktree& worktree, bool keep_branch);

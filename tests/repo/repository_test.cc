@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace repo {
 namespace {
@@ -173,6 +175,37 @@ TEST_F(RepositoryTest, TheWorktreesGitFileAndLinksAreNeverFollowed) {
   EXPECT_EQ(patch->text.find("host secret"), std::string::npos) << "a link was followed";
   EXPECT_NE(patch->text.find("new file mode 120000"), std::string::npos) << patch->text;
   EXPECT_FALSE(fs::exists(root_ / "other/.git/refs/heads/agentd")) << "the other repository";
+}
+
+// Agents start and end at once: worktrees are added and removed from several threads, each
+// with its own Repository (libgit2 raced on .git/worktrees and on branch deletion).
+TEST_F(RepositoryTest, WorktreesComeAndGoInParallel) {
+  const std::string base = *Repository::open(origin_)->resolve("HEAD");
+  constexpr int kAgents = 8;
+  std::vector<std::string> errors(kAgents);
+  std::vector<Worktree> made(kAgents);
+  auto each = [&](auto&& work) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kAgents; ++i) threads.emplace_back(work, i);
+    for (std::thread& t : threads) t.join();
+  };
+  each([&](int i) {
+    auto repository = Repository::open(origin_);
+    auto worktree =
+        repository->add_worktree("p-" + std::to_string(i), "agentd/p/" + std::to_string(i), base,
+                                 root_ / ("p" + std::to_string(i)));
+    if (worktree)
+      made[i] = *worktree;
+    else
+      errors[i] = worktree.error().message;
+  });
+  for (const std::string& error : errors) ASSERT_EQ(error, "");
+  each([&](int i) {
+    auto repository = Repository::open(origin_);
+    if (auto s = repository->remove_worktree(made[i], false); !s) errors[i] = s.error().message;
+  });
+  for (const std::string& error : errors) EXPECT_EQ(error, "");
+  EXPECT_FALSE(Repository::open(origin_)->resolve("agentd/p/0").ok());
 }
 
 TEST_F(RepositoryTest, BadInputIsRefusedWithWhatWasWrong) {
