@@ -186,6 +186,7 @@ TEST_F(RepositoryTest, WorktreesComeAndGoInParallel) {
   std::vector<Worktree> made(kAgents);
   auto each = [&](auto&& work) {
     std::vector<std::thread> threads;
+    threads.reserve(kAgents);
     for (int i = 0; i < kAgents; ++i) threads.emplace_back(work, i);
     for (std::thread& t : threads) t.join();
   };
