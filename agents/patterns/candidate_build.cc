@@ -16,9 +16,8 @@ namespace asio = boost::asio;
 AGENTD_COROUTINE_FRAMES_BEGIN
 asio::awaitable<base::Expected<std::filesystem::path>> build_candidate(
     runtime::TaskContext& task, const policies::Compiled& policy, const CandidateRun& candidate) {
-  const bool compiled =
-      candidate.language == policies::Language::c || candidate.language == policies::Language::cpp;
-  if (!compiled || task.env.workspace_root.empty()) co_return std::filesystem::path();
+  if (!runtime::is_compiled(candidate.language) || task.env.workspace_root.empty())
+    co_return std::filesystem::path();
   auto dir = task.make_workspace(candidate.agent_id + "-build");
   if (!dir) co_return dir.error();
   runtime::RunCodeRequest request;

@@ -44,22 +44,6 @@ std::string extract_code(const std::string& answer) {
   return answer.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
 }
 
-std::string_view source_extension(policies::Language language) {
-  switch (language) {
-    case policies::Language::python:
-      return "py";
-    case policies::Language::bash:
-      return "sh";
-    case policies::Language::c:
-      return "c";
-    case policies::Language::cpp:
-      return "cc";
-    case policies::Language::node:
-      return "js";
-  }
-  return "txt";
-}
-
 TestOutcome judge_program_test(const TestCase& test, const sandbox::Result& result,
                                const std::map<std::string, std::optional<std::string>>& files) {
   TestOutcome out;

@@ -47,7 +47,6 @@ struct CandidateRun {
 std::string normalize_output(std::string_view text);
 // The program inside a model's answer: the body of its first fenced code block, if any.
 std::string extract_code(const std::string& answer);
-std::string_view source_extension(policies::Language language);
 
 // Every test of `tests` against `candidate`, outcomes in the tests' order (a script test gives
 // one outcome per test function it has). Tests run under `test_policy`; the candidate's own

@@ -88,6 +88,22 @@ base::Expected<sandbox::Spec> candidate_spec(const policies::Compiled& policy,
   return runtime::sandbox_spec(policy, request, gpus, provider);
 }
 
+// The field `key` of `event` if it has type T, else `fallback`. The test script runs in the
+// harness's process and can print anything, the secret included: a report line is read as data
+// that may be malformed, never trusted to have the shape the harness writes.
+template <class T>
+T field(const json& event, const char* key, T fallback) {
+  auto it = event.find(key);
+  if (it == event.end()) return fallback;
+  if constexpr (std::is_same_v<T, bool>) {
+    return it->is_boolean() ? it->get<bool>() : fallback;
+  } else if constexpr (std::is_same_v<T, size_t>) {
+    return it->is_number_unsigned() ? it->get<size_t>() : fallback;
+  } else {
+    return it->is_string() ? it->get<std::string>() : fallback;
+  }
+}
+
 }  // namespace
 
 HarnessReport parse_harness_report(const std::string& stdout_data, const std::string& secret,
@@ -105,20 +121,25 @@ HarnessReport parse_harness_report(const std::string& stdout_data, const std::st
     if (line.substr(0, prefix.size()) != prefix) continue;
     const json event = json::parse(line.substr(prefix.size()), nullptr, false);
     if (!event.is_object()) continue;
-    const std::string kind = event.value("event", "");
-    const size_t script = event.value("script", scripts);
-    if (kind == "script" && script < scripts && event.contains("cases")) {
-      for (const json& name : event["cases"])
+    const std::string kind = field<std::string>(event, "event", "");
+    const size_t script = field<size_t>(event, "script", scripts);
+    const auto list = [&](const char* key) {
+      auto it = event.find(key);
+      return it != event.end() && it->is_array() ? *it : json::array();
+    };
+    if (kind == "script" && script < scripts) {
+      for (const json& name : list("cases"))
         if (name.is_string()) report.expected[script].push_back(name.get<std::string>());
     } else if (kind == "case" && script < scripts) {
-      report.cases.push_back({script, event.value("name", ""), event.value("passed", false),
-                              event.value("detail", ""), event.value("behaviour", "")});
-    } else if (kind == "calls" && script < scripts && event.contains("calls")) {
-      report.calls[script] = event["calls"];
-    } else if (kind == "probes" && event.contains("calls") && event["calls"].is_array()) {
-      report.probe_calls = event["calls"];
+      report.cases.push_back(
+          {script, field<std::string>(event, "name", ""), field<bool>(event, "passed", false),
+           field<std::string>(event, "detail", ""), field<std::string>(event, "behaviour", "")});
+    } else if (kind == "calls" && script < scripts) {
+      report.calls[script] = list("calls");
+    } else if (kind == "probes") {
+      report.probe_calls = list("calls");
     } else if (kind == "probe") {
-      report.probes.push_back(event.value("result", ""));
+      report.probes.push_back(field<std::string>(event, "result", ""));
     } else if (kind == "done") {
       report.complete = true;
     }

@@ -44,11 +44,11 @@ std::vector<std::string> command_for(const RunCodeRequest& request) {
   return {"/bin/sh", "-c", prologue(request.language), "sh", request.code};
 }
 
+}  // namespace
+
 bool is_compiled(policies::Language language) {
   return language == policies::Language::c || language == policies::Language::cpp;
 }
-
-}  // namespace
 
 base::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,
                                             const RunCodeRequest& request) {

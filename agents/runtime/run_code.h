@@ -33,6 +33,9 @@ struct RunCodeRequest {
   std::string compiled;
 };
 
+// C and C++: compiled in the sandbox before they run.
+bool is_compiled(policies::Language language);
+
 base::Expected<sandbox::Spec> run_code_spec(const policies::Compiled& policy,
                                             const RunCodeRequest& request);
 
