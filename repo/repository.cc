@@ -62,6 +62,18 @@ base::Status lookup_commit(git_repository* repository, const std::string& id, Co
   return base::Ok{};
 }
 
+// A worktree's name becomes a directory under .git/worktrees: one plain path component.
+base::Status check_worktree_name(const std::string& name) {
+  const bool plain = !name.empty() && name.size() <= 200 && name[0] != '.' &&
+                     name.find_first_not_of(
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789._-") == std::string::npos;
+  if (plain) return base::Ok{};
+  return base::Error{
+      "worktree name \"" + name +
+      "\": expected 1 to 200 letters, digits, '.', '_' or '-', not starting with '.'"};
+}
+
 // Worktree additions and removals of this process, in turn (see add_worktree).
 std::mutex& metadata_changes() {
   static std::mutex changes;
@@ -74,6 +86,7 @@ std::mutex& metadata_changes() {
 // git_repository_open_from_worktree follows it).
 base::Status open_worktree(git_repository* repository, const Worktree& worktree,
                            GitRepository& out) {
+  if (auto s = check_worktree_name(worktree.name); !s) return s;
   const std::string gitdir =
       std::string(git_repository_commondir(repository)) + "worktrees/" + worktree.name;
   if (git_repository_open_ext(out.out(), gitdir.c_str(),
@@ -116,6 +129,7 @@ base::Expected<Worktree> Repository::add_worktree(const std::string& name,
                                                   const std::string& branch,
                                                   const std::string& commit,
                                                   const std::filesystem::path& dir) {
+  if (auto s = check_worktree_name(name); !s) return s.error();
   Commit base;
   if (auto s = lookup_commit(repository_.get(), commit, base); !s) return s.error();
   {
@@ -219,6 +233,7 @@ base::Expected<Patch> Repository::diff(const std::string& base, const std::strin
 base::Status Repository::remove_worktree(const Worktree& worktree, bool keep_branch) {
   // Deleting a branch scans every worktree's HEAD, and libgit2 misreads one that another thread
   // is pruning at that moment ("the current HEAD of a linked repository"): changes take turns.
+  if (auto s = check_worktree_name(worktree.name); !s) return s;
   std::lock_guard lock(metadata_changes());
   GitWorktree handle;
   if (git_worktree_lookup(handle.out(), repository_.get(), worktree.name.c_str()) == 0) {

@@ -223,6 +223,15 @@ TEST_F(RepositoryTest, BadInputIsRefusedWithWhatWasWrong) {
   ASSERT_FALSE(bad_commit.ok());
   EXPECT_EQ(bad_commit.error().message, "commit \"1234\": expected 40 hexadecimal digits");
   auto base = repository->resolve("HEAD");
+  for (const std::string name : {"../../escape", "a/b", ".hidden", ""}) {
+    auto refused = repository->add_worktree(name, "agentd/n", *base, root_ / "n");
+    ASSERT_FALSE(refused.ok()) << name;
+    EXPECT_EQ(refused.error().message.rfind("worktree name \"" + name + "\": expected", 0), 0u)
+        << refused.error().message;
+    EXPECT_FALSE(
+        repository->commit_all({name, "agentd/n", *base, root_ / "n"}, {"a", "a@b"}, "m").ok());
+  }
+  EXPECT_FALSE(repository->resolve("agentd/n").ok()) << "a refused worktree left its branch";
   ASSERT_TRUE(repository->add_worktree("a", "agentd/a", *base, root_ / "a").ok());
   auto again = repository->add_worktree("b", "agentd/a", *base, root_ / "b");
   ASSERT_FALSE(again.ok()) << "a second worktree on one branch";
