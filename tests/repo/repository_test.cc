@@ -228,8 +228,9 @@ TEST_F(RepositoryTest, BadInputIsRefusedWithWhatWasWrong) {
     ASSERT_FALSE(refused.ok()) << name;
     EXPECT_EQ(refused.error().message.rfind("worktree name \"" + name + "\": expected", 0), 0u)
         << refused.error().message;
-    EXPECT_FALSE(
-        repository->commit_all({name, "agentd/n", *base, root_ / "n"}, {"a", "a@b"}, "m").ok());
+    const Worktree named{name, "agentd/n", *base, root_ / "n"};
+    EXPECT_FALSE(repository->commit_all(named, {"a", "a@b"}, "m").ok());
+    EXPECT_FALSE(repository->remove_worktree(named, false).ok());
   }
   EXPECT_FALSE(repository->resolve("agentd/n").ok()) << "a refused worktree left its branch";
   ASSERT_TRUE(repository->add_worktree("a", "agentd/a", *base, root_ / "a").ok());
