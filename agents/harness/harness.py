@@ -235,8 +235,7 @@ class Session:
                                          for k, v in files.items()):
             raise TypeError("candidate.run(stdin: str, args: list, files: {path: str})")
         message = {"op": "run", "stdin": stdin, "args": [str(a) for a in args], "files": files}
-        value = self.result(self.ask(message), "run", message)
-        return value
+        return self.result(self.ask(message), "run", message)
 
 
 class Remote:
