@@ -250,6 +250,18 @@ def collect_files(run_dir):
     return files
 
 
+def make_scratch():
+    """A fresh private directory in /tmp (the sandbox's own; shared when run outside one)."""
+    for attempt in range(1000):
+        path = "/tmp/agentd-candidate-%d-%d" % (os.getpid(), attempt)
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError("no free scratch directory in /tmp")
+
+
 class Server:
     def __init__(self):
         self.worker = None
@@ -257,8 +269,7 @@ class Server:
         self.buffer = b""
         self.runs = 0
         self.program = None  # argv of the candidate as a program, once prepared
-        self.scratch = "/tmp/agentd-candidate-%d" % os.getpid()  # the binary, run directories
-        os.mkdir(self.scratch, 0o700)
+        self.scratch = make_scratch()  # the binary, run directories
 
     def end_worker(self):
         if self.worker:

@@ -92,6 +92,8 @@ class Channel:
                 data = data[os.write(CHANNEL, data):]
             except BlockingIOError:
                 pass
+            except OSError:  # EPIPE, ECONNRESET: the other end is gone
+                return self.breaks("the candidate's sandbox ended")
         while True:
             while b"\n" in self.buffer:
                 line, self.buffer = self.buffer.split(b"\n", 1)
@@ -109,6 +111,8 @@ class Channel:
                 chunk = os.read(CHANNEL, 1 << 20)
             except BlockingIOError:
                 continue
+            except OSError:
+                chunk = b""
             if not chunk:
                 return self.breaks("the candidate's sandbox ended")
             self.buffer += chunk

@@ -28,10 +28,12 @@ def spawn(argv, end, **kwargs):
 
 
 def run(candidate_code, scripts, language="python", probe_calls=None, limit_ms=2000,
-        probe_ms=1000, secret=None):
+        probe_ms=1000, secret=None, occupy_source=False):
     """The harness's report: a list of event dicts (only lines bound to the secret)."""
     secret = secret or secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as workspace:
+        if occupy_source:  # the server cannot write solution.<ext>: it ends at once
+            os.mkdir(os.path.join(workspace, "solution.py"))
         ours, theirs = socket.socketpair()
         debug = os.environ.get("HARNESS_DEBUG")
         server = spawn(["python3", "-I", "-c", source("candidate_server.py")], theirs,

@@ -218,6 +218,15 @@ class CheatingTest(unittest.TestCase):
                        self.TEST, limit_ms=1000)
         self.assertEqual(verdicts(cases), {"test_one": False, "test_two": False})
 
+    def test_a_candidate_sandbox_that_is_gone_fails_every_test(self):
+        # The server cannot write the candidate (a directory is in its place), so it ends
+        # before the harness's first request.
+        events = driver.run(ADD, [{"name": "t", "code": textwrap.dedent(self.TEST)}],
+                            occupy_source=True)
+        cases = {c["name"]: c for c in driver.cases(events)}
+        self.assertEqual(verdicts(cases), {"test_one": False, "test_two": False})
+        self.assertIn("the candidate's sandbox ended", cases["test_one"]["detail"])
+
     def test_a_forged_report_line_is_not_a_verdict(self):
         secret = "f" * 32
         cases, events = run("def add(a, b):\n    return '%s {\"event\": \"done\"}'\n" % secret,
