@@ -16,6 +16,8 @@
 //    "input_files": [{"path": "data/in.csv", "content": "...", "encoding": "utf-8"}],
 //    "shared_resources": [{"name": "scratch", "kind": "scratch"}],
 //    "monitor": {"interval_ms": 5000},  // present: a monitor runs (needs role "monitor")
+//    "repository": {"path": "/srv/git/app", "ref": "HEAD",   // or "bundle": base64
+//                   "test_command": ["python3", "-m", "pytest", "--junitxml={junit_xml}"]},
 //    "resume": false}
 // Roles per pattern: fan_out planner, worker, reducer; dag planner, worker (reducer
 // optional); best_of_n coder (tester with tester_agents, judge with use_judge); vote voter
@@ -126,6 +128,22 @@ struct SharedResourceSpec {
   std::string kind = "scratch";  // "scratch": a shared directory mounted at /shared/<name>
 };
 
+// A repository the task's agents work on (docs/repositories.md): each agent that needs a
+// workspace gets its own branch agentd/<task>/<agent> checked out in its own worktree.
+struct RepositorySpec {
+  std::string path;    // a repository on the daemon's host (the operator allows it per tenant)
+  std::string bundle;  // or a git bundle's bytes (the JSON carries base64)
+  std::string ref = "HEAD";
+  // Run at the root of a tree in a sandbox (tester policy, else coder): "{junit_xml}" in an
+  // argument is replaced by a path where the runner writes a JUnit XML report; the verdict then
+  // comes from that report. Empty: no tests (fan_out and dag only).
+  std::vector<std::string> test_command;
+  std::vector<std::string> setup_command;    // once per tree before its agent or tests start
+  std::vector<std::string> protected_paths;  // globs; empty: kDefaultProtectedPaths
+  std::vector<InputFile> hidden_tests;       // added to every tested tree, seen by no agent
+  bool keep_branch = true;                   // the result branch outlives the task's pruning
+};
+
 struct TaskSpec {
   PatternKind pattern = PatternKind::fan_out;
   FanOutOptions fan_out;
@@ -141,6 +159,7 @@ struct TaskSpec {
   TaskBudgets budgets;
   std::vector<InputFile> input_files;
   std::vector<SharedResourceSpec> shared_resources;
+  std::optional<RepositorySpec> repository;
   bool resume = false;  // after a daemon restart, run the task again instead of interrupting it
 };
 

@@ -75,6 +75,10 @@ class Repository {
   // never follows a link a sandbox planted).
   base::Status remove_worktree(const Worktree& worktree, bool keep_branch);
 
+  // libgit2's handle, for the repo module's own files (repo/git_internal.h); no other module
+  // includes libgit2.
+  git_repository* handle() const { return repository_.get(); }
+
  private:
   struct Free {
     void operator()(git_repository* repository) const;

@@ -1,6 +1,7 @@
 // TaskSpec and TaskResult as JSON (the journal, task.get), and the names of the enums.
 // to_json(TaskSpec) writes every field, so parse_task_spec reads it back to the same spec.
 #include "agents/runtime/base64.h"
+#include "agents/runtime/task_spec_parts.h"
 #include "agents/task_spec.h"
 
 namespace agents {
@@ -109,11 +110,6 @@ json to_json(const TaskSpec& spec) {
   for (const auto& [name, role] : spec.roles)
     roles[name] = {
         {"model", role.model}, {"policy", role.policy}, {"system_prompt", role.system_prompt}};
-  json files = json::array();
-  for (const InputFile& file : spec.input_files)
-    files.push_back({{"path", file.path},
-                     {"encoding", "base64"},
-                     {"content", runtime::base64_encode(file.content)}});
   json shared = json::array();
   for (const SharedResourceSpec& resource : spec.shared_resources)
     shared.push_back({{"name", resource.name}, {"kind", resource.kind}});
@@ -127,12 +123,13 @@ json to_json(const TaskSpec& spec) {
        {{"tokens", spec.budgets.tokens},
         {"cost_usd", spec.budgets.cost_usd},
         {"wall_time_ms", spec.budgets.wall_time.count()}}},
-      {"input_files", std::move(files)},
+      {"input_files", spec_parts::files_json(spec.input_files)},
       {"shared_resources", std::move(shared)},
       {"resume", spec.resume},
   };
   if (spec.output_schema) out["output_schema"] = *spec.output_schema;
   if (spec.monitor.enabled) out["monitor"] = {{"interval_ms", spec.monitor.interval.count()}};
+  if (spec.repository) out["repository"] = spec_parts::repository_json(*spec.repository);
   return out;
 }
 

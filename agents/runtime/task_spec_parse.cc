@@ -5,6 +5,7 @@
 
 #include "agents/runtime/base64.h"
 #include "agents/runtime/json_schema.h"
+#include "agents/runtime/task_spec_parts.h"
 #include "agents/runtime/tool_catalog.h"
 #include "agents/task_spec.h"
 #include "base/json_fields.h"
@@ -20,6 +21,7 @@ using base::Ok;
 using base::Status;
 using nlohmann::json;
 using Fields = base::JsonFields;
+using spec_parts::is_plain_relative_path;
 
 constexpr size_t kMaxPromptBytes = 1 << 20;
 constexpr size_t kMaxInputBytes = 16 << 20;  // all input files together
@@ -203,19 +205,6 @@ Status parse_roles(const json& root, TaskSpec& spec) {
   return Ok{};
 }
 
-// Relative, no "..", no empty or "." components, no NUL: the workspace tools check again.
-bool is_plain_relative_path(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    const size_t end = std::min(path.find('/', start), path.size());
-    const std::string_view part(path.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 Status parse_expected_files(const Fields& f, TestCase& test) {
   const json* files = f.find("expected_files");
   if (!files) return Ok{};
@@ -289,36 +278,7 @@ Status parse_tests(const json& root, TaskSpec& spec) {
 
 Status parse_input_files(const json& root, TaskSpec& spec) {
   const json* files = Fields(root, "").find("input_files");
-  if (!files) return Ok{};
-  if (!files->is_array() || files->size() > kMaxInputFiles)
-    return Fields(root, "").error("input_files", "a list of at most 256 {path, content}");
-  size_t total = 0;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < files->size(); ++i) {
-    Fields f((*files)[i], base::json_pointer_append("/input_files", i));
-    AGENTD_CHECK(f.expect_object());
-    AGENTD_CHECK(f.only({"path", "content", "encoding"}));
-    InputFile file;
-    AGENTD_CHECK(assign(file.path, f.string("path", std::nullopt, 1024, true)));
-    if (!is_plain_relative_path(file.path) || !seen.insert(file.path).second)
-      return f.error("path", "a new relative path without \"..\", \".\" or empty parts");
-    std::string encoding, content;
-    AGENTD_CHECK(assign(encoding, f.string("encoding", "utf-8", 16)));
-    AGENTD_CHECK(assign(content, f.string("content", std::nullopt, kMaxInputBytes * 4 / 3 + 4)));
-    if (encoding == "base64") {
-      auto bytes = runtime::base64_decode(content);
-      if (!bytes) return f.error("content", "padded base64 (encoding is base64)");
-      file.content = std::move(*bytes);
-    } else if (encoding == "utf-8") {
-      file.content = std::move(content);
-    } else {
-      return f.error("encoding", "\"utf-8\" or \"base64\"");
-    }
-    total += file.content.size();
-    if (total > kMaxInputBytes) return f.error("content", "input files of at most 16 MiB together");
-    spec.input_files.push_back(std::move(file));
-  }
-  return Ok{};
+  return files ? spec_parts::parse_files(*files, "/input_files", spec.input_files) : Ok{};
 }
 
 Status parse_budgets(const json& root, TaskSpec& spec) {
@@ -371,8 +331,9 @@ Status parse_monitor_and_shared(const json& root, TaskSpec& spec) {
 Status parse_into(const json& root, TaskSpec& spec) {
   Fields top(root, "");
   AGENTD_CHECK(top.expect_object());
-  AGENTD_CHECK(top.only({"pattern", "options", "prompt", "roles", "tests", "output_schema",
-                         "budgets", "input_files", "shared_resources", "monitor", "resume"}));
+  AGENTD_CHECK(
+      top.only({"pattern", "options", "prompt", "roles", "tests", "output_schema", "budgets",
+                "input_files", "shared_resources", "monitor", "repository", "resume"}));
   std::string pattern;
   AGENTD_CHECK(assign(pattern, top.string("pattern", std::nullopt, 32)));
   auto kind = parse_pattern(pattern);
@@ -385,8 +346,10 @@ Status parse_into(const json& root, TaskSpec& spec) {
   AGENTD_CHECK(parse_roles(root, spec));
   AGENTD_CHECK(parse_tests(root, spec));
   if (spec.pattern == PatternKind::best_of_n && spec.tests.empty() &&
-      spec.best_of_n.tester_agents == 0)
-    return Error{"/tests: expected at least one test for best_of_n (or options.tester_agents > 0)"};
+      spec.best_of_n.tester_agents == 0 && !top.has("repository"))
+    return Error{
+        "/tests: expected at least one test for best_of_n (or options.tester_agents > 0, or a "
+        "repository with a test_command)"};
   if (const json* schema = top.find("output_schema")) {
     if (auto s = runtime::check_schema(*schema); !s) {
       const std::string& message = s.error().message;  // "/: ..." for the schema's root
@@ -395,12 +358,63 @@ Status parse_into(const json& root, TaskSpec& spec) {
     spec.output_schema = *schema;
   }
   AGENTD_CHECK(parse_budgets(root, spec));
-  return parse_input_files(root, spec);
+  AGENTD_CHECK(parse_input_files(root, spec));
+  return spec_parts::parse_repository(root, spec);
 }
 
 #undef AGENTD_CHECK
 
 }  // namespace
+
+namespace spec_parts {
+
+bool is_plain_relative_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Status parse_files(const json& files, const std::string& pointer, std::vector<InputFile>& out) {
+  if (!files.is_array() || files.size() > kMaxInputFiles)
+    return Error{pointer + ": expected a list of at most 256 {path, content}"};
+  size_t total = 0;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < files.size(); ++i) {
+    Fields f(files[i], base::json_pointer_append(pointer, i));
+    if (auto s = f.expect_object(); !s) return s.error();
+    if (auto s = f.only({"path", "content", "encoding"}); !s) return s.error();
+    InputFile file;
+    if (auto s = assign(file.path, f.string("path", std::nullopt, 1024, true)); !s)
+      return s.error();
+    if (!is_plain_relative_path(file.path) || !seen.insert(file.path).second)
+      return f.error("path", "a new relative path without \"..\", \".\" or empty parts");
+    std::string encoding, content;
+    if (auto s = assign(encoding, f.string("encoding", "utf-8", 16)); !s) return s.error();
+    if (auto s = assign(content, f.string("content", std::nullopt, kMaxInputBytes * 4 / 3 + 4)); !s)
+      return s.error();
+    if (encoding == "base64") {
+      auto bytes = runtime::base64_decode(content);
+      if (!bytes) return f.error("content", "padded base64 (encoding is base64)");
+      file.content = std::move(*bytes);
+    } else if (encoding == "utf-8") {
+      file.content = std::move(content);
+    } else {
+      return f.error("encoding", "\"utf-8\" or \"base64\"");
+    }
+    total += file.content.size();
+    if (total > kMaxInputBytes) return f.error("content", "files of at most 16 MiB together");
+    out.push_back(std::move(file));
+  }
+  return Ok{};
+}
+
+}  // namespace spec_parts
 
 Expected<TaskSpec> parse_task_spec(const json& json_spec) {
   TaskSpec spec;
