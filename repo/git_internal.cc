@@ -69,4 +69,24 @@ base::Status open_worktree(git_repository* repository, const Worktree& worktree,
   return base::Ok{};
 }
 
+base::Status open_to_sandboxes(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::permissions(dir, fs::perms::all, error);
+  for (fs::recursive_directory_iterator it(dir, error), end; !error && it != end;
+       it.increment(error)) {
+    const fs::file_status status = it->symlink_status(error);
+    if (error) break;
+    if (fs::is_symlink(status)) continue;
+    fs::perms mode = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                     fs::perms::group_write | fs::perms::others_read | fs::perms::others_write;
+    if (fs::is_directory(status) ||
+        (status.permissions() & fs::perms::owner_exec) != fs::perms::none)
+      mode |= fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec;
+    fs::permissions(it->path(), mode, error);
+  }
+  if (error) return base::Error{"opening " + dir.string() + " to sandboxes: " + error.message()};
+  return base::Ok{};
+}
+
 }  // namespace repo::git_internal

@@ -5,6 +5,7 @@
 
 #include <git2.h>
 
+#include <filesystem>
 #include <mutex>
 #include <string>
 
@@ -58,5 +59,10 @@ std::mutex& metadata_changes();
 // git_repository_open_from_worktree follows it).
 base::Status open_worktree(git_repository* repository, const Worktree& worktree,
                            GitRepository& out);
+
+// Makes a tree the daemon just checked out (no sandbox has seen it yet) writable by every
+// sandbox: each runs as its own host uid. Directories 0777, files 0666 (0777 where git marks
+// them executable); symbolic links are left alone and never followed.
+base::Status open_to_sandboxes(const std::filesystem::path& dir);
 
 }  // namespace repo::git_internal

@@ -69,11 +69,13 @@ base::Expected<Worktree> Repository::add_worktree(const std::string& name,
   git_checkout_options checkout;
   git_checkout_options_init(&checkout, GIT_CHECKOUT_OPTIONS_VERSION);
   checkout.checkout_strategy = GIT_CHECKOUT_FORCE;
-  if (auto s = open_worktree(repository_.get(), worktree, tree_repository);
-      !s || git_checkout_head(tree_repository.get(), &checkout) != 0) {
-    base::Error error = s ? git_failure("worktree " + name + ": checkout") : s.error();
+  base::Status checked_out = open_worktree(repository_.get(), worktree, tree_repository);
+  if (checked_out && git_checkout_head(tree_repository.get(), &checkout) != 0)
+    checked_out = git_failure("worktree " + name + ": checkout");
+  if (checked_out) checked_out = open_to_sandboxes(dir);
+  if (!checked_out) {
     [[maybe_unused]] auto removed = remove_worktree(worktree, /*keep_branch=*/false);
-    return error;
+    return checked_out.error();
   }
   return worktree;
 }

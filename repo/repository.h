@@ -54,7 +54,8 @@ class Repository {
   base::Expected<std::string> resolve(const std::string& ref) const;
 
   // A new branch `branch` at `commit`, checked out in a new worktree `name` at `dir` (which
-  // must not exist). Fails if the branch or the worktree name exists already.
+  // must not exist), writable by every sandbox (git_internal.h: open_to_sandboxes). Fails if
+  // the branch or the worktree name exists already.
   base::Expected<Worktree> add_worktree(const std::string& name, const std::string& branch,
                                         const std::string& commit,
                                         const std::filesystem::path& dir);
