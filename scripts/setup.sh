@@ -16,8 +16,10 @@ packages=(
   libjemalloc-dev                   # agentd's allocator (daemon/CMakeLists.txt says why)
   libgtest-dev libgmock-dev
   libgit2-dev                       # repository tasks: worktrees, commits, diffs (repo/)
+  libexpat1-dev                     # JUnit XML reports of a repository's tests (repo/junit.cc)
   # runtime and tests
   python3 python3-websockets iproute2 procps util-linux
+  python3-pytest                    # repository tests' examples: a real runner writing JUnit XML
   bubblewrap                        # the peer in bench/sandbox_spawn
   systemd                           # systemd-analyze verify for the unit file
   nodejs                            # LangGraph.js, the peer in bench/fanout
