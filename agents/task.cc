@@ -66,6 +66,10 @@ bool is_plain_id(const std::string& id) {
 }
 
 asio::awaitable<void> pattern_into(runtime::TaskContext& task, patterns::PatternResult& out) {
+  if (auto opened = co_await task.open_repository(); !opened) {
+    out.error = opened.error().message;
+    co_return;
+  }
   out = co_await patterns::run_pattern(task);
 }
 

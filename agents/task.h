@@ -68,6 +68,8 @@ struct TaskEnvironment {
   // under such a policy fails saying so.
   runtime::GpuProvider* gpus = nullptr;
   std::string tenant{};  // who submitted the task, for fair GPU leases; empty: unknown
+  // Where blocking file and git work runs (repository tasks); empty: inline on `executor`.
+  boost::asio::any_io_executor blocking{};
 };
 
 // Checks what parse_task_spec cannot: every role's policy is known to `env`.

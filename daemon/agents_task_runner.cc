@@ -36,6 +36,7 @@ boost::asio::awaitable<agents::TaskResult> AgentsTaskRunner::run(
                               std::move(policies), events, workspace_root_, {}};
   env.gpus = gpus_.get();
   env.tenant = std::move(tenant);
+  env.blocking = blocking_;
   co_return co_await agents::run_task(env, std::move(spec), std::move(task_id), std::move(control));
 }
 

@@ -30,6 +30,8 @@ class AgentsTaskRunner final : public TaskRunner {
   // The GPUs that policies granting some get (the server sets them at start when it found
   // any); tasks started afterwards use them. Without: such policies' run_code fails.
   void set_gpus(std::shared_ptr<agents::runtime::GpuProvider> gpus) { gpus_ = std::move(gpus); }
+  // Where tasks' blocking git work runs (agents::TaskEnvironment::blocking).
+  void set_blocking(boost::asio::any_io_executor blocking) { blocking_ = std::move(blocking); }
 
  private:
   boost::asio::any_io_executor executor_;
@@ -38,6 +40,7 @@ class AgentsTaskRunner final : public TaskRunner {
   agents::http::Client& http_;
   std::filesystem::path workspace_root_;
   std::shared_ptr<agents::runtime::GpuProvider> gpus_;
+  boost::asio::any_io_executor blocking_;
 };
 
 }  // namespace agentd

@@ -42,6 +42,7 @@ Server::Server(asio::io_context& io, Config config, TaskRunner& task_runner,
 Server::~Server() {
   listeners_.reset();
   blocking_.join();
+  git_.join();
 }
 
 agents::PolicyLookup Server::policies_for(const Tenant& tenant) const {
@@ -88,6 +89,8 @@ base::Status Server::start() {
   tasks_ = std::make_unique<TaskManager>(
       io_.get_executor(), *journal_, task_runner_, metrics_,
       [this](const Tenant& tenant) { return policies_for(tenant); }, task_options);
+  if (auto* agents_runner = dynamic_cast<AgentsTaskRunner*>(&task_runner_))
+    agents_runner->set_blocking(git_.get_executor());
   auto recovered =
       tasks_->recover([this](const std::string& name) { return tenants_->find(name); });
   if (!recovered) return recovered;

@@ -91,6 +91,9 @@ class Server final : public Gateway {
   ServerOptions options_;
   DaemonMetrics metrics_;
   boost::asio::thread_pool blocking_{1};  // file work that must not run on the loop
+  // Repository tasks' git work (checkouts, commits, test trees): seconds for a large repository,
+  // so apart from blocking_; each task's own work takes turns (agents/runtime/task_repository.h).
+  boost::asio::thread_pool git_{2};
   Notifier notifier_;
   std::unique_ptr<Journal> journal_;
   std::shared_ptr<const PolicyRegistry> policies_;

@@ -115,6 +115,33 @@ base::Expected<std::string> Repository::commit_all(const Worktree& worktree,
   return hex(head_id);
 }
 
+namespace {
+
+// Files past this size diff as binary ("Binary files differ"): a planted 1 GiB file costs the
+// daemon no more than a stat.
+constexpr git_off_t kMaxDiffedFileBytes = 1 << 20;
+
+git_diff_options diff_options() {
+  git_diff_options options;
+  git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION);
+  options.max_size = kMaxDiffedFileBytes;
+  return options;
+}
+
+base::Expected<Patch> patch_of(git_diff* diff, size_t max_bytes) {
+  Patch patch;
+  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i)
+    patch.files.emplace_back(git_diff_get_delta(diff, i)->new_file.path);
+  git_buf text = GIT_BUF_INIT;
+  if (git_diff_to_buf(&text, diff, GIT_DIFF_FORMAT_PATCH) != 0) return git_failure("patch");
+  patch.text.assign(text.ptr, std::min(text.size, max_bytes));
+  patch.truncated = text.size > max_bytes;
+  git_buf_dispose(&text);
+  return patch;
+}
+
+}  // namespace
+
 base::Expected<Patch> Repository::diff(const std::string& base, const std::string& head,
                                        size_t max_bytes) const {
   Commit from, to;
@@ -125,20 +152,27 @@ base::Expected<Patch> Repository::diff(const std::string& base, const std::strin
       git_commit_tree(to_tree.out(), to.get()) != 0)
     return git_failure("diff trees");
   Diff diff;
-  git_diff_options options;
-  git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION);
+  const git_diff_options options = diff_options();
   if (git_diff_tree_to_tree(diff.out(), repository_.get(), from_tree.get(), to_tree.get(),
                             &options) != 0)
     return git_failure("diff " + base + ".." + head);
-  Patch patch;
-  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i)
-    patch.files.emplace_back(git_diff_get_delta(diff.get(), i)->new_file.path);
-  git_buf text = GIT_BUF_INIT;
-  if (git_diff_to_buf(&text, diff.get(), GIT_DIFF_FORMAT_PATCH) != 0) return git_failure("patch");
-  patch.text.assign(text.ptr, std::min(text.size, max_bytes));
-  patch.truncated = text.size > max_bytes;
-  git_buf_dispose(&text);
-  return patch;
+  return patch_of(diff.get(), max_bytes);
+}
+
+base::Expected<Patch> Repository::diff_worktree(const Worktree& worktree, size_t max_bytes) const {
+  GitRepository tree_repository;
+  if (auto s = open_worktree(repository_.get(), worktree, tree_repository); !s) return s.error();
+  Commit from;
+  Tree from_tree;
+  if (auto s = lookup_commit(tree_repository.get(), worktree.base, from); !s) return s.error();
+  if (git_commit_tree(from_tree.out(), from.get()) != 0) return git_failure("diff tree");
+  git_diff_options options = diff_options();
+  options.flags |= GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
+                   GIT_DIFF_SHOW_UNTRACKED_CONTENT;
+  Diff diff;
+  if (git_diff_tree_to_workdir(diff.out(), tree_repository.get(), from_tree.get(), &options) != 0)
+    return git_failure("worktree " + worktree.name + ": diff");
+  return patch_of(diff.get(), max_bytes);
 }
 
 base::Status Repository::remove_worktree(const Worktree& worktree, bool keep_branch) {

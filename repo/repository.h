@@ -69,6 +69,10 @@ class Repository {
   base::Expected<Patch> diff(const std::string& base, const std::string& head,
                              size_t max_bytes) const;
 
+  // The worktree's files as they are now (new files included, .gitignore'd ones not) against
+  // the commit its branch started at: what its agent changed so far.
+  base::Expected<Patch> diff_worktree(const Worktree& worktree, size_t max_bytes) const;
+
   // Forgets the worktree (its metadata in .git) and, unless `keep_branch`, deletes its branch.
   // Changes to worktree metadata take turns within a process (milliseconds each); checkouts and
   // commits run in parallel.

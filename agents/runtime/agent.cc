@@ -352,11 +352,21 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       // Made when a tool first needs it (Toolbox::make_workspace).
       if (spec.tools_enabled && needs_workspace(policy->scope))
         out.workspace = task.workspace_path(out.id).string();
-      task.feedback().agent_started(out.id);
-      AgentLoop loop(task, std::move(spec), *role, policy, out);
-      co_await loop.run();
-      out.audit = loop.audit();
-      task.feedback().agent_finished(out.id);
+      // With a repository, the workspace is the agent's own worktree, made before its first turn.
+      base::Status worktree = base::Ok{};
+      if (!out.workspace.empty())
+        worktree = co_await task.prepare_worktree(out.id, spec.start_commit);
+      if (!worktree) {
+        out.error = worktree.error().message;
+      } else {
+        task.feedback().agent_started(out.id);
+        AgentLoop loop(task, std::move(spec), *role, policy, out);
+        co_await loop.run();
+        out.audit = loop.audit();
+        task.feedback().agent_finished(out.id);
+        if (out.status != AgentOutcome::Status::cancelled)
+          out.branch = co_await task.commit_worktree(out.id);
+      }
     }
     task.emit("agent.finished", out.id,
               {{"status", to_string(out.status)},

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agents/llm/chat.h"
+#include "agents/runtime/task_repository.h"
 #include "agents/runtime/toolbox.h"
 #include "policies/compile.h"
 
@@ -32,6 +33,8 @@ struct AgentSpec {
   std::optional<nlohmann::json> answer_schema;
   bool tools_enabled = true;  // false: the model may only answer (planners, judges, voters)
   std::optional<double> temperature;
+  // In a repository task: the commit the agent's branch starts at; empty: the task's base.
+  std::string start_commit;
 };
 
 struct AgentOutcome {
@@ -46,6 +49,9 @@ struct AgentOutcome {
   uint32_t turns = 0;
   uint32_t tool_calls = 0;
   std::string workspace;  // host directory ("" when none)
+  // In a repository task: its branch after the daemon committed what it changed (none when it
+  // had no worktree, was cancelled, or the commit failed: a repository.commit_failed event).
+  std::optional<AgentBranch> branch;
 
   bool answered() const { return status == Status::answered; }
   // The answer as text: the string itself, or compact JSON.

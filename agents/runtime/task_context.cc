@@ -125,6 +125,8 @@ base::Expected<fs::path> TaskContext::make_workspace(const std::string& agent_id
   if (env.workspace_root.empty()) return fs::path();
   // Once: the input files must not overwrite what the agent changed since.
   if (made_workspaces_.count(agent_id)) return workspace_path(agent_id);
+  if (repository_)  // its worktree is made before its first turn (prepare_worktree)
+    return base::Error{"agent " + agent_id + " has no worktree"};
   auto task_dir = task_directory();
   if (!task_dir) return task_dir.error();
   const fs::path dir = *task_dir / agent_id;

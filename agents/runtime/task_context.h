@@ -4,6 +4,9 @@
 // (a Nursery that every branch descends from).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -17,6 +20,7 @@
 #include "agents/runtime/budget.h"
 #include "agents/runtime/feedback.h"
 #include "agents/runtime/nursery.h"
+#include "agents/runtime/task_repository.h"
 #include "agents/runtime/token_queue.h"
 #include "agents/task.h"
 #include "base/expected.h"
@@ -77,6 +81,33 @@ class TaskContext {
   TokenQueue* token(const std::string& resource);
   base::Expected<std::filesystem::path> shared_directory(const std::string& resource);
 
+  // The task's repository (spec.repository), opened by open_repository at the task's start;
+  // null for a task without one (task_context_repository.cc).
+  boost::asio::awaitable<base::Status> open_repository();
+  TaskRepository* repository() { return repository_.get(); }
+  // An agent's worktree as its workspace, on its own branch from `start` (empty: the base),
+  // with spec.repository.setup_command run in it: before the agent's first turn. A no-op for a
+  // task without a repository.
+  boost::asio::awaitable<base::Status> prepare_worktree(const std::string& agent_id,
+                                                        const std::string& start);
+  // Commits what the agent changed (a repository.committed event); null without a worktree.
+  boost::asio::awaitable<std::optional<AgentBranch>> commit_worktree(const std::string& agent_id);
+  // The unified diff of what the agent changed so far (the git_diff tool).
+  boost::asio::awaitable<base::Expected<std::string>> agent_diff(const std::string& agent_id);
+
+  // `work()` on the environment's blocking executor (inline where it has none), resumed here
+  // afterwards: file and git work that must not hold up the loop.
+  template <class Work>
+  boost::asio::awaitable<std::invoke_result_t<Work&>> blocking(Work work) {
+    using Result = std::invoke_result_t<Work&>;
+    if (!env.blocking) co_return work();
+    std::optional<Result> result = co_await boost::asio::co_spawn(
+        env.blocking,
+        [&work]() -> boost::asio::awaitable<std::optional<Result>> { co_return work(); },
+        boost::asio::use_awaitable);
+    co_return std::move(*result);
+  }
+
  private:
   class ForwardingSink : public EventSink {
    public:
@@ -100,6 +131,7 @@ class TaskContext {
   std::map<std::string, std::shared_ptr<const policies::Compiled>> policies_;
   std::map<std::string, std::unique_ptr<TokenQueue>> tokens_;
   std::set<std::string> made_workspaces_;
+  std::unique_ptr<TaskRepository> repository_;
   std::deque<std::string> digest_;
   uint64_t digest_end_ = 0;  // sequence number after the newest digest line
 };

@@ -64,6 +64,10 @@ Status check_pattern(const Fields& f, const TaskSpec& spec) {
     return Error{f.pointer() +
                  ": expected no repository: only best_of_n, fan_out and dag work "
                  "on repositories"};
+  if (!spec.input_files.empty())
+    return Error{
+        "/input_files: expected none with a repository: each agent's workspace is its "
+        "worktree (add the files to the repository, or as repository.hidden_tests)"};
   if (spec.pattern != PatternKind::best_of_n) return Ok{};
   if (!spec.tests.empty() || spec.best_of_n.tester_agents != 0)
     return Error{
