@@ -100,6 +100,7 @@ TaskResult conclude(runtime::TaskContext& task, patterns::PatternResult pattern,
   result.usage = task.budget().used();
   result.dropped = task.dropped();
   result.details = std::move(pattern.details);
+  result.repository = std::move(pattern.repository);
   if (!task.budget().exhausted().empty()) {
     result.status = TaskStatus::budget_exhausted;
     result.ended_by = task.budget().exhausted();

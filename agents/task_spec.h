@@ -186,6 +186,8 @@ struct TaskResult {
   std::vector<DroppedResult> dropped;
   llm::Usage usage;                                   // every request of the task, counted once
   nlohmann::json details = nlohmann::json::object();  // pattern specifics (votes, tests passed)
+  // A repository task's {base, branch, head, files, patch, truncated, tests}; null otherwise.
+  nlohmann::json repository;
 };
 nlohmann::json to_json(const TaskResult& result);
 

@@ -16,6 +16,8 @@ struct PatternResult {
   nlohmann::json answer;
   std::string error;  // when not succeeded
   nlohmann::json details = nlohmann::json::object();
+  // A repository task's outcome (repository_result.h); null for other tasks.
+  nlohmann::json repository;
 };
 
 // fan_out (map-reduce): planner → subtasks (validated JSON) → workers in parallel → reducer.

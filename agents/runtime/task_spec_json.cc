@@ -152,6 +152,7 @@ json to_json(const TaskResult& result) {
   };
   if (!result.error.empty()) out["error"] = result.error;
   if (!result.ended_by.empty()) out["ended_by"] = result.ended_by;
+  if (!result.repository.is_null()) out["repository"] = result.repository;
   return out;
 }
 
