@@ -10,6 +10,7 @@
 #include "base/json_fields.h"
 #include "base/json_pointer.h"
 #include "daemon/config_reader.h"
+#include "daemon/tenants.h"
 #include "policies/document.h"
 
 namespace agentd {
@@ -69,6 +70,11 @@ void read_limits(Reader r, Limits& limits) {
   r.count("max_running_tasks", limits.max_running_tasks, 1, 100'000);
 }
 
+void read_repositories(Reader r, RepositoriesConfig& repositories) {
+  r.only({"max_bundle_bytes"});
+  r.count("max_bundle_bytes", repositories.max_bundle_bytes, 0, kMaxBundleBytes);
+}
+
 void read_sandbox(Reader r, SandboxConfig& sandbox) {
   r.only({"first_host_id", "host_id_count", "cgroup_parent", "id_lock_dir", "workspace_root"});
   r.count("first_host_id", sandbox.first_host_id, 1, 4'000'000'000u);
@@ -121,9 +127,16 @@ void read_token_hashes(Reader& r, TenantConfig& tenant) {
   }
 }
 
+void read_repository_globs(Reader& r, TenantConfig& tenant) {
+  r.strings("repositories", tenant.repositories);
+  for (size_t i = 0; i < tenant.repositories.size(); ++i)
+    if (auto problem = repository_glob_problem(tenant.repositories[i]))
+      r.error("repositories", i, *problem);
+}
+
 TenantConfig read_tenant(Reader r) {
   TenantConfig tenant;
-  r.only({"name", "token_sha256", "policies", "quotas"});
+  r.only({"name", "token_sha256", "policies", "repositories", "quotas"});
   r.string("name", tenant.name, true);
   static const std::regex name_pattern("^[A-Za-z0-9._-]{1,64}$");
   if (!r.find("name"))
@@ -132,6 +145,7 @@ TenantConfig read_tenant(Reader r) {
     r.error("name", "expected 1 to 64 of A-Z a-z 0-9 . _ -");
   read_token_hashes(r, tenant);
   r.strings("policies", tenant.policies);
+  read_repository_globs(r, tenant);
   Reader q = r.child("quotas");
   q.only({"concurrent_tasks", "agents", "sandboxes", "tokens_per_day"});
   q.count("concurrent_tasks", tenant.quotas.concurrent_tasks, 0, 100'000);
@@ -216,7 +230,7 @@ base::Expected<Config> parse_config(const json& document, const std::string& ori
   config.file = origin;
   Reader top(document, "", errors);
   top.only({"listen", "tls", "journal", "policies", "caps", "models", "roles_default", "tenants",
-            "limits", "shutdown", "sandbox", "gpu"});
+            "repositories", "limits", "shutdown", "sandbox", "gpu"});
   if (top.is_object()) {
     read_listen(top.child("listen"), config.listen);
     read_tls(top.child("tls"), config.tls);
@@ -228,6 +242,9 @@ base::Expected<Config> parse_config(const json& document, const std::string& ori
     read_models(document, errors, config.models);
     read_roles_default(document, errors, config.models, config.roles_default);
     read_tenants(document, errors, config.tenants);
+    read_repositories(top.child("repositories"), config.repositories);
+    for (TenantConfig& tenant : config.tenants)
+      tenant.max_bundle_bytes = config.repositories.max_bundle_bytes;
     read_limits(top.child("limits"), config.limits);
     Reader shutdown = top.child("shutdown");
     shutdown.only({"drain_seconds"});

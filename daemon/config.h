@@ -44,11 +44,25 @@ struct Quotas {
 
 using TokenHash = std::array<uint8_t, 32>;  // SHA-256 of the bearer token
 
+// The most a task's repository.bundle may hold: the task spec's parser caps bundles here too.
+constexpr uint64_t kMaxBundleBytes = uint64_t(32) << 20;
+
+// Repository tasks (docs/repositories.md), server-wide.
+struct RepositoriesConfig {
+  uint64_t max_bundle_bytes = kMaxBundleBytes;  // a bundle a client uploads, decoded
+};
+
 struct TenantConfig {
   std::string name;
   std::vector<TokenHash> token_hashes;  // several, so that tokens can be rotated
   std::vector<std::string> policies;    // names it may use; "*": every loaded policy
   Quotas quotas;
+  // Globs of absolute host paths ("/srv/git/*", "/home/alice/src/**") naming the repositories
+  // its tasks may use by path; none by default.
+  std::vector<std::string> repositories;
+  // repositories.max_bundle_bytes, copied here so that a tenant carries all its submissions are
+  // checked against (and a reload replaces it with the rest).
+  uint64_t max_bundle_bytes = kMaxBundleBytes;
 };
 
 struct Limits {
@@ -99,6 +113,7 @@ struct Config {
   // role name (or "*") → {model, policy, system_prompt}: fills what a task's roles leave out.
   nlohmann::json roles_default = nlohmann::json::object();
   std::vector<TenantConfig> tenants;
+  RepositoriesConfig repositories;
   Limits limits;
   ShutdownConfig shutdown;
   SandboxConfig sandbox;

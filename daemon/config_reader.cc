@@ -25,6 +25,10 @@ void Reader::error(std::string_view key, const std::string& message) {
   errors_.push_back(fields_.at(key) + ": " + message);
 }
 
+void Reader::error(std::string_view key, size_t index, const std::string& message) {
+  errors_.push_back(fields_.at(key) + "/" + std::to_string(index) + ": " + message);
+}
+
 template <class T>
 bool Reader::store(base::FieldResult<T> read, T& out) {
   if (!read) {

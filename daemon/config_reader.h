@@ -41,6 +41,8 @@ class Reader {
 
   // "<pointer of key>: <message>", for the checks only the caller knows.
   void error(std::string_view key, const std::string& message);
+  // "<pointer of key>/<index>: <message>", for one entry of a list.
+  void error(std::string_view key, size_t index, const std::string& message);
 
  private:
   template <class T>

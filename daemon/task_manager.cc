@@ -1,11 +1,17 @@
 #include "daemon/task_manager.h"
 
+#include <sys/stat.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "base/coroutine_warning.h"
 #include "base/log.h"
@@ -65,6 +71,57 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
                                   expected.substr(because + 11));
   }
 
+  rpc::Failure repository_not_allowed(const std::string& path, const std::string& why) {
+    return rpc::Failure{rpc::policy_not_allowed,
+                        "repository \"" + path + "\" is not allowed for this tenant: " + why,
+                        json{{"repository", path}, {"path", "/spec/repository/path"}}};
+  }
+
+  // A repository on the daemon's host is used only where the operator's configuration lists
+  // it for the tenant, and what is held against the globs is where the path really leads
+  // (realpath), so that a symlink inside an allowed tree cannot lead out of it. The spec then
+  // keeps the canonical path: the journal and a resumed task use what was checked. Whether a
+  // path exists is said only for paths inside an allowed tree, so that the answer is no way to
+  // explore the host.
+  std::optional<rpc::Failure> check_repository(const Tenant& tenant,
+                                               agents::RepositorySpec& repository) {
+    if (!repository.bundle.empty() && repository.bundle.size() > tenant.max_bundle_bytes)
+      return rpc::invalid_params_at(
+          "/spec/repository/bundle",
+          "a git bundle of at most " + std::to_string(tenant.max_bundle_bytes) +
+              " bytes (the server's repositories.max_bundle_bytes), got " +
+              std::to_string(repository.bundle.size()));
+    if (repository.path.empty()) return std::nullopt;
+    const std::string& given = repository.path;
+    const std::string unlisted = "the operator's configuration does not list it for this tenant";
+    if (tenant.repositories.empty())
+      return repository_not_allowed(given, unlisted + " (it lists no repository for it)");
+    std::unique_ptr<char, decltype(&std::free)> resolved(realpath(given.c_str(), nullptr),
+                                                         &std::free);
+    // Without "..", so that "/allowed/../../elsewhere" is not taken for a path inside.
+    std::string lexical = std::filesystem::path(given).lexically_normal().string();
+    if (lexical.size() > 1 && lexical.back() == '/') lexical.pop_back();
+    if (!resolved) {
+      if (!tenant.allows_repository(lexical)) return repository_not_allowed(given, unlisted);
+      return invalid_params_because("/spec/repository/path",
+                                    "\"" + given + "\" does not exist on the daemon's host",
+                                    "the path of a git repository on the daemon's host");
+    }
+    const std::string canonical = resolved.get();
+    if (!tenant.allows_repository(canonical))
+      return repository_not_allowed(
+          given, tenant.allows_repository(lexical)
+                     ? "it leads (through a symbolic link) out of the directories the "
+                       "operator's configuration lists for this tenant"
+                     : unlisted);
+    struct stat info {};
+    if (stat(canonical.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+      return invalid_params_because("/spec/repository/path", "\"" + given + "\" is not a directory",
+                                    "the path of a git repository on the daemon's host");
+    repository.path = canonical;
+    return std::nullopt;
+  }
+
   uint64_t count_field(const json& data, const char* key) {
     auto it = data.find(key);
     return it != data.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
@@ -107,6 +164,9 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
             rpc::policy_not_allowed,
             "policy \"" + role_spec.policy + "\" is not allowed for this tenant",
             json{{"policy", role_spec.policy}, {"path", "/spec/roles/" + role + "/policy"}});
+    if (spec->repository)
+      if (auto refused = check_repository(tenant, *spec->repository))
+        co_return Reply::error(*refused);
     agents::PolicyLookup lookup = policies_(tenant);
     if (auto checked = runner_.check(*spec, lookup); !checked)
       co_return Reply::error(spec_failure(checked.error().message));
