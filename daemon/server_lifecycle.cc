@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "agents/runtime/task_repository.h"
 #include "agents/tools/workspace_dir.h"
 #include "base/coroutine_warning.h"
 #include "base/log.h"
@@ -216,8 +217,14 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
           if (pruned->empty()) co_return;
           // The tasks' workspaces go with them.
           co_await asio::post(blocking_.get_executor(), asio::use_awaitable);
-          for (const auto& id : *pruned)
-            remove_tree(std::filesystem::path(config_.sandbox.workspace_root) / id);
+          for (const auto& id : *pruned) {
+            const std::filesystem::path dir =
+                std::filesystem::path(config_.sandbox.workspace_root) / id;
+            // A repository task's worktrees and branches in the operator's repository first.
+            if (auto forgotten = agents::runtime::TaskRepository::prune(dir); !forgotten)
+              base::log::error() << "prune " << id << ": " << forgotten.error().message;
+            remove_tree(dir);
+          }
           co_await asio::post(io_.get_executor(), asio::use_awaitable);
           base::log::info() << "pruned " << pruned->size() << " tasks older than "
                             << config_.journal.retention_days << " days";

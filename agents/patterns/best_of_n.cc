@@ -330,6 +330,7 @@ class BestOfN {
 }  // namespace
 
 asio::awaitable<PatternResult> best_of_n(runtime::TaskContext& task) {
+  if (task.spec.repository) co_return co_await best_of_n_on_repository(task);
   BestOfN run(task);
   co_return co_await run.run();
 }

@@ -26,6 +26,8 @@ boost::asio::awaitable<PatternResult> fan_out(runtime::TaskContext& task);
 boost::asio::awaitable<PatternResult> dag(runtime::TaskContext& task);
 // best_of_n (as in CodeMonkeys): candidates tested in parallel sandboxes, then selected.
 boost::asio::awaitable<PatternResult> best_of_n(runtime::TaskContext& task);
+// best_of_n on a repository: candidates are branches, the repository's tests judge them.
+boost::asio::awaitable<PatternResult> best_of_n_on_repository(runtime::TaskContext& task);
 // vote (self-consistency, optional debate): plurality with a quorum.
 boost::asio::awaitable<PatternResult> vote(runtime::TaskContext& task);
 // moa (mixture of agents): layers of proposers, then an aggregator.

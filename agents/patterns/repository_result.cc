@@ -14,6 +14,8 @@ boost::asio::awaitable<nlohmann::json> repository_result(runtime::TaskContext& t
                         {"branch", branch.branch},
                         {"head", branch.head},
                         {"tests", std::move(tests)}};
+  if (auto kept = co_await task.blocking([&] { return repository.keep(branch.branch); }); !kept)
+    out["keep_error"] = kept.error().message;
   auto patch = co_await task.blocking(
       [&] { return repository.diff(repository.base(), branch.head, kMaxResultPatchBytes); });
   if (!patch) {

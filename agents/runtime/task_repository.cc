@@ -1,7 +1,10 @@
 #include "agents/runtime/task_repository.h"
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "agents/tools/workspace_dir.h"
 #include "repo/bundle.h"
 
 namespace agents::runtime {
@@ -18,8 +21,9 @@ std::string branch_name(const std::string& task_id, const std::string& agent_id)
 
 namespace {
 
-base::Expected<repo::Repository> open_bundle(const std::string& bundle, const fs::path& task_dir) {
-  const fs::path bare = task_dir / "repository.git";
+constexpr const char* kManifest = "repository.json";
+
+base::Expected<repo::Repository> open_bundle(const std::string& bundle, const fs::path& bare) {
   std::error_code error;
   if (!fs::exists(bare, error)) {
     auto imported = repo::import_bundle(bundle, bare);
@@ -33,13 +37,63 @@ base::Expected<repo::Repository> open_bundle(const std::string& bundle, const fs
 base::Expected<std::unique_ptr<TaskRepository>> TaskRepository::open(const RepositorySpec& spec,
                                                                      const fs::path& task_dir,
                                                                      std::string task_id) {
+  const fs::path path = spec.bundle.empty() ? fs::path(spec.path) : task_dir / "repository.git";
   auto repository =
-      spec.bundle.empty() ? repo::Repository::open(spec.path) : open_bundle(spec.bundle, task_dir);
+      spec.bundle.empty() ? repo::Repository::open(path) : open_bundle(spec.bundle, path);
   if (!repository) return base::Error{"repository: " + repository.error().message};
   auto base = repository->resolve(spec.ref);
   if (!base) return base::Error{"repository: " + base.error().message};
-  return std::unique_ptr<TaskRepository>(
-      new TaskRepository(std::move(*repository), std::move(*base), std::move(task_id)));
+  return std::unique_ptr<TaskRepository>(new TaskRepository(std::move(*repository),
+                                                            std::move(*base), std::move(task_id),
+                                                            path, task_dir, spec.keep_branch));
+}
+
+base::Status TaskRepository::write_manifest() const {
+  nlohmann::json worktrees = nlohmann::json::array();
+  for (const auto& [agent_id, worktree] : worktrees_)
+    worktrees.push_back({{"name", worktree.name}, {"branch", worktree.branch}});
+  const nlohmann::json manifest = {{"repository", repository_path_.string()},
+                                   {"worktrees", std::move(worktrees)},
+                                   {"keep", kept_}};
+  const fs::path file = task_dir_ / kManifest, temp = task_dir_ / (std::string(kManifest) + ".new");
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << manifest.dump();
+    if (!out.flush()) return base::Error{"writing " + temp.string()};
+  }
+  std::error_code error;
+  fs::rename(temp, file, error);
+  if (error) return base::Error{"writing " + file.string() + ": " + error.message()};
+  return base::Ok{};
+}
+
+base::Status TaskRepository::keep(const std::string& branch) {
+  std::lock_guard lock(mutex_);
+  if (!keep_result_) return base::Ok{};
+  kept_ = branch;
+  return write_manifest();
+}
+
+base::Status TaskRepository::prune(const fs::path& task_dir) {
+  std::ifstream in(task_dir / kManifest);
+  if (!in) return base::Ok{};
+  const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!manifest.is_object() || !manifest.value("repository", nlohmann::json()).is_string())
+    return base::Error{"prune: " + (task_dir / kManifest).string() + " is not a manifest"};
+  const fs::path path = manifest["repository"].get<std::string>();
+  if (path.parent_path() == task_dir) return base::Ok{};  // a bundle's: goes with the directory
+  auto repository = repo::Repository::open(path);
+  if (!repository) return repository.error();
+  const std::string kept = manifest.value("keep", "");
+  base::Status status = base::Ok{};
+  for (const nlohmann::json& entry : manifest.value("worktrees", nlohmann::json::array())) {
+    if (!entry.is_object()) continue;
+    repo::Worktree worktree{entry.value("name", ""), entry.value("branch", ""), "", {}};
+    if (auto removed = repository->remove_worktree(worktree, worktree.branch == kept);
+        !removed && status)
+      status = removed;
+  }
+  return status;
 }
 
 std::string TaskRepository::branch_name(const std::string& agent_id) const {
@@ -51,10 +105,18 @@ base::Expected<repo::Worktree> TaskRepository::add_worktree(const std::string& a
                                                             const std::string& start) {
   std::lock_guard lock(mutex_);
   if (auto it = worktrees_.find(agent_id); it != worktrees_.end()) return it->second;
-  auto added = repository_.add_worktree(worktree_name(task_id_, agent_id), branch_name(agent_id),
-                                        start.empty() ? base_ : start, dir);
+  const repo::Worktree name{worktree_name(task_id_, agent_id), branch_name(agent_id), "", dir};
+  // A resumed task's agent starts over: what it had before a restart (or a crash halfway
+  // through adding it) goes first.
+  if (auto removed = repository_.remove_worktree(name, /*keep_branch=*/false); !removed)
+    return removed.error();
+  std::error_code error;
+  if (fs::exists(dir, error))
+    if (auto removed = tools::remove_tree(dir); !removed) return removed.error();
+  auto added = repository_.add_worktree(name.name, name.branch, start.empty() ? base_ : start, dir);
   if (!added) return added.error();
   worktrees_.emplace(agent_id, *added);
+  if (auto written = write_manifest(); !written) return written.error();
   return added;
 }
 

@@ -40,6 +40,11 @@ class TaskRepository {
   static base::Expected<std::unique_ptr<TaskRepository>> open(const RepositorySpec& spec,
                                                               const std::filesystem::path& task_dir,
                                                               std::string task_id);
+  // Forgets what a repository task left in its repository (its worktrees, and its branches but
+  // the one its result named, unless the spec said not to keep it): what the task's manifest
+  // (<task_dir>/repository.json, kept up to date by the calls below) lists. The caller removes
+  // task_dir afterwards. Nothing to do for a task without a manifest.
+  static base::Status prune(const std::filesystem::path& task_dir);
 
   const std::string& base() const { return base_; }
   const std::string& task_id() const { return task_id_; }
@@ -56,6 +61,9 @@ class TaskRepository {
   base::Expected<repo::Patch> diff(const std::string& from, const std::string& to,
                                    size_t max_bytes);
 
+  // The branch the task's result names: kept when the task is pruned (if the spec says so).
+  base::Status keep(const std::string& branch);
+
   std::optional<repo::Worktree> worktree(const std::string& agent_id) const;
   std::optional<AgentBranch> branch(const std::string& agent_id) const;
 
@@ -67,8 +75,16 @@ class TaskRepository {
   }
 
  private:
-  TaskRepository(repo::Repository repository, std::string base, std::string task_id)
-      : repository_(std::move(repository)), base_(std::move(base)), task_id_(std::move(task_id)) {}
+  TaskRepository(repo::Repository repository, std::string base, std::string task_id,
+                 std::filesystem::path repository_path, std::filesystem::path task_dir,
+                 bool keep_result)
+      : repository_(std::move(repository)),
+        base_(std::move(base)),
+        task_id_(std::move(task_id)),
+        repository_path_(std::move(repository_path)),
+        task_dir_(std::move(task_dir)),
+        keep_result_(keep_result) {}
+  base::Status write_manifest() const;  // under the lock
 
   mutable std::mutex mutex_;
   repo::Repository repository_;
@@ -76,6 +92,10 @@ class TaskRepository {
   const std::string task_id_;
   std::map<std::string, repo::Worktree> worktrees_;  // by agent id
   std::map<std::string, AgentBranch> branches_;      // agents that ended, by agent id
+  const std::filesystem::path repository_path_;
+  const std::filesystem::path task_dir_;
+  const bool keep_result_;
+  std::string kept_;  // the result's branch
 };
 
 // The worktree name and branch of `agent_id` in task `task_id` ("t-1f2e-coder-1",
