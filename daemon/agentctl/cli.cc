@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "daemon/agentctl/repository.h"
+
 namespace agentctl {
 namespace {
 
@@ -35,6 +37,8 @@ const std::map<std::string, std::set<std::string>>& valued_options() {
       {"--agent", {"feedback"}}, {"--policy", {"exec"}},
       {"--language", {"exec"}},  {"--stdin", {"exec"}},
       {"--timeout", {"exec"}},   {"--idempotency-key", {"submit"}},
+      {"--repo", {"submit"}},    {"--ref", {"submit"}},
+      {"--test", {"submit"}},
   };
   return options;
 }
@@ -93,6 +97,14 @@ base::Status apply_option(Invocation& inv, std::map<std::string, std::string>& c
     inv.timeout = *seconds;
   } else if (name == "--idempotency-key") {
     inv.idempotency_key = value;
+  } else if (name == "--repo" || name == "--ref") {
+    if (value.empty()) return Error{name + " needs a non-empty value"};
+    (name == "--repo" ? inv.repo : inv.ref) = value;
+  } else if (name == "--test") {
+    auto words = split_words(value);
+    if (!words) return Error{"--test: " + words.error().message};
+    if (words->empty()) return Error{"--test: expected a command, got \"" + value + "\""};
+    inv.test_command = std::move(*words);
   }
   return base::Ok{};
 }
@@ -148,6 +160,7 @@ base::Status check_command(const Invocation& inv) {
     return Error{message.str()};
   }
   if (inv.follow && inv.command != "submit") return Error{"--follow is an option of submit"};
+  if (inv.patch && inv.command != "get") return Error{"--patch is an option of get"};
   if (inv.command == "exec" && (!inv.policy || !inv.language))
     return Error{"exec: --policy and --language are required"};
   return base::Ok{};
@@ -228,6 +241,10 @@ Expected<Invocation> parse_command_line(const std::vector<std::string>& args, Ge
       inv.follow = true;
       continue;
     }
+    if (arg == "--patch") {
+      inv.patch = true;
+      continue;
+    }
     std::string name = arg, value;
     const size_t equals = arg.find('=');
     const bool inline_value = equals != std::string::npos;
@@ -259,10 +276,15 @@ std::string usage_text() {
   return R"(usage: agentctl [OPTIONS] COMMAND [ARGS]
 
 Commands:
-  submit FILE|- [--follow] [--idempotency-key K]
+  submit FILE|- [--follow] [--idempotency-key K] [--repo PATH] [--ref R] [--test CMD]
                           submit the task spec in FILE (- reads stdin); prints the task id,
-                          or with --follow streams its events until it ends
-  get ID                  the task's state, spec, result and usage
+                          or with --follow streams its events until it ends. --repo sets
+                          the spec's repository: the git repository at PATH (sent as a path
+                          to a daemon on this host, as a git bundle to a remote one), --ref
+                          the commit the agents start from, --test the command that runs
+                          its tests (split into words as a shell would, without a shell)
+  get ID [--patch]        the task's state, spec, result and usage; --patch prints only
+                          the patch of a repository task (agentctl get ID --patch | git apply)
   list [--state S] [--limit N] [--before ID]
                           your tasks, newest first (S: queued, running, succeeded, failed,
                           cancelled, interrupted, budget_exhausted)
@@ -289,7 +311,7 @@ Options:
 Exit status:
   0  succeeded (for submit --follow: the task succeeded)
   1  the task failed, was cancelled or interrupted, or exhausted its budget; exec: the
-     program did not run to exit status 0
+     program did not run to exit status 0; get --patch: the task has no patch to print
   2  usage error: bad command line or input file, or the server called the request invalid
   3  connection error: cannot connect, token refused, or the connection was lost for good
   4  the server refused the request (unknown task, quota, rate limit, draining, policy not

@@ -46,6 +46,10 @@ struct Invocation {
   std::optional<std::string> stdin_file;       // exec --stdin FILE
   std::optional<double> timeout;               // exec --timeout SECONDS
   std::optional<std::string> idempotency_key;  // submit --idempotency-key
+  std::optional<std::string> repo;             // submit --repo PATH
+  std::optional<std::string> ref;              // submit --ref R
+  std::optional<std::vector<std::string>> test_command;  // submit --test CMD, split into argv
+  bool patch = false;                                    // get --patch
   bool help = false;
 };
 

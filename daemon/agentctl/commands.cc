@@ -1,5 +1,7 @@
 #include "daemon/agentctl/commands.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -7,6 +9,7 @@
 
 #include "daemon/agentctl/follow.h"
 #include "daemon/agentctl/render.h"
+#include "daemon/agentctl/repository.h"
 
 namespace agentctl {
 namespace {
@@ -60,6 +63,22 @@ int call_and_print(const Invocation& inv, Output io, const std::string& method, 
   return kSucceeded;
 }
 
+// A bundle makes a large request: a remote daemon would close the connection on one over its
+// limits.max_message_bytes, so ask it first and say so plainly instead.
+bool fits_the_server(RpcClient& client, const json& params, Output io) {
+  auto info = call_and_report(client, "server.info", json::object(), io);
+  if (!info.result) return false;
+  const json limits = info.result->value("limits", json::object());
+  const uint64_t most = limits.is_object() ? limits.value("max_message_bytes", uint64_t(0)) : 0;
+  const uint64_t size = params.dump().size() + 64;  // the JSON-RPC envelope around params
+  if (most == 0 || size <= most) return true;
+  io.err << "agentctl: the task with its repository bundle is " << size
+         << " bytes, over the server's limit of " << most
+         << " (limits.max_message_bytes): ask its operator to raise it, or run agentctl on "
+            "the daemon's host\n";
+  return false;
+}
+
 int submit(const Invocation& inv, Output io) {
   auto text = read_input(inv.arguments[0]);
   if (!text) {
@@ -71,10 +90,16 @@ int submit(const Invocation& inv, Output io) {
     io.err << "agentctl: " << inv.arguments[0] << ": expected a JSON object (a task spec)\n";
     return kUsage;
   }
+  const bool local = is_local(inv.endpoint);
+  if (auto applied = apply_repository_options(spec, inv, local, git_bundle_base64); !applied) {
+    io.err << "agentctl: " << applied.error().message << "\n";
+    return kUsage;
+  }
   json params = {{"spec", std::move(spec)}};
   if (inv.idempotency_key) params["idempotency_key"] = *inv.idempotency_key;
   auto client = open_client(inv, io);
   if (!client) return kConnection;
+  if (inv.repo && !local && !fits_the_server(*client, params, io)) return kUsage;
   auto called = call_and_report(*client, "task.submit", std::move(params), io);
   if (!called.result) return called.status;
   const std::string task_id = called.result->value("task_id", "");
@@ -108,7 +133,27 @@ void show_task(const json& task, Output io) {
     io.out << "answer:\n" << answer_text(result["answer"]) << "\n";
 }
 
+// The patch as it is, so that `agentctl get ID --patch | git apply` takes it; on a terminal,
+// with control sequences escaped like everything else from the server.
+int print_patch(const Invocation& inv, Output io) {
+  auto client = open_client(inv, io);
+  if (!client) return kConnection;
+  auto called = call_and_report(*client, "task.get", {{"task_id", inv.arguments[0]}}, io);
+  if (!called.result) return called.status;
+  auto patch = patch_of(*called.result);
+  if (!patch) {
+    io.err << "agentctl: " << printable(patch.error().message, false) << "\n";
+    return kTaskFailed;
+  }
+  if (inv.json)
+    io.out << (*called.result)["result"]["repository"].dump() << "\n";
+  else
+    io.out << (isatty(STDOUT_FILENO) ? printable(*patch) : *patch);
+  return kSucceeded;
+}
+
 int get(const Invocation& inv, Output io) {
+  if (inv.patch) return print_patch(inv, io);
   return call_and_print(inv, io, "task.get", {{"task_id", inv.arguments[0]}}, show_task);
 }
 
