@@ -11,6 +11,7 @@
 
 #include "repo/bundle_header.h"
 #include "repo/git_internal.h"
+#include "repo/pack_scan.h"
 
 namespace repo {
 namespace {
@@ -57,6 +58,13 @@ base::Status init_bare(const fs::path& dir, GitRepository& repository) {
   options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT;
   if (git_repository_init_ext(repository.out(), dir.c_str(), &options) != 0)
     return git_failure("bundle: creating the repository at " + dir.string());
+  // Even the built-in template has an executable hooks/README.sample: the repository starts
+  // with no executable file at all.
+  std::error_code error;
+  fs::remove_all(dir / "hooks", error);
+  if (!error) fs::create_directory(dir / "hooks", error);
+  if (error)
+    return base::Error{"bundle: emptying " + (dir / "hooks").string() + ": " + error.message()};
   return base::Ok{};
 }
 
@@ -199,6 +207,9 @@ base::Expected<BundleImport> import_bundle(std::string_view bytes, const fs::pat
                        std::to_string(limits.max_bundle_bytes) + " are accepted"};
   auto header = parse_bundle_header(bytes, limits);
   if (!header) return header.error();
+  if (auto s = scan_pack_sizes(header->pack, {limits.max_object_bytes, limits.max_inflated_bytes});
+      !s)
+    return s.error();
   init_libgit2();
   if (auto made = make_new_directory(bare_dir); !made) return made.error();
   RemoveUnlessKept cleanup(bare_dir);  // destroyed last: after every libgit2 handle below

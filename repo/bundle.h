@@ -22,6 +22,9 @@ struct BundleLimits {
   size_t max_header_bytes = size_t{1} << 20;   // signature, capabilities, prerequisites, refs
   size_t max_refs = 10000;
   size_t max_objects = 1000000;  // objects in the packfile
+  // Unpacked sizes (repo/pack_scan.h): one object or delta result, and all of them together.
+  size_t max_object_bytes = size_t{128} << 20;
+  size_t max_inflated_bytes = size_t{4} << 30;
 };
 
 struct BundleImport {
