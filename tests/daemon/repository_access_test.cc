@@ -75,6 +75,51 @@ TEST(RepositoryConfig, BadGlobsAreNamedByTheirPointer) {
   }
 }
 
+// The ```json blocks of docs/operations.md that show `repositories`, each a fragment of the
+// configuration object.
+std::vector<std::string> operations_examples() {
+  std::ifstream in(AGENTD_SOURCE_DIR "/docs/operations.md");
+  std::vector<std::string> blocks;
+  std::string line, block;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```json") {
+      inside = true;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      if (block.find("\"repositories\"") != std::string::npos) blocks.push_back(block);
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  return blocks;
+}
+
+TEST(RepositoryConfig, TheOperationsGuidesExampleParsesAndLetsItsBundlesThrough) {
+  const auto blocks = operations_examples();
+  ASSERT_FALSE(blocks.empty()) << "docs/operations.md lost its repositories example";
+  for (const std::string& block : blocks) {
+    const json document = json::parse("{" + block + "}", nullptr, false);
+    ASSERT_FALSE(document.is_discarded()) << block;
+    auto config = parse_config(document, "operations.md");
+    ASSERT_TRUE(config) << config.error().message;
+    ASSERT_FALSE(config->tenants.empty());
+    EXPECT_EQ(config->tenants[0].repositories,
+              (std::vector<std::string>{"/srv/git/*", "/home/alice/src/**"}));
+    // A largest bundle, base64, with room for the rest of the request.
+    const uint64_t bundle = config->repositories.max_bundle_bytes;
+    EXPECT_GE(config->limits.max_message_bytes, (bundle + 2) / 3 * 4 + 64 * 1024) << block;
+  }
+}
+
+TEST(RepositoryConfig, TheExampleConfigurationShowsIt) {
+  auto config = load_config(AGENTD_SOURCE_DIR "/systemd/agentd.example.json");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_FALSE(config->tenants[0].repositories.empty());
+  EXPECT_EQ(config->repositories.max_bundle_bytes, 32u << 20);
+}
+
 TEST(RepositoryGlobs, StarStaysWithinOneComponentAndDoubleStarSpansAny) {
   EXPECT_TRUE(repository_glob_matches("/srv/git/*", "/srv/git/app"));
   EXPECT_TRUE(repository_glob_matches("/srv/git/*.git", "/srv/git/app.git"));
