@@ -155,6 +155,7 @@ base::Expected<Imported> create_refs(git_repository* repository, const std::vect
       continue;
     }
     auto oid = parse_oid(ref.id);
+    if (!oid) return oid.error();
     Reference created;
     if (git_reference_create(created.out(), repository, ref.name.c_str(), &*oid, 0,
                              "bundle import") != 0)

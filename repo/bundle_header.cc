@@ -97,7 +97,7 @@ bool is_imported(const std::string& name) {
 
 class HeaderParser {
  public:
-  HeaderParser(const BundleLimits& limits) : limits_(limits) {}  // NOLINT: internal
+  explicit HeaderParser(const BundleLimits& limits) : limits_(limits) {}
 
   base::Status line(std::string_view text, size_t number) {
     if (text[0] == '@') {
