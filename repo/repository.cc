@@ -1,6 +1,7 @@
 #include "repo/repository.h"
 
 #include <git2.h>
+#include <sys/stat.h>
 
 #include "repo/git_internal.h"
 
@@ -80,19 +81,42 @@ base::Expected<Worktree> Repository::add_worktree(const std::string& name,
   return worktree;
 }
 
+namespace {
+
+// git_index_add_all's and git_index_update_all's say on each path: 1 skips it.
+struct SizeFilter {
+  std::filesystem::path workdir;
+  std::vector<std::string> too_large;
+
+  static int skip_large(const char* path, const char* /*matched*/, void* payload) {
+    auto& filter = *static_cast<SizeFilter*>(payload);
+    struct stat st {};
+    if (::lstat((filter.workdir / path).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    if (static_cast<uint64_t>(st.st_size) <= kMaxCommittedFileBytes) return 0;
+    filter.too_large.emplace_back(path);
+    return 1;
+  }
+};
+
+}  // namespace
+
 base::Expected<std::string> Repository::commit_all(const Worktree& worktree,
                                                    const Signature& author,
-                                                   const std::string& message) {
+                                                   const std::string& message,
+                                                   std::vector<std::string>* too_large) {
   GitRepository tree_repository;
   if (auto s = open_worktree(repository_.get(), worktree, tree_repository); !s) return s.error();
   Index index;
+  SizeFilter filter{worktree.dir, {}};
   char* everything[] = {const_cast<char*>("*")};
   const git_strarray all = {everything, 1};
   if (git_repository_index(index.out(), tree_repository.get()) != 0 ||
-      git_index_add_all(index.get(), &all, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr) != 0 ||
-      git_index_update_all(index.get(), &all, nullptr, nullptr) != 0 ||
+      git_index_add_all(index.get(), &all, GIT_INDEX_ADD_DEFAULT, SizeFilter::skip_large,
+                        &filter) != 0 ||
+      git_index_update_all(index.get(), &all, SizeFilter::skip_large, &filter) != 0 ||
       git_index_write(index.get()) != 0)
     return git_failure("worktree " + worktree.name + ": index");
+  if (too_large) *too_large = std::move(filter.too_large);
   git_oid tree_id, head_id;
   Tree tree;
   Reference head;

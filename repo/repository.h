@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -21,6 +22,8 @@
 struct git_repository;
 
 namespace repo {
+
+inline constexpr uint64_t kMaxCommittedFileBytes = 64 << 20;
 
 struct Worktree {
   std::string name;           // unique in the repository (the agent's, e.g. "t-1f2e-coder-1")
@@ -62,8 +65,11 @@ class Repository {
 
   // Commits every change in the worktree's files (new, changed, removed; .gitignore'd files
   // left out) on its branch, by `author`. The new head, or the old one when nothing changed.
+  // A new or changed file over kMaxCommittedFileBytes is left out (a sandbox can write a
+  // terabyte of zeros in no time; the repository should not keep it), named in `too_large`.
   base::Expected<std::string> commit_all(const Worktree& worktree, const Signature& author,
-                                         const std::string& message);
+                                         const std::string& message,
+                                         std::vector<std::string>* too_large = nullptr);
 
   // `head` against `base` as a unified diff, at most `max_bytes` of it.
   base::Expected<Patch> diff(const std::string& base, const std::string& head,

@@ -62,7 +62,8 @@ boost::asio::awaitable<std::optional<AgentBranch>> TaskContext::commit_worktree(
        {{"branch", committed->branch},
         {"base", committed->base},
         {"head", committed->head},
-        {"files", committed->files}});
+        {"files", committed->files},
+        {"too_large", committed->too_large}});
   co_return std::move(*committed);
 }
 

@@ -128,11 +128,13 @@ base::Expected<AgentBranch> TaskRepository::commit(const std::string& agent_id,
   const repo::Worktree& worktree = it->second;
   const repo::Signature author{agent_id + " (agentd task " + task_id_ + ")",
                                agent_id + "@agentd.invalid"};
-  auto head = repository_.commit_all(worktree, author, message);
+  std::vector<std::string> too_large;
+  auto head = repository_.commit_all(worktree, author, message, &too_large);
   if (!head) return head.error();
   auto patch = repository_.diff(worktree.base, *head, 0);
   if (!patch) return patch.error();
-  AgentBranch branch{agent_id, worktree.branch, worktree.base, *head, std::move(patch->files)};
+  AgentBranch branch{agent_id, worktree.branch,         worktree.base,
+                     *head,    std::move(patch->files), std::move(too_large)};
   branches_[agent_id] = branch;
   return branch;
 }

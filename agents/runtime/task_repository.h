@@ -31,6 +31,7 @@ struct AgentBranch {
   std::string base;                // the commit it started at
   std::string head;                // after the daemon committed the agent's changes (== base: none)
   std::vector<std::string> files;  // changed against base
+  std::vector<std::string> too_large;  // left out of the commit (repo::kMaxCommittedFileBytes)
 };
 
 class TaskRepository {

@@ -241,3 +241,35 @@ TEST_F(RepositoryTest, BadInputIsRefusedWithWhatWasWrong) {
 
 }  // namespace
 }  // namespace repo
+
+TEST_F(RepositoryTest, WorktreeDiffAndHugeFilesLeftOutOfTheCommit) {
+  auto repository = Repository::open(origin_);
+  ASSERT_TRUE(repository.ok()) << repository.error().message;
+  const std::string base = *repository->resolve("HEAD");
+  auto worktree = repository->add_worktree("t3-coder-1", "agentd/t3/coder-1", base, root_ / "w");
+  ASSERT_TRUE(worktree.ok()) << worktree.error().message;
+  // Every sandbox (each its own host uid) may change the checked-out files.
+  EXPECT_EQ(fs::status(root_ / "w/src").permissions() & fs::perms::others_write,
+            fs::perms::others_write);
+  EXPECT_EQ(fs::status(root_ / "w/src/add.py").permissions() & fs::perms::others_write,
+            fs::perms::others_write);
+
+  write(root_ / "w/src/add.py", "def add(a, b):\n    return a + b\n");
+  write(root_ / "w/new.txt", "new\n");
+  // A sparse file past the cap: costs the disk nothing, and must not reach the repository.
+  {
+    std::ofstream huge(root_ / "w/huge.bin");
+  }
+  fs::resize_file(root_ / "w/huge.bin", kMaxCommittedFileBytes + 1);
+  auto so_far = repository->diff_worktree(*worktree, 1 << 20);
+  ASSERT_TRUE(so_far.ok()) << so_far.error().message;
+  EXPECT_NE(so_far->text.find("+    return a + b"), std::string::npos) << so_far->text;
+  EXPECT_NE(so_far->text.find("+new"), std::string::npos) << "new files are part of it";
+
+  std::vector<std::string> too_large;
+  auto head = repository->commit_all(*worktree, {"coder-1", "c@agentd.invalid"}, "m", &too_large);
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(too_large, std::vector<std::string>{"huge.bin"});
+  auto patch = repository->diff(base, *head, 1 << 20);
+  EXPECT_EQ(patch->files, (std::vector<std::string>{"new.txt", "src/add.py"}));
+}
