@@ -239,8 +239,6 @@ TEST_F(RepositoryTest, BadInputIsRefusedWithWhatWasWrong) {
   EXPECT_FALSE(fs::exists(root_ / "b"));
 }
 
-}  // namespace
-}  // namespace repo
 
 TEST_F(RepositoryTest, WorktreeDiffAndHugeFilesLeftOutOfTheCommit) {
   auto repository = Repository::open(origin_);
@@ -273,3 +271,6 @@ TEST_F(RepositoryTest, WorktreeDiffAndHugeFilesLeftOutOfTheCommit) {
   auto patch = repository->diff(base, *head, 1 << 20);
   EXPECT_EQ(patch->files, (std::vector<std::string>{"new.txt", "src/add.py"}));
 }
+
+}  // namespace
+}  // namespace repo
