@@ -1,0 +1,230 @@
+"""Repository tasks through the daemon (docs/repositories.md): best_of_n on the example
+repository with the example's scripted coders (one right, one wrong, one rewriting the tests),
+a bundle instead of a path, and hostile repositories and agents: hooks, filters and fsmonitor
+planted in the repository's config, a symlink out of the tree, a huge file, a bundle that is
+not one, and a coder that tries to write the repository's .git or reach a sibling's worktree.
+The repository's tests are the example's pytest suite, run in sandboxes."""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from harness import SOURCE_DIR, Stack, StackTest, missing_binaries
+from specs import check_sequence, final_answer, task_spec
+
+TEST_COMMAND = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "--junitxml={junit_xml}"]
+
+
+def git(*args, cwd=None):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t",
+                           "-c", "init.defaultBranch=main", *args],
+                          cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_example_repository(path):
+    """examples/repository as a git repository with one commit: what the demo makes."""
+    shutil.copytree(os.path.join(SOURCE_DIR, "examples/repository"), path)
+    git("init", "-q", path)
+    git("add", "-A", cwd=path)
+    git("commit", "-q", "-m", "calc: average (wrong), clamp", cwd=path)
+    return git("rev-parse", "HEAD", cwd=path).strip()
+
+
+def pytest_missing():
+    run = subprocess.run(["/usr/bin/python3", "-m", "pytest", "--version"], capture_output=True)
+    return run.returncode != 0
+
+
+def example_script():
+    with open(os.path.join(SOURCE_DIR, "examples/scripted-llm-repo.json")) as f:
+        return json.load(f)
+
+
+def example_spec(repository):
+    with open(os.path.join(SOURCE_DIR, "examples/repo-best-of-n.json")) as f:
+        spec = json.load(f)
+    spec.pop("_comment")
+    for role in spec["roles"].values():
+        role["model"] = "scripted"
+    spec["repository"] = {**repository, "test_command": TEST_COMMAND}
+    return spec
+
+
+class RepositoryTaskTest(StackTest):
+    @classmethod
+    def setUpClass(cls):
+        if missing_binaries():
+            raise unittest.SkipTest("not built: " + ", ".join(missing_binaries()))
+        if shutil.which("git") is None:
+            raise unittest.SkipTest("git is not installed")
+        if pytest_missing():
+            raise unittest.SkipTest("python3-pytest is not installed (scripts/setup.sh installs it)")
+        cls.stack = Stack()
+        cls.repos = os.path.join(cls.stack.dir, "repos")
+        os.makedirs(cls.repos)
+        for tenant in cls.stack.config["tenants"]:
+            if tenant["name"] == "alpha":
+                tenant["repositories"] = [cls.repos + "/*"]
+        with open(cls.stack.config_path, "w") as f:
+            json.dump(cls.stack.config, f, indent=2)
+        try:
+            cls.stack.start()
+        except Exception:
+            cls.stack.close()
+            raise
+
+    def new_repository(self, name):
+        path = os.path.join(self.repos, name)
+        base = make_example_repository(path)
+        return path, base
+
+    async def run_task(self, spec, script=None):
+        self.load_script(script or example_script())
+        task_id = await self.client.submit(spec)
+        events = await self.client.follow(task_id, timeout=240)
+        check_sequence(self, events, task_id)
+        task = await self.client.call("task.get", {"task_id": task_id})
+        return task, events
+
+    def assert_applies(self, repository_path, patch):
+        clone = os.path.join(self.stack.dir, "apply-" + os.path.basename(repository_path))
+        git("clone", "-q", repository_path, clone)
+        subprocess.run(["git", "apply", "--check", "-"], input=patch, text=True, cwd=clone,
+                       check=True)
+        shutil.rmtree(clone)
+
+    async def test_best_of_n_fixes_the_failing_test(self):
+        path, base = self.new_repository("calc")
+        task, events = await self.run_task(example_spec({"path": path}))
+        self.assertEqual(task["state"], "succeeded", task)
+        result = task["result"]
+        repo = result["repository"]
+        self.assertEqual(repo["base"], base)
+        self.assertRegex(repo["branch"], r"^agentd/t-[0-9a-f]+/coder-[123]$")
+        self.assertEqual(repo["files"], ["calc.py"])
+        self.assertIn("+    return sum(values) / len(values)\n", repo["patch"])
+        self.assertFalse(repo["truncated"])
+        self.assert_applies(path, repo["patch"])
+        # The branch holds the winner's commit, authored by its agent; the user's branch is as it was.
+        self.assertEqual(git("rev-parse", repo["branch"], cwd=path).strip(), repo["head"])
+        self.assertEqual(git("rev-parse", "main", cwd=path).strip(), base)
+        author = git("log", "-1", "--format=%an", repo["head"], cwd=path).strip()
+        self.assertIn(result["details"]["winner"], author)
+        # The base passes 1 of 4 (clamp); the winner all 4; the test rewriter's changes did not count.
+        tests = repo["tests"]
+        self.assertEqual(tests["base"], {"tests": 4, "passed": 1})
+        by_agent = {c["agent"]: c for c in tests["candidates"]}
+        self.assertEqual(by_agent[result["details"]["winner"]]["passed"], 4)
+        cheater = [c for c in tests["candidates"] if c.get("protected_changes")]
+        self.assertEqual(len(cheater), 1, tests)
+        self.assertEqual(cheater[0]["protected_changes"], ["tests/test_calc.py"])
+        self.assertEqual(cheater[0]["passed"], 1)
+        self.assertEqual({c["verdict_from"] for c in tests["candidates"]}, {"junit"})
+        types = [e["type"] for e in events]
+        self.assertEqual(types.count("repository.worktree"), 3)
+        self.assertEqual(types.count("repository.committed"), 3)
+        self.assertIn("repository.base_tested", types)
+        # agentctl get --patch prints exactly the patch.
+        status, out, err = self.stack.agentctl("get", task["task_id"], "--patch")
+        self.assertEqual(status, 0, err)
+        self.assertEqual(out, repo["patch"])
+
+    async def test_a_bundle_instead_of_a_path(self):
+        path, base = self.new_repository("bundled")
+        bundle = subprocess.run(["git", "bundle", "create", "-", "--all"], cwd=path,
+                                capture_output=True, check=True).stdout
+        spec = example_spec({"bundle": base64.b64encode(bundle).decode()})
+        task, _ = await self.run_task(spec)
+        self.assertEqual(task["state"], "succeeded", task)
+        self.assertEqual(task["result"]["repository"]["base"], base)
+        self.assert_applies(path, task["result"]["repository"]["patch"])
+        # The user's repository was never touched: no agentd branches in it.
+        self.assertEqual(git("branch", "--list", "agentd/*", cwd=path), "")
+
+    async def test_a_bundle_that_is_not_one(self):
+        spec = example_spec({"bundle": base64.b64encode(b"PK\x03\x04 a zip, not a bundle").decode()})
+        task, _ = await self.run_task(spec)
+        self.assertEqual(task["state"], "failed", task)
+        self.assertIn("bundle", task["result"]["error"])
+        self.assertIn("# v2 git bundle", task["result"]["error"])
+
+    async def test_a_path_the_operator_did_not_allow(self):
+        outside = os.path.join(self.stack.dir, "elsewhere")
+        make_example_repository(outside)
+        with self.assertRaises(Exception) as refused:
+            await self.client.submit(example_spec({"path": outside}))
+        self.assertIn("not", str(refused.exception))
+        # A symlink inside the allowed directory that points outside is refused as well.
+        os.symlink(outside, os.path.join(self.repos, "link"))
+        with self.assertRaises(Exception):
+            await self.client.submit(example_spec({"path": os.path.join(self.repos, "link")}))
+
+    async def test_a_hostile_repository_runs_nothing_on_the_host(self):
+        path, _ = self.new_repository("hostile")
+        canary = os.path.join(self.stack.dir, "canary")
+        touch = f"touch {canary}"
+        with open(os.path.join(path, ".gitattributes"), "w") as f:
+            f.write("* filter=evil diff=evil merge=evil\n")
+        os.symlink("/etc/passwd", os.path.join(path, "passwd-link"))
+        git("add", "-A", cwd=path)
+        git("commit", "-q", "-m", "attributes and a link out of the tree", cwd=path)
+        for hook in ("post-checkout", "pre-commit", "post-commit", "commit-msg",
+                     "reference-transaction", "post-index-change"):
+            hook_path = os.path.join(path, ".git/hooks", hook)
+            with open(hook_path, "w") as f:
+                f.write(f"#!/bin/sh\n{touch}\n")
+            os.chmod(hook_path, 0o755)
+        with open(os.path.join(path, ".git/config"), "a") as f:
+            f.write(f'[filter "evil"]\n\tsmudge = {touch}\n\tclean = {touch}\n\tprocess = {touch}\n'
+                    f'[diff "evil"]\n\tcommand = {touch}\n[merge "evil"]\n\tdriver = {touch}\n'
+                    f"[core]\n\tfsmonitor = {touch}\n")
+        task, _ = await self.run_task(example_spec({"path": path}))
+        self.assertEqual(task["state"], "succeeded", task)
+        self.assertFalse(os.path.exists(canary), "the repository ran a command on the host")
+        # The link came back as a link in the patch's base, never read through: the patch has
+        # only the fix.
+        self.assertEqual(task["result"]["repository"]["files"], ["calc.py"])
+
+    async def test_a_coder_cannot_reach_git_or_a_sibling(self):
+        path, base = self.new_repository("probe")
+        git_config = os.path.join(path, ".git/config")
+        with open(git_config) as f:
+            config_before = f.read()
+        probe = (
+            "import os\n"
+            "gitdir = open('/workspace/.git').read().split(':', 1)[1].strip()\n"
+            "for target in (gitdir, os.path.dirname(os.path.dirname(gitdir)),\n"
+            "               '/workspace/../coder-2', '/workspace/../coder-1'):\n"
+            "    try:\n"
+            "        os.listdir(target)\n"
+            "        print('reached', target)\n"
+            "    except OSError as e:\n"
+            "        print('refused', target, e.strerror)\n"
+            "open('/workspace/.git', 'w').write('gitdir: /tmp/elsewhere\\n')\n"
+            "os.makedirs('/workspace/.git-not', exist_ok=True)\n")
+        script = example_script()
+        coder = script["roles"]["coder"]
+        coder["steps"] = [{"tool_calls": [{"name": "run_code", "arguments": {
+            "language": "python", "code": probe}}]}] + coder["steps"]
+        spec = example_spec({"path": path})
+        spec["options"]["n"] = 4
+        task, events = await self.run_task(spec, script)
+        results = [e["data"] for e in events if e["type"] == "sandbox.result"]
+        outputs = "".join(str(r) for r in results)
+        self.assertNotIn("reached", outputs)
+        self.assertIn("refused", outputs)
+        with open(git_config) as f:
+            self.assertEqual(f.read(), config_before, "a sandbox changed the repository's config")
+        # Only the daemon's branches were added; the user's branch did not move.
+        self.assertEqual(git("rev-parse", "main", cwd=path).strip(), base)
+        branches = git("for-each-ref", "--format=%(refname)", cwd=path).split()
+        self.assertTrue(all(b == "refs/heads/main" or b.startswith("refs/heads/agentd/")
+                            for b in branches), branches)
+        self.assertEqual(task["state"], "succeeded", task)
+
+
+if __name__ == "__main__":
+    unittest.main()
