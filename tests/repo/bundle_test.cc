@@ -128,6 +128,26 @@ TEST_F(BundleTest, AV2BundleOfEverythingBecomesTheSameRepository) {
   EXPECT_EQ(std::system(("git -C " + bare_.string() + " fsck --strict --no-progress").c_str()), 0);
 }
 
+TEST_F(BundleTest, APackOfDeltasImports) {
+  // Twenty revisions of a large file: git packs them as deltas against each other.
+  std::string text;
+  for (int line = 0; line < 2000; ++line) text += "line " + std::to_string(line) + "\n";
+  for (int revision = 0; revision < 20; ++revision) {
+    text.replace(text.find("line " + std::to_string(revision * 50) + "\n"), 5, "LINE ");
+    write(origin_ / "big.txt", text);
+    git_in("add big.txt");
+    git_in("commit -q -m revision" + std::to_string(revision));
+  }
+  const std::string bytes = bundle("--all");
+  const std::string pack = bytes.substr(bytes.find("\n\n") + 2);
+  ASSERT_LT(pack.size(), text.size() * 3) << "git stored the revisions whole: no deltas to test";
+  auto imported = import_bundle(bytes, bare_);
+  ASSERT_TRUE(imported.ok()) << imported.error().message;
+  EXPECT_EQ(imported->head, rev("HEAD"));
+  EXPECT_EQ(output("git -C " + bare_.string() + " show HEAD:big.txt"),
+            text.substr(0, text.size() - 1));
+}
+
 TEST_F(BundleTest, AV3BundleImportsToo) {
   const std::string version = output("git --version");
   const std::string bytes = bundle("--all", "--version=3");
