@@ -7,8 +7,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -98,14 +100,19 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       return repository_not_allowed(given, unlisted + " (it lists no repository for it)");
     std::unique_ptr<char, decltype(&std::free)> resolved(realpath(given.c_str(), nullptr),
                                                          &std::free);
+    const int resolve_errno = errno;
     // Without "..", so that "/allowed/../../elsewhere" is not taken for a path inside.
     std::string lexical = std::filesystem::path(given).lexically_normal().string();
     if (lexical.size() > 1 && lexical.back() == '/') lexical.pop_back();
     if (!resolved) {
       if (!tenant.allows_repository(lexical)) return repository_not_allowed(given, unlisted);
-      return invalid_params_because("/spec/repository/path",
-                                    "\"" + given + "\" does not exist on the daemon's host",
-                                    "the path of a git repository on the daemon's host");
+      return invalid_params_because(
+          "/spec/repository/path",
+          "\"" + given + "\"" +
+              (resolve_errno == ENOENT ? std::string(" does not exist on the daemon's host")
+                                       : " cannot be reached by the daemon: " +
+                                             std::string(std::strerror(resolve_errno))),
+          "the path of a git repository on the daemon's host");
     }
     const std::string canonical = resolved.get();
     if (!tenant.allows_repository(canonical))
