@@ -26,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using patterns::RepositoryTesting;
+using patterns::TestOutcome;
 using repo::JunitCase;
 
 // Writes a JUnit report of the cases listed in cases.txt ("name pass|fail|skip" lines) to the
@@ -57,7 +58,7 @@ class RepositoryTestsTest : public TaskTest {
 
   // A fresh tree with `files`, open to the sandboxes' uids as repo::make_test_tree leaves it.
   fs::path make_tree(const std::map<std::string, std::string>& files) {
-    const fs::path tree = workspace_root_ / ("tree-" + std::to_string(++trees_));
+    fs::path tree = workspace_root_ / ("tree-" + std::to_string(++trees_));
     fs::create_directories(tree);
     ::chmod(tree.c_str(), 0777);
     for (const auto& [path, content] : files) {
