@@ -24,9 +24,10 @@ json tools_to_json(const ToolScope& scope) {
   if (scope.run_code.allowed)
     tools[std::string(to_string(Tool::run_code))] = {
         {"languages", languages_to_json(scope.run_code.languages)}};
-  const std::pair<Tool, const FileScope*> file_tools[] = {{Tool::read_file, &scope.read_file},
-                                                          {Tool::write_file, &scope.write_file},
-                                                          {Tool::list_files, &scope.list_files}};
+  const std::pair<Tool, const FileScope*> file_tools[] = {
+      {Tool::read_file, &scope.read_file},   {Tool::write_file, &scope.write_file},
+      {Tool::list_files, &scope.list_files}, {Tool::edit_file, &scope.edit_file},
+      {Tool::search, &scope.search},         {Tool::apply_patch, &scope.apply_patch}};
   for (const auto& [tool, file_scope] : file_tools) {
     if (file_scope->allowed) tools[std::string(to_string(tool))] = {{"paths", file_scope->globs}};
   }
@@ -40,6 +41,7 @@ json tools_to_json(const ToolScope& scope) {
         {"allow_private_cidrs", http.allow_private_cidrs},
     };
   }
+  if (scope.git_diff.allowed) tools[std::string(to_string(Tool::git_diff))] = json::object();
   return tools;
 }
 

@@ -62,6 +62,10 @@ ToolScope tool_scope(const json& full, const std::string& name) {
   scope.write_file = file_scope(tools, Tool::write_file);
   scope.list_files = file_scope(tools, Tool::list_files);
   scope.http_get = http_get_scope(tools);
+  scope.edit_file = file_scope(tools, Tool::edit_file);
+  scope.search = file_scope(tools, Tool::search);
+  scope.apply_patch = file_scope(tools, Tool::apply_patch);
+  scope.git_diff.allowed = tools.contains(to_string(Tool::git_diff));
   scope.gpu = GpuScope{full["gpu"]["count"].get<uint32_t>(), full["gpu"]["exclusive"].get<bool>()};
   scope.budget = read_budget(full["budget"]);
   return scope;

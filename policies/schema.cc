@@ -106,6 +106,10 @@ Field build_policy_schema() {
                      file_tool(Tool::write_file),
                      file_tool(Tool::list_files),
                      std::move(http_get),
+                     file_tool(Tool::edit_file),
+                     file_tool(Tool::search),
+                     file_tool(Tool::apply_patch),
+                     object(std::string(to_string(Tool::git_diff)), {}, false),
                  }),
           object("gpu",
                  {

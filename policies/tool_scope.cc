@@ -18,12 +18,16 @@ constexpr std::array<std::pair<Language, std::string_view>, 5> kLanguageNames = 
     {Language::node, "node"},
 }};
 
-constexpr std::array<std::pair<Tool, std::string_view>, 5> kToolNames = {{
+constexpr std::array<std::pair<Tool, std::string_view>, 9> kToolNames = {{
     {Tool::run_code, "run_code"},
     {Tool::read_file, "read_file"},
     {Tool::write_file, "write_file"},
     {Tool::list_files, "list_files"},
     {Tool::http_get, "http_get"},
+    {Tool::edit_file, "edit_file"},
+    {Tool::search, "search"},
+    {Tool::apply_patch, "apply_patch"},
+    {Tool::git_diff, "git_diff"},
 }};
 
 template <class Items, class Render>
@@ -57,6 +61,26 @@ std::optional<Refusal> check_file(Tool tool, const FileScope& scope, const std::
   }
   return refusal(tool, "path " + quote(path) + " is not allowed by policy " + quote(policy_name) +
                            "; allowed: " + join(scope.globs, identity));
+}
+
+// A coding tool on `path`: its own globs, then those of the plain file tool (`base`) it acts
+// as, so that it never reaches further than that tool. The refusal is the coding tool's.
+std::optional<Refusal> check_layered(Tool tool, const FileScope& scope, Tool base,
+                                     const FileScope& base_scope, const std::string& policy_name,
+                                     std::string_view path) {
+  if (auto refused = check_file(tool, scope, policy_name, path)) return refused;
+  if (!base_scope.allowed) {
+    return refusal(tool, std::string(to_string(tool)) + " needs " + std::string(to_string(base)) +
+                             ", which policy " + quote(policy_name) +
+                             " does not allow; use another tool");
+  }
+  if (auto refused = check_file(base, base_scope, policy_name, path)) {
+    refused->tool = std::string(to_string(tool));
+    refused->reason += " (" + std::string(to_string(tool)) + " is held to " +
+                       std::string(to_string(base)) + "'s paths)";
+    return refused;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -115,6 +139,14 @@ bool ToolScope::allows(Tool tool) const {
       return list_files.allowed;
     case Tool::http_get:
       return http_get.allowed;
+    case Tool::edit_file:
+      return edit_file.allowed;
+    case Tool::search:
+      return search.allowed;
+    case Tool::apply_patch:
+      return apply_patch.allowed;
+    case Tool::git_diff:
+      return git_diff.allowed;
   }
   return false;
 }
@@ -131,6 +163,13 @@ std::optional<Refusal> ToolScope::check(Tool tool, std::string_view subject) con
       return check_list_files(subject);
     case Tool::http_get:
       return check_http_get(subject, "GET");
+    case Tool::edit_file:
+      return check_edit_file(subject);
+    case Tool::search:
+    case Tool::apply_patch:
+    case Tool::git_diff:
+      if (allows(tool)) return std::nullopt;
+      return not_allowed(tool, policy_name);
   }
   return refusal(tool, "unknown tool");
 }
@@ -157,6 +196,19 @@ std::optional<Refusal> ToolScope::check_write_file(std::string_view path) const 
 
 std::optional<Refusal> ToolScope::check_list_files(std::string_view path) const {
   return check_file(Tool::list_files, list_files, policy_name, path);
+}
+
+std::optional<Refusal> ToolScope::check_edit_file(std::string_view path) const {
+  return check_layered(Tool::edit_file, edit_file, Tool::write_file, write_file, policy_name, path);
+}
+
+std::optional<Refusal> ToolScope::check_apply_patch(std::string_view path) const {
+  return check_layered(Tool::apply_patch, apply_patch, Tool::write_file, write_file, policy_name,
+                       path);
+}
+
+std::optional<Refusal> ToolScope::check_search(std::string_view path) const {
+  return check_layered(Tool::search, search, Tool::read_file, read_file, policy_name, path);
 }
 
 std::optional<Refusal> ToolScope::check_http_get(std::string_view url,

@@ -15,12 +15,14 @@ bool is_known_tool(std::string_view name) {
 
 namespace {
 
+enum class ArgType { string, integer, boolean };
+
 struct Argument {
   const char* name;
   bool required;
+  ArgType type = ArgType::string;
 };
 
-// Every argument of every tool is a string (as the catalog below offers them).
 std::vector<Argument> arguments_of(Tool tool) {
   switch (tool) {
     case Tool::run_code:
@@ -33,8 +35,43 @@ std::vector<Argument> arguments_of(Tool tool) {
       return {{"path", false}};  // absent: the whole workspace
     case Tool::http_get:
       return {{"url", true}};
+    case Tool::edit_file:
+      return {{"path", true}, {"old_text", true}, {"new_text", true}};
+    case Tool::search:
+      return {{"pattern", true},
+              {"path_glob", false},
+              {"max_matches", false, ArgType::integer},
+              {"fixed", false, ArgType::boolean}};
+    case Tool::apply_patch:
+      return {{"patch", true}};
+    case Tool::git_diff:
+      return {{"path", false}};  // absent: every file changed
   }
   return {};
+}
+
+const char* type_word(ArgType type) {
+  switch (type) {
+    case ArgType::string:
+      return "string";
+    case ArgType::integer:
+      return "integer";
+    case ArgType::boolean:
+      return "boolean";
+  }
+  return "string";
+}
+
+bool has_type(const json& value, ArgType type) {
+  switch (type) {
+    case ArgType::string:
+      return value.is_string();
+    case ArgType::integer:
+      return value.is_number_integer();
+    case ArgType::boolean:
+      return value.is_boolean();
+  }
+  return false;
 }
 
 std::string type_name(const json& value) {
@@ -49,8 +86,12 @@ std::string expected_arguments(Tool tool, const std::vector<Argument>& arguments
   std::string text = std::string(policies::to_string(tool)) + " takes {";
   for (size_t i = 0; i < arguments.size(); ++i)
     text += std::string(i ? ", " : "") + "\"" + arguments[i].name + "\"" +
-            (arguments[i].required ? "" : "?") + ": string";
+            (arguments[i].required ? "" : "?") + ": " + type_word(arguments[i].type);
   return text + "} (? marks an optional argument)";
+}
+
+std::string article(ArgType type) {
+  return type == ArgType::integer ? "an " : "a ";
 }
 
 }  // namespace
@@ -69,9 +110,9 @@ std::optional<std::string> argument_error(Tool tool, const json& arguments) {
     std::string problem;
     if (it == arguments.end() && argument.required)
       problem = "\"" + std::string(argument.name) + "\" is missing";
-    else if (it != arguments.end() && !it->is_string())
-      problem = "\"" + std::string(argument.name) + "\" must be a string, not " + type_name(*it) +
-                " (" +
+    else if (it != arguments.end() && !has_type(*it, argument.type))
+      problem = "\"" + std::string(argument.name) + "\" must be " + article(argument.type) +
+                type_word(argument.type) + ", not " + type_name(*it) + " (" +
                 base::valid_utf8(truncate_for_model(
                     it->dump(-1, ' ', false, json::error_handler_t::replace), 60)) +
                 ")";
@@ -145,6 +186,57 @@ llm::ToolDefinition http_get() {
           object_schema({{"url", {{"type", "string"}}}}, {"url"})};
 }
 
+json string_property(const char* description) {
+  return {{"type", "string"}, {"description", description}};
+}
+
+llm::ToolDefinition edit_file() {
+  json properties = {
+      {"path", string_property("relative to the workspace")},
+      {"old_text", string_property("the exact text to replace, whitespace and indentation "
+                                   "included; it must occur exactly once in the file")},
+      {"new_text", string_property("what replaces it (empty to delete it)")}};
+  return {std::string(policies::to_string(Tool::edit_file)),
+          "Replaces exactly one occurrence of old_text in a file of your workspace with "
+          "new_text. Read the file first: old_text must match it exactly, and must occur "
+          "once (include surrounding lines to make it unique). The error says how often it "
+          "occurred and at which lines.",
+          object_schema(std::move(properties), {"path", "old_text", "new_text"})};
+}
+
+llm::ToolDefinition search() {
+  json properties = {
+      {"pattern", string_property("a POSIX extended regular expression matched line by line "
+                                  "(no back-references), or a plain string with fixed: true")},
+      {"path_glob", string_property("only files matching this glob, like \"src/**/*.py\"")},
+      {"max_matches", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
+      {"fixed", {{"type", "boolean"}, {"description", "match pattern as a plain string"}}}};
+  return {std::string(policies::to_string(Tool::search)),
+          "Searches the files of your workspace and returns matching lines as "
+          "\"path:line: text\" (at most max_matches, default 100). Binary files and files "
+          "over 1 MiB are skipped; the result says when it was capped.",
+          object_schema(std::move(properties), {"pattern"})};
+}
+
+llm::ToolDefinition apply_patch() {
+  json properties = {{"patch", string_property("a unified diff")}};
+  return {std::string(policies::to_string(Tool::apply_patch)),
+          "Applies a unified diff to your workspace, as `git diff` or `diff -u` print it: "
+          "---/+++ headers (a/ b/ prefixes optional), @@ hunks with context lines, /dev/null "
+          "to create or delete a file. All or nothing: if any hunk does not match the current "
+          "files exactly, nothing is changed and the error names the file, hunk and line. "
+          "Renames and binary patches are not supported.",
+          object_schema(std::move(properties), {"patch"})};
+}
+
+llm::ToolDefinition git_diff() {
+  json properties = {{"path", string_property("only changes under this path")}};
+  return {std::string(policies::to_string(Tool::git_diff)),
+          "Shows your own changes to the repository so far, as a unified diff against the "
+          "commit your branch started from.",
+          object_schema(std::move(properties), {})};
+}
+
 llm::ToolDefinition definition(Tool tool, const policies::ToolScope& scope,
                                const CatalogOptions& options) {
   switch (tool) {
@@ -158,12 +250,20 @@ llm::ToolDefinition definition(Tool tool, const policies::ToolScope& scope,
       return path_tool(tool, "Lists a directory of your workspace recursively (\".\" for all).");
     case Tool::http_get:
       return http_get();
+    case Tool::edit_file:
+      return edit_file();
+    case Tool::search:
+      return search();
+    case Tool::apply_patch:
+      return apply_patch();
+    case Tool::git_diff:
+      return git_diff();
   }
   return {};
 }
 
 bool needs_workspace(Tool tool) {
-  return tool == Tool::read_file || tool == Tool::write_file || tool == Tool::list_files;
+  return tool != Tool::run_code && tool != Tool::http_get;
 }
 
 llm::ToolDefinition final_answer() {

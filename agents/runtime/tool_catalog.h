@@ -24,8 +24,9 @@ inline constexpr std::string_view kFinalAnswer = "final_answer";
 inline constexpr std::string_view kAgentStep = "agent";
 // The tools a dag step may name, in the order plans and prompts list them (after kAgentStep).
 inline constexpr policies::Tool kDagStepTools[] = {
-    policies::Tool::run_code, policies::Tool::http_get, policies::Tool::read_file,
-    policies::Tool::write_file, policies::Tool::list_files};
+    policies::Tool::run_code,   policies::Tool::http_get,    policies::Tool::read_file,
+    policies::Tool::write_file, policies::Tool::list_files,  policies::Tool::edit_file,
+    policies::Tool::search,     policies::Tool::apply_patch, policies::Tool::git_diff};
 
 // A policies::Tool's name or kFinalAnswer.
 bool is_known_tool(std::string_view name);
@@ -40,7 +41,8 @@ struct CatalogOptions {
 std::vector<std::string> required_arguments(policies::Tool tool);
 
 // Why `arguments` (a JSON object) do not fit `tool`'s definition, worded for the model: a
-// required argument missing or an argument of the wrong type, and what the tool takes. A
+// required argument missing or an argument of the wrong type (most are strings; search's
+// max_matches is an integer and its fixed a boolean), and what the tool takes. A
 // malformed call is the model's mistake to fix on its next turn, not a policy breach, so it
 // is checked before the scope: {"language": 7} must not read as a refused language. Values
 // are the scope's business (a language or path the policy refuses); unknown keys are ignored.

@@ -113,6 +113,9 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       outcome = co_await run_code(args);
     else if (*tool == Tool::http_get)
       outcome = co_await http_get(args);
+    else if (*tool == Tool::edit_file || *tool == Tool::search || *tool == Tool::apply_patch ||
+             *tool == Tool::git_diff)
+      outcome = co_await code_tool(*tool, args);
     else
       outcome = file_tool(*tool, args);
     co_return finish(call.name, std::move(outcome));
@@ -190,20 +193,27 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     co_return ToolCallOutcome{dump(out), ToolCallOutcome::Kind::ok};
   }
 
-  ToolCallOutcome Toolbox::file_tool(Tool tool, const json& args) {
-    using Kind = ToolCallOutcome::Kind;
+  base::Expected<const tools::Workspace*> Toolbox::open_workspace(Tool tool) {
     const std::string name(policies::to_string(tool));
-    if (workspace_dir_.empty()) return {name + ": this agent has no workspace", Kind::failed};
+    if (workspace_dir_.empty()) return base::Error{name + ": this agent has no workspace"};
     if (!workspace_) {
       if (auto made = make_workspace(); !made)
-        return {name + ": " + made.error().message, Kind::failed};
+        return base::Error{name + ": " + made.error().message};
       auto opened = tools::Workspace::open(workspace_dir_.string());
-      if (!opened) return {name + ": " + opened.error().message, Kind::failed};
+      if (!opened) return base::Error{name + ": " + opened.error().message};
       workspace_.emplace(std::move(*opened));
     }
+    return &*workspace_;
+  }
+
+  ToolCallOutcome Toolbox::file_tool(Tool tool, const json& args) {
+    using Kind = ToolCallOutcome::Kind;
+    auto opened = open_workspace(tool);
+    if (!opened) return {opened.error().message, Kind::failed};
+    const tools::Workspace* workspace = *opened;
     const std::string path = string_arg(args, "path").value_or("");
     if (tool == Tool::read_file) {
-      auto content = workspace_->read_file(path);
+      auto content = workspace->read_file(path);
       if (!content) return {content.error().message, Kind::failed};
       std::string text = base::valid_utf8(content->data);
       if (content->truncated)
@@ -214,12 +224,12 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     if (tool == Tool::write_file) {
       auto content = string_arg(args, "content");
       if (!content) return {"write_file: \"content\" must be a string", Kind::failed};
-      if (auto s = workspace_->write_file(path, *content); !s)
+      if (auto s = workspace->write_file(path, *content); !s)
         return {s.error().message, Kind::failed};
       return {"wrote " + std::to_string(content->size()) + " bytes to " + dump(json(path)),
               Kind::ok};
     }
-    auto listing = workspace_->list_files(path == "." ? "" : path);
+    auto listing = workspace->list_files(path == "." ? "" : path);
     if (!listing) return {listing.error().message, Kind::failed};
     json entries = json::array();
     for (const tools::DirEntry& entry : listing->entries) {

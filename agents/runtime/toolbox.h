@@ -1,7 +1,9 @@
 // One agent's tools: each call is checked against the agent's ToolScope first (a refusal goes
 // back to the model and into the audit, and the call never reaches a sandbox, a file or the
 // network), then executed: run_code in a sandbox on the agent's workspace, the file tools
-// through openat2 beneath it, http_get under the policy's host allowlist. Results come back
+// through openat2 beneath it (the coding tools too: edit_file, search, apply_patch, with
+// every path they touch checked against the scope), http_get under the policy's host
+// allowlist, git_diff from the task's repository. Results come back
 // as text for the model, cut to the runtime's limit. Every call, result and refusal is an
 // event. final_answer is the agent loop's business, not the toolbox's. A policy that grants
 // GPUs gets them for each run_code sandbox: leased from the environment's GpuProvider before
@@ -74,6 +76,16 @@ class Toolbox {
   boost::asio::awaitable<ToolCallOutcome> run_code(const nlohmann::json& arguments);
   boost::asio::awaitable<ToolCallOutcome> http_get(const nlohmann::json& arguments);
   ToolCallOutcome file_tool(policies::Tool tool, const nlohmann::json& arguments);
+  // The coding tools (toolbox_code_tools.cc): file work runs on the task's blocking executor.
+  boost::asio::awaitable<ToolCallOutcome> code_tool(policies::Tool tool,
+                                                    const nlohmann::json& arguments);
+  boost::asio::awaitable<ToolCallOutcome> edit_file(const nlohmann::json& arguments);
+  boost::asio::awaitable<ToolCallOutcome> search(const nlohmann::json& arguments);
+  boost::asio::awaitable<ToolCallOutcome> apply_patch(const nlohmann::json& arguments);
+  boost::asio::awaitable<ToolCallOutcome> git_diff(const nlohmann::json& arguments);
+  // The agent's workspace, opened the first time a file tool needs it; or why not, for the
+  // model, after `tool`'s name.
+  base::Expected<const tools::Workspace*> open_workspace(policies::Tool tool);
   // Creates the agent's workspace (TaskContext::make_workspace) the first time a tool needs it.
   base::Status make_workspace();
   ToolCallOutcome refuse(const std::string& tool, std::string reason);

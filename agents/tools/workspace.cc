@@ -34,9 +34,11 @@ std::string printable(std::string_view path) {
   return path.size() > 200 ? text + "…" : text;
 }
 
-Error fail(Tool tool, const WorkspacePath& path, const std::string& why) {
-  return Error{std::string(policies::to_string(tool)) + ": \"" + printable(path.relative()) +
-               "\": " + why};
+// `sys_errno` lets a caller tell a missing file (ENOENT) from other failures.
+Error fail(Tool tool, const WorkspacePath& path, const std::string& why, int sys_errno = 0) {
+  return Error{
+      std::string(policies::to_string(tool)) + ": \"" + printable(path.relative()) + "\": " + why,
+      0, sys_errno};
 }
 
 // The refusal reads as the policy check's does (both come from WorkspacePath::parse).
@@ -156,7 +158,7 @@ base::Expected<FileContent> Workspace::read_file(const WorkspacePath& path) cons
   if (path.is_root()) return fail(Tool::read_file, path, "names the workspace, not a file");
   const int fd = open_beneath(root_.get(), path.relative(),
                               O_RDONLY | O_NOCTTY | O_NONBLOCK);  // a FIFO must not block us
-  if (fd < 0) return fail(Tool::read_file, path, describe_errno(-fd, "openat2"));
+  if (fd < 0) return fail(Tool::read_file, path, describe_errno(-fd, "openat2"), -fd);
   const UniqueFd file(fd);
   struct stat status {};
   if (::fstat(file.get(), &status) != 0) {
@@ -205,6 +207,27 @@ base::Status Workspace::write_file(const WorkspacePath& path, std::string_view c
     return fail(Tool::write_file, path, describe_errno(errno, "renameat"));
   }
   file.commit();
+  return base::Ok{};
+}
+
+base::Status Workspace::remove_file(const WorkspacePath& path) const {
+  if (path.is_root()) return fail(Tool::write_file, path, "names the workspace, not a file");
+  const std::vector<std::string_view> segments = path.segments();
+  std::string parent;
+  for (size_t i = 0; i + 1 < segments.size(); ++i)
+    parent += (i ? "/" : "") + std::string(segments[i]);
+  const int fd = open_beneath(root_.get(), parent.empty() ? "." : parent, O_PATH | O_DIRECTORY);
+  if (fd < 0) return fail(Tool::write_file, path, describe_errno(-fd, "openat2"), -fd);
+  const UniqueFd dir(fd);
+  const std::string leaf(segments.back());
+  struct stat existing {};
+  if (::fstatat(dir.get(), leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0) {
+    return fail(Tool::write_file, path, describe_errno(errno, "fstatat"), errno);
+  }
+  if (!S_ISREG(existing.st_mode)) return fail(Tool::write_file, path, "not a regular file");
+  if (::unlinkat(dir.get(), leaf.c_str(), 0) != 0) {
+    return fail(Tool::write_file, path, describe_errno(errno, "unlinkat"), errno);
+  }
   return base::Ok{};
 }
 

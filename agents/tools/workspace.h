@@ -59,13 +59,17 @@ class Workspace {
   // A path WorkspacePath::parse refuses fails as the policy check refuses it, after the
   // tool's name: `read_file: path "../x" is outside the workspace; use a path relative to the
   // workspace root without ".."`. Other errors quote the normalised path that was opened:
-  // `read_file: "src/missing.py": no such file or directory`.
+  // `read_file: "src/missing.py": no such file or directory` (with the errno in sys_errno
+  // where a call failed on the path).
   base::Expected<FileContent> read_file(std::string_view path) const;
   base::Expected<FileContent> read_file(const policies::WorkspacePath& path) const;
   // Atomic: a temporary file in the same directory, renamed over the target; parents are
   // created as needed. On failure nothing is left behind and the old file is untouched.
   base::Status write_file(std::string_view path, std::string_view content) const;
   base::Status write_file(const policies::WorkspacePath& path, std::string_view content) const;
+  // Removes a regular file (never a directory or symlink); errors read as write_file's. For
+  // apply_patch's deletions.
+  base::Status remove_file(const policies::WorkspacePath& path) const;
   // Recursive listing of a directory ("" or "." for the whole workspace).
   base::Expected<Listing> list_files(std::string_view path = "") const;
   base::Expected<Listing> list_files(const policies::WorkspacePath& path) const;

@@ -60,6 +60,14 @@ TEST(Builtin, CoderRunsCodeAndWritesItsWorkspaceWithoutNetwork) {
   EXPECT_TRUE(coder.scope.write_file.allowed);
   EXPECT_TRUE(coder.scope.list_files.allowed);
   EXPECT_FALSE(coder.scope.http_get.allowed);
+  // The coding tools, with the write globs of write_file.
+  for (const FileScope* coding : {&coder.scope.edit_file, &coder.scope.apply_patch}) {
+    EXPECT_TRUE(coding->allowed);
+    EXPECT_EQ(coding->globs, coder.scope.write_file.globs);
+  }
+  EXPECT_TRUE(coder.scope.search.allowed);
+  EXPECT_TRUE(coder.scope.git_diff.allowed);
+  EXPECT_EQ(coder.scope.check_apply_patch("src/a.py"), std::nullopt);
   EXPECT_EQ(coder.workspace, WorkspaceAccess::read_write);
   EXPECT_EQ(coder.scope.gpu.count, 0u);
 }
@@ -69,6 +77,8 @@ TEST(Builtin, TesterRunsCodeOverAReadOnlyWorkspace) {
   EXPECT_TRUE(tester.scope.run_code.allowed);
   EXPECT_TRUE(tester.scope.read_file.allowed);
   EXPECT_FALSE(tester.scope.write_file.allowed);
+  EXPECT_FALSE(tester.scope.edit_file.allowed);
+  EXPECT_FALSE(tester.scope.apply_patch.allowed);
   EXPECT_FALSE(tester.scope.http_get.allowed);
   EXPECT_EQ(tester.workspace, WorkspaceAccess::read_only);
 }
@@ -79,6 +89,8 @@ TEST(Builtin, ReviewerOnlyReads) {
   EXPECT_TRUE(reviewer.scope.read_file.allowed);
   EXPECT_TRUE(reviewer.scope.list_files.allowed);
   EXPECT_FALSE(reviewer.scope.write_file.allowed);
+  EXPECT_FALSE(reviewer.scope.edit_file.allowed);
+  EXPECT_FALSE(reviewer.scope.apply_patch.allowed);
   EXPECT_FALSE(reviewer.scope.http_get.allowed);
   EXPECT_EQ(reviewer.workspace, WorkspaceAccess::read_only);
 }
@@ -99,6 +111,8 @@ TEST(Builtin, GpuCoderIsCoderPlusOneGpu) {
   EXPECT_TRUE(gpu_coder.scope.gpu.exclusive);
   EXPECT_EQ(gpu_coder.scope.run_code.languages, coder.scope.run_code.languages);
   EXPECT_EQ(gpu_coder.scope.write_file.globs, coder.scope.write_file.globs);
+  EXPECT_TRUE(gpu_coder.scope.apply_patch.allowed);
+  EXPECT_TRUE(gpu_coder.scope.git_diff.allowed);
   EXPECT_EQ(gpu_coder.workspace, coder.workspace);
   EXPECT_EQ(gpu_coder.sources,
             (std::vector<std::string>{"builtin/coder.json", "builtin/gpu-coder.json"}));

@@ -95,6 +95,66 @@ TEST(ToolScope, FileToolsStayInsideTheWorkspaceAndTheirGlobs) {
             "write_file is not allowed by policy \"tester\"; use another tool");
 }
 
+TEST(ToolScope, EditAndPatchAreHeldToBothTheirGlobsAndWriteFiles) {
+  const ToolScope scope = load_ok(R"({
+    "tools": {
+      "read_file": {"paths": ["**"]},
+      "write_file": {"paths": ["src/**", "docs/**"]},
+      "edit_file": {"paths": ["src/**"]},
+      "apply_patch": {"paths": ["**"]}
+    }
+  })")
+                              .scope;
+  EXPECT_EQ(scope.check_edit_file("src/a.py"), std::nullopt);
+  EXPECT_EQ(scope.check(Tool::edit_file, "src/a.py"), std::nullopt);
+  // Its own globs refuse docs/, which write_file would allow.
+  EXPECT_EQ(reason(scope.check_edit_file("docs/a.md")),
+            "path \"docs/a.md\" is not allowed by policy \"test\"; allowed: src/**");
+  // apply_patch's "**" never widens write_file's paths.
+  EXPECT_EQ(scope.check_apply_patch("docs/a.md"), std::nullopt);
+  const std::optional<Refusal> outside = scope.check_apply_patch("setup.py");
+  ASSERT_TRUE(outside);
+  EXPECT_EQ(outside->tool, "apply_patch");
+  EXPECT_EQ(outside->reason,
+            "path \"setup.py\" is not allowed by policy \"test\"; allowed: src/**, docs/** "
+            "(apply_patch is held to write_file's paths)");
+  for (const char* hostile : {"../x", "/etc/passwd", "src/../../x"}) {
+    EXPECT_NE(scope.check_apply_patch(hostile), std::nullopt) << hostile;
+    EXPECT_NE(scope.check_edit_file(hostile), std::nullopt) << hostile;
+  }
+  // search and git_diff are not granted.
+  EXPECT_EQ(reason(scope.check(Tool::search, "")),
+            "search is not allowed by policy \"test\"; use another tool");
+  EXPECT_EQ(reason(scope.check(Tool::git_diff, "")),
+            "git_diff is not allowed by policy \"test\"; use another tool");
+}
+
+TEST(ToolScope, ACodingToolWithoutItsPlainFileToolReachesNothing) {
+  const ToolScope scope = load_ok(R"({
+    "tools": {"edit_file": {}, "search": {"paths": ["src/**"]}, "git_diff": {}}
+  })")
+                              .scope;
+  EXPECT_TRUE(scope.allows(Tool::edit_file));
+  EXPECT_EQ(reason(scope.check_edit_file("a.py")),
+            "edit_file needs write_file, which policy \"test\" does not allow; use another tool");
+  EXPECT_EQ(scope.check(Tool::search, ""), std::nullopt);  // granted; files are checked one by one
+  EXPECT_EQ(reason(scope.check_search("src/a.py")),
+            "search needs read_file, which policy \"test\" does not allow; use another tool");
+  EXPECT_EQ(scope.check(Tool::git_diff, ""), std::nullopt);
+  EXPECT_EQ(scope.check(Tool::apply_patch, "")->reason,
+            "apply_patch is not allowed by policy \"test\"; use another tool");
+}
+
+TEST(ToolScope, SearchReadsOnlyWhatBothGlobsAllow) {
+  const ToolScope scope = load_ok(R"({
+    "tools": {"read_file": {"paths": ["src/**", "secrets/**"]}, "search": {"paths": ["src/**"]}}
+  })")
+                              .scope;
+  EXPECT_EQ(scope.check_search("src/deep/a.py"), std::nullopt);
+  EXPECT_NE(scope.check_search("secrets/key"), std::nullopt);  // read_file could, search may not
+  EXPECT_NE(scope.check_search("other.txt"), std::nullopt);
+}
+
 TEST(ToolScope, HttpGetChecksMethodSchemeAndHostAllowlist) {
   ToolScope researcher = scope_of("researcher");
   EXPECT_EQ(researcher.check_http_get("https://docs.python.org/3/", "GET"), std::nullopt);

@@ -26,7 +26,11 @@ const char* const kFullPolicy = R"({
       "max_response_size": "3M",
       "timeout": "2500ms",
       "allow_private_cidrs": ["127.0.0.1/32"]
-    }
+    },
+    "edit_file": {"paths": ["out/a/**"]},
+    "search": {"paths": ["src/**"]},
+    "apply_patch": {"paths": ["out/b/**"]},
+    "git_diff": {}
   },
   "gpu": {"count": 2, "exclusive": false},
   "limits": {
@@ -62,6 +66,10 @@ TEST(Validation, ReadsEveryField) {
   EXPECT_EQ(scope.http_get.max_response_bytes, 3u << 20);
   EXPECT_EQ(scope.http_get.timeout, milliseconds(2500));
   EXPECT_EQ(scope.http_get.allow_private_cidrs, (std::vector<std::string>{"127.0.0.1/32"}));
+  EXPECT_EQ(scope.edit_file.globs, (std::vector<std::string>{"out/a/**"}));
+  EXPECT_EQ(scope.search.globs, (std::vector<std::string>{"src/**"}));
+  EXPECT_EQ(scope.apply_patch.globs, (std::vector<std::string>{"out/b/**"}));
+  EXPECT_TRUE(scope.git_diff.allowed);
   EXPECT_EQ(scope.gpu.count, 2u);
   EXPECT_FALSE(scope.gpu.exclusive);
   EXPECT_EQ(policy.limits.memory_bytes, 768u << 20);

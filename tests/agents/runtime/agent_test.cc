@@ -262,6 +262,10 @@ policies::ToolScope scope_allowing_every_tool() {
   scope.write_file.allowed = true;
   scope.list_files.allowed = true;
   scope.http_get.allowed = true;
+  scope.edit_file.allowed = true;
+  scope.search.allowed = true;
+  scope.apply_patch.allowed = true;
+  scope.git_diff.allowed = true;
   return scope;
 }
 
