@@ -59,7 +59,7 @@ struct TenantConfig {
   Quotas quotas;
   // Globs of absolute host paths ("/srv/git/*", "/home/alice/src/**") naming the repositories
   // its tasks may use by path; none by default.
-  std::vector<std::string> repositories;
+  std::vector<std::string> repositories{};
   // repositories.max_bundle_bytes, copied here so that a tenant carries all its submissions are
   // checked against (and a reload replaces it with the rest).
   uint64_t max_bundle_bytes = kMaxBundleBytes;
