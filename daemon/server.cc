@@ -17,6 +17,7 @@
 #include "daemon/listeners.h"
 #include "daemon/task_manager.h"
 #include "gpu/inventory.h"
+#include "repo/overlay.h"
 #include "sandbox/runner.h"
 
 #ifndef AGENTD_VERSION
@@ -91,6 +92,9 @@ base::Status Server::start() {
       [this](const Tenant& tenant) { return policies_for(tenant); }, task_options);
   if (auto* agents_runner = dynamic_cast<AgentsTaskRunner*>(&task_runner_))
     agents_runner->set_blocking(git_.get_executor());
+  // Repository tasks' worktree overlays that a daemon which died left mounted.
+  if (auto unmounted = repo::unmount_overlays_under(config_.sandbox.workspace_root); !unmounted)
+    base::log::warning() << unmounted.error().message;
   auto recovered =
       tasks_->recover([this](const std::string& name) { return tenants_->find(name); });
   if (!recovered) return recovered;

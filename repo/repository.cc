@@ -35,10 +35,26 @@ base::Expected<std::string> Repository::resolve(const std::string& ref) const {
   return hex(*git_object_id(commit.get()));
 }
 
-base::Expected<Worktree> Repository::add_worktree(const std::string& name,
-                                                  const std::string& branch,
-                                                  const std::string& commit,
-                                                  const std::filesystem::path& dir) {
+namespace {
+
+// The worktree's index as `commit`'s tree, for files that were placed rather than checked out.
+// It holds no file's stat data, so the first commit hashes every file once.
+base::Status index_from_tree(git_repository* worktree, git_commit* commit) {
+  Index index;
+  Tree tree;
+  if (git_commit_tree(tree.out(), commit) != 0 ||
+      git_repository_index(index.out(), worktree) != 0 ||
+      git_index_read_tree(index.get(), tree.get()) != 0 || git_index_write(index.get()) != 0)
+    return git_failure("worktree index");
+  return base::Ok{};
+}
+
+}  // namespace
+
+base::Expected<Worktree> Repository::add_worktree(
+    const std::string& name, const std::string& branch, const std::string& commit,
+    const std::filesystem::path& dir,
+    const std::function<base::Status(const std::filesystem::path& dir)>& place_files) {
   if (auto s = check_worktree_name(name); !s) return s.error();
   Commit base;
   if (auto s = lookup_commit(repository_.get(), commit, base); !s) return s.error();
@@ -71,9 +87,14 @@ base::Expected<Worktree> Repository::add_worktree(const std::string& name,
   git_checkout_options_init(&checkout, GIT_CHECKOUT_OPTIONS_VERSION);
   checkout.checkout_strategy = GIT_CHECKOUT_FORCE;
   base::Status checked_out = open_worktree(repository_.get(), worktree, tree_repository);
-  if (checked_out && git_checkout_head(tree_repository.get(), &checkout) != 0)
-    checked_out = git_failure("worktree " + name + ": checkout");
-  if (checked_out) checked_out = open_to_sandboxes(dir);
+  if (checked_out && place_files) {
+    checked_out = place_files(dir);
+    if (checked_out) checked_out = index_from_tree(tree_repository.get(), base.get());
+  } else if (checked_out) {
+    if (git_checkout_head(tree_repository.get(), &checkout) != 0)
+      checked_out = git_failure("worktree " + name + ": checkout");
+    if (checked_out) checked_out = open_to_sandboxes(dir);
+  }
   if (!checked_out) {
     [[maybe_unused]] auto removed = remove_worktree(worktree, /*keep_branch=*/false);
     return checked_out.error();

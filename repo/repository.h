@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,9 +60,14 @@ class Repository {
   // A new branch `branch` at `commit`, checked out in a new worktree `name` at `dir` (which
   // must not exist), writable by every sandbox (git_internal.h: open_to_sandboxes). Fails if
   // the branch or the worktree name exists already.
-  base::Expected<Worktree> add_worktree(const std::string& name, const std::string& branch,
-                                        const std::string& commit,
-                                        const std::filesystem::path& dir);
+  // With `place_files`, nothing is checked out: it is called once git has made `dir` (holding
+  // only the worktree's `.git` file) and must make the commit's files appear there, `.git` kept
+  // (an overlay of a shared checkout, repo/overlay.h); the index is then written from the
+  // commit's tree.
+  base::Expected<Worktree> add_worktree(
+      const std::string& name, const std::string& branch, const std::string& commit,
+      const std::filesystem::path& dir,
+      const std::function<base::Status(const std::filesystem::path& dir)>& place_files = {});
 
   // Commits every change in the worktree's files (new, changed, removed; .gitignore'd files
   // left out) on its branch, by `author`. The new head, or the old one when nothing changed.

@@ -45,7 +45,10 @@ boost::asio::awaitable<base::Status> TaskContext::prepare_worktree(const std::st
       co_await blocking([&] { return repository_->add_worktree(agent_id, dir, start); });
   if (!worktree) co_return base::Error{"repository: " + worktree.error().message};
   made_workspaces_.insert(agent_id);
-  emit("repository.worktree", agent_id, {{"branch", worktree->branch}, {"base", worktree->base}});
+  emit("repository.worktree", agent_id,
+       {{"branch", worktree->branch},
+        {"base", worktree->base},
+        {"files", repository_->worktree_mode()}});
   co_return base::Ok{};
 }
 

@@ -6,6 +6,7 @@
 
 #include "agents/tools/workspace_dir.h"
 #include "repo/bundle.h"
+#include "repo/test_tree.h"
 
 namespace agents::runtime {
 
@@ -113,11 +114,57 @@ base::Expected<repo::Worktree> TaskRepository::add_worktree(const std::string& a
   std::error_code error;
   if (fs::exists(dir, error))
     if (auto removed = tools::remove_tree(dir); !removed) return removed.error();
-  auto added = repository_.add_worktree(name.name, name.branch, start.empty() ? base_ : start, dir);
+  const std::string commit = start.empty() ? base_ : start;
+  base::Expected<repo::Worktree> added = base::Error{"not added"};
+  if (commit == base_ && !overlays_refused_) {
+    added = repository_.add_worktree(name.name, name.branch, commit, dir, [&](const fs::path& at) {
+      return overlay_base(agent_id, at);
+    });
+    // EPERM: no CAP_SYS_ADMIN (the systemd unit gives none); ENODEV: no overlayfs.
+    if (!added && overlays_refused_)
+      if (auto removed = tools::remove_tree(dir); !removed) return removed.error();
+  }
+  if (!added) added = repository_.add_worktree(name.name, name.branch, commit, dir);
   if (!added) return added.error();
   worktrees_.emplace(agent_id, *added);
   if (auto written = write_manifest(); !written) return written.error();
   return added;
+}
+
+base::Status TaskRepository::overlay_base(const std::string& agent_id, const fs::path& dir) {
+  if (!base_files_) {
+    const fs::path files = task_dir_ / ".base";
+    if (fs::exists(files))
+      if (auto removed = tools::remove_tree(files); !removed) return removed.error();
+    auto made = repo::make_test_tree(
+        repository_, base_, base_, [](std::string_view) { return false; }, {}, files);
+    if (!made) return made.error();
+    base_files_ = files;
+  }
+  const fs::path layers = task_dir_ / ".overlays" / agent_id;
+  const fs::path upper = layers / "upper", work = layers / "work";
+  std::error_code error;
+  if (fs::exists(layers, error))
+    if (auto removed = tools::remove_tree(layers); !removed) return removed.error();
+  fs::create_directories(upper, error);
+  if (!error) fs::create_directory(work, error);
+  // The merged root's mode is the upper directory's: writable by every sandbox.
+  if (!error) fs::permissions(upper, fs::perms::all, error);
+  if (!error) fs::rename(dir / ".git", upper / ".git", error);
+  if (error) return base::Error{"overlay layers " + layers.string() + ": " + error.message()};
+  auto mounted = repo::OverlayMount::mount(*base_files_, upper, work, dir);
+  if (!mounted) {
+    fs::rename(upper / ".git", dir / ".git", error);
+    overlays_refused_ = true;
+    return mounted.error();
+  }
+  overlays_.push_back(std::move(*mounted));
+  return base::Ok{};
+}
+
+std::string TaskRepository::worktree_mode() const {
+  std::lock_guard lock(mutex_);
+  return overlays_refused_ ? "checkout" : "overlay";
 }
 
 base::Expected<AgentBranch> TaskRepository::commit(const std::string& agent_id,

@@ -20,6 +20,7 @@
 
 #include "agents/task_spec.h"
 #include "base/expected.h"
+#include "repo/overlay.h"
 #include "repo/repository.h"
 
 namespace agents::runtime {
@@ -66,6 +67,9 @@ class TaskRepository {
   base::Status keep(const std::string& branch);
 
   std::optional<repo::Worktree> worktree(const std::string& agent_id) const;
+  // How worktrees get their files: "overlay" (of one shared checkout of the base, for agents
+  // starting there, where the daemon may mount) or "checkout" (each its own full checkout).
+  std::string worktree_mode() const;
   std::optional<AgentBranch> branch(const std::string& agent_id) const;
 
   // `work` with the repository, under its lock (for the repo module's other operations).
@@ -86,6 +90,8 @@ class TaskRepository {
         task_dir_(std::move(task_dir)),
         keep_result_(keep_result) {}
   base::Status write_manifest() const;  // under the lock
+  // The base's files as an overlay at `dir` (the worktree's .git file kept); under the lock.
+  base::Status overlay_base(const std::string& agent_id, const std::filesystem::path& dir);
 
   mutable std::mutex mutex_;
   repo::Repository repository_;
@@ -96,7 +102,10 @@ class TaskRepository {
   const std::filesystem::path repository_path_;
   const std::filesystem::path task_dir_;
   const bool keep_result_;
-  std::string kept_;  // the result's branch
+  std::string kept_;               // the result's branch
+  bool overlays_refused_ = false;  // mounting failed once: full checkouts from then on
+  std::optional<std::filesystem::path> base_files_;  // the shared checkout, made on first use
+  std::vector<repo::OverlayMount> overlays_;         // unmounted when the task ends
 };
 
 // The worktree name and branch of `agent_id` in task `task_id` ("t-1f2e-coder-1",
