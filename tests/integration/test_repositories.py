@@ -203,8 +203,11 @@ class RepositoryTaskTest(StackTest):
             "        print('reached', target)\n"
             "    except OSError as e:\n"
             "        print('refused', target, e.strerror)\n"
-            "open('/workspace/.git', 'w').write('gitdir: /tmp/elsewhere\\n')\n"
-            "os.makedirs('/workspace/.git-not', exist_ok=True)\n")
+            "try:\n"
+            "    open('/workspace/.git', 'w').write('gitdir: ' + gitdir + '/../..\\n')\n"
+            "    print('rewrote .git')\n"
+            "except OSError as e:\n"
+            "    print('refused .git', e.strerror)\n")
         script = example_script()
         coder = script["roles"]["coder"]
         coder["steps"] = [{"tool_calls": [{"name": "run_code", "arguments": {
@@ -213,9 +216,13 @@ class RepositoryTaskTest(StackTest):
         spec["options"]["n"] = 4
         task, events = await self.run_task(spec, script)
         results = [e["data"] for e in events if e["type"] == "sandbox.result"]
-        outputs = "".join(str(r) for r in results)
+        self.assertTrue(results and all(r["status"] == "ok" for r in results), results)
+        # What the probes printed went back to the model as run_code's result.
+        outputs = "".join(m["content"] for r in self.stack.llm.log() if r["role"] == "coder"
+                          for m in r["request"]["messages"] if m["role"] == "tool")
         self.assertNotIn("reached", outputs)
-        self.assertIn("refused", outputs)
+        self.assertNotIn("rewrote", outputs)
+        self.assertEqual(outputs.count("refused"), 5, outputs)
         with open(git_config) as f:
             self.assertEqual(f.read(), config_before, "a sandbox changed the repository's config")
         # Only the daemon's branches were added; the user's branch did not move.
