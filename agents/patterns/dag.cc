@@ -3,7 +3,10 @@
 // invalid plan (cycle, unknown reference, a tool outside the allowed ones) goes back to the
 // planner with the reasons; a failed step triggers a re-plan that keeps completed results,
 // while the steps still running go on. Re-plans of both kinds together are bounded. The
-// answer is the reducer's (when the task has one) or the answer step's result.
+// answer is the reducer's (when the task has one) or the answer step's result. On a repository
+// (repository_workers.h) the planner sees its files; each agent step changes a branch of its own
+// (starting where the one agent step it depends on left off), the direct tool steps change the
+// executor's, and every branch is merged before the answer.
 #include <boost/asio/this_coro.hpp>
 #include <cctype>
 #include <map>
@@ -11,11 +14,13 @@
 #include "agents/patterns/dag_plan.h"
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
+#include "agents/patterns/repository_workers.h"
 #include "agents/runtime/json_schema.h"
 #include "agents/runtime/tool_catalog.h"
 #include "agents/runtime/toolbox.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"
+#include "base/coroutine_warning.h"
 #include "base/json_strict.h"
 
 namespace agents::patterns {
@@ -36,6 +41,8 @@ struct StepState {
   bool failure_handled = false;
 };
 
+AGENTD_COROUTINE_FRAMES_BEGIN
+
 class DagRun {
  public:
   explicit DagRun(runtime::TaskContext& task) : task_(task), options_(task.spec.dag) {}
@@ -48,6 +55,11 @@ class DagRun {
       co_return result;
     }
     tools_ = permitted_tools(options_.allowed_tools, policy->scope);
+    overview_ = co_await repository_overview(task_);  // empty: no repository
+    if (auto prepared = co_await task_.prepare_worktree("executor", ""); !prepared) {
+      result.error = "workspace: " + prepared.error().message;
+      co_return result;
+    }
     auto workspace = task_.make_workspace("executor");
     if (!workspace) {
       result.error = "workspace: " + workspace.error().message;
@@ -72,6 +84,10 @@ class DagRun {
       }
     }
     result.details = details();
+    if (task_.repository()) {
+      const bool merged = co_await merge(result);  // never co_await inside && (GCC 12)
+      if (!merged) co_return result;
+    }
     co_return co_await answer(std::move(result));
   }
 
@@ -105,11 +121,20 @@ class DagRun {
       worker.default_system_prompt = "You carry out one step of a plan.";
       worker.prompt = "The overall task:\n" + task_.spec.prompt + "\n\nYour step (\"" +
                       state.step.id + "\"):\n" + input["prompt"].get<std::string>();
+      if (task_.repository()) {
+        worker.prompt += repository_worker_note();
+        worker.start_commit = start_of(state.step);
+      }
       AgentOutcome outcome = co_await runtime::run_agent(task_, std::move(worker));
       if (auto why = runtime::invalid_reason(outcome, std::nullopt)) {
         task_.drop(outcome.id, *why);
         finish(state, false, *why);
       } else {
+        if (outcome.branch) {
+          branches_.push_back(*outcome.branch);
+          intents_[outcome.id] = input["prompt"].get<std::string>();
+          heads_[state.step.id] = outcome.branch->head;
+        }
         finish(state, true, outcome.answer_text());
       }
       co_return;
@@ -160,7 +185,7 @@ class DagRun {
   }
 
   std::string replan_prompt(const std::string& reason, const std::vector<std::string>& errors) {
-    std::string prompt = "Task:\n" + task_.spec.prompt + "\n\nTools a step may use: ";
+    std::string prompt = "Task:\n" + task_.spec.prompt + overview_ + "\n\nTools a step may use: ";
     for (const auto& tool : tools_) prompt += tool + " ";
     prompt +=
         "\n(agent: a worker agent given input.prompt; the others take the tool's own "
@@ -255,7 +280,8 @@ class DagRun {
       AgentSpec reducer;
       reducer.role = "reducer";
       reducer.default_system_prompt = "You write the answer from the results of a plan's steps.";
-      reducer.prompt = "The task:\n" + task_.spec.prompt + "\n\nResults:\n\n" + listing;
+      reducer.prompt =
+          "The task:\n" + task_.spec.prompt + "\n\nResults:\n\n" + listing + merge_note_;
       reducer.answer_schema = schema;
       reducer.tools_enabled = false;
       const size_t mark = task_.dropped().size();
@@ -295,9 +321,41 @@ class DagRun {
     co_return result;
   }
 
+  // The branch an agent step starts at: where the agent steps it depends on left off, when they
+  // all left off at one commit; otherwise the base (their work meets at the merge).
+  std::string start_of(const DagStep& step) const {
+    std::string start;
+    for (const std::string& dep : step.depends_on) {
+      auto it = heads_.find(dep);
+      if (it == heads_.end()) continue;
+      if (!start.empty() && start != it->second) return "";
+      start = it->second;
+    }
+    return start;
+  }
+
+  // The agent steps' branches and the executor's, merged; false when the task fails.
+  asio::awaitable<bool> merge(PatternResult& result) {
+    std::vector<runtime::AgentBranch> branches = branches_;
+    std::optional<runtime::AgentBranch> executor = co_await task_.commit_worktree("executor");
+    if (executor) {
+      branches.push_back(*executor);
+      intents_["executor"] = "the plan's direct tool steps";
+    }
+    auto summary = co_await merge_into_result(task_, result, std::move(branches), intents_);
+    if (!summary) co_return false;
+    merge_note_ = "\n" + *summary;
+    co_return true;
+  }
+
   runtime::TaskContext& task_;
   const DagOptions& options_;
-  std::optional<runtime::Toolbox> toolbox_;  // direct tool steps, in one shared workspace
+  std::string overview_;                        // the planner's view of the repository
+  std::vector<runtime::AgentBranch> branches_;  // the agent steps' (repository tasks)
+  std::map<std::string, std::string> intents_;  // agent id -> its step's prompt
+  std::map<std::string, std::string> heads_;    // step id -> its agent's branch head
+  std::string merge_note_;                      // for the reducer: what the merge kept
+  std::optional<runtime::Toolbox> toolbox_;     // direct tool steps, in one shared workspace
   std::vector<std::string> tools_;
   std::map<std::string, StepState> steps_;
   std::vector<std::string> order_;
@@ -312,5 +370,7 @@ asio::awaitable<PatternResult> dag(runtime::TaskContext& task) {
   DagRun run(task);
   co_return co_await run.run();
 }
+
+AGENTD_COROUTINE_FRAMES_END
 
 }  // namespace agents::patterns

@@ -1,9 +1,12 @@
 // fan_out (map-reduce): a planner decomposes the prompt into subtasks (JSON validated against
 // a schema; an invalid plan is sent back to the planner, and a planner that ends without one
 // is replaced, up to max_replans times), workers solve them in parallel, and a reducer merges
-// the valid results into the answer (validated against the task's output schema).
+// the valid results into the answer (validated against the task's output schema). On a
+// repository (repository_workers.h) the planner sees its files, each worker changes a branch of
+// its own, and the valid workers' branches are merged before the reducer writes the answer.
 #include "agents/patterns/parallel.h"
 #include "agents/patterns/pattern.h"
+#include "agents/patterns/repository_workers.h"
 #include "agents/runtime/validation.h"
 
 namespace agents::patterns {
@@ -33,7 +36,8 @@ asio::awaitable<std::optional<std::vector<std::string>>> plan(runtime::TaskConte
   planner.default_system_prompt =
       "You split a task into independent subtasks that can be solved in parallel, at most " +
       std::to_string(options.max_subtasks) + ".";
-  planner.prompt = "Task:\n" + task.spec.prompt +
+  const std::string overview = co_await repository_overview(task);  // empty: no repository
+  planner.prompt = "Task:\n" + task.spec.prompt + overview +
                    "\n\nAnswer with {\"subtasks\": [\"...\", ...]}: each subtask on its own, "
                    "complete enough to be solved without the others.";
   planner.answer_schema = plan_schema(options.max_subtasks);
@@ -70,22 +74,35 @@ asio::awaitable<PatternResult> fan_out(runtime::TaskContext& task) {
     worker.prompt = "The overall task:\n" + task.spec.prompt + "\n\nYour subtask (" +
                     std::to_string(i + 1) + " of " + std::to_string(subtasks->size()) + "):\n" +
                     (*subtasks)[i];
+    if (task.repository()) worker.prompt += repository_worker_note();
     workers.push_back(std::move(worker));
   }
   mark = task.dropped().size();
   std::vector<AgentOutcome> outcomes = co_await run_agents(task, std::move(workers));
+  std::map<std::string, std::string> intents;  // what each worker was asked, for a merge agent
+  for (size_t i = 0; i < outcomes.size(); ++i) intents[outcomes[i].id] = (*subtasks)[i];
   std::vector<AgentOutcome> valid = keep_valid(task, std::move(outcomes));
   result.details = {{"subtasks", subtasks->size()}, {"valid_results", valid.size()}};
   if (valid.empty()) {
     result.error = with_causes(task, mark, "no worker gave a valid result");
     co_return result;
   }
+  std::string merge_note;  // on a repository: what the merge kept and left out
+  if (task.repository()) {
+    std::vector<runtime::AgentBranch> branches;
+    for (const AgentOutcome& outcome : valid)
+      if (outcome.branch) branches.push_back(*outcome.branch);
+    auto summary = co_await merge_into_result(task, result, std::move(branches), intents);
+    if (!summary) co_return result;
+    merge_note = std::move(*summary);
+  }
 
   AgentSpec reducer;
   reducer.role = "reducer";
   reducer.default_system_prompt = "You merge the results of subtasks into one answer.";
   reducer.prompt = "The task:\n" + task.spec.prompt + "\n\nResults of its subtasks:\n\n" +
-                   list_answers(valid, "Result") + "Merge them into the answer to the task.";
+                   list_answers(valid, "Result") + merge_note +
+                   "Merge them into the answer to the task.";
   reducer.answer_schema = task.spec.output_schema;
   reducer.tools_enabled = false;
   mark = task.dropped().size();

@@ -139,21 +139,24 @@ Status parse_options(const json& root, TaskSpec& spec) {
   return Ok{};
 }
 
-// The roles each pattern needs, and those it may use.
+// The roles each pattern needs, and those it may use (fan_out and dag on a repository: a merger
+// for merge conflicts and a tester for the merged tree's tests, patterns/repository_merge.h).
 struct RoleNeeds {
   std::vector<std::string> required;
   std::vector<std::string> optional;
 };
 
-RoleNeeds role_needs(const TaskSpec& spec) {
+RoleNeeds role_needs(const TaskSpec& spec, bool has_repository) {
   RoleNeeds needs;
+  if (has_repository && (spec.pattern == PatternKind::fan_out || spec.pattern == PatternKind::dag))
+    needs.optional = {"merger", "tester"};
   switch (spec.pattern) {
     case PatternKind::fan_out:
       needs.required = {"planner", "worker", "reducer"};
       break;
     case PatternKind::dag:
       needs.required = {"planner", "worker"};
-      needs.optional = {"reducer"};
+      needs.optional.push_back("reducer");
       break;
     case PatternKind::best_of_n:
       needs.required = {"coder"};
@@ -177,7 +180,7 @@ Status parse_roles(const json& root, TaskSpec& spec) {
   const json* roles = top.find("roles");
   if (!roles || !roles->is_object())
     return top.error("roles", "an object of role → {model, policy}");
-  const RoleNeeds needs = role_needs(spec);
+  const RoleNeeds needs = role_needs(spec, top.has("repository"));
   for (const auto& [name, value] : roles->items()) {
     const bool known = std::count(needs.required.begin(), needs.required.end(), name) +
                        std::count(needs.optional.begin(), needs.optional.end(), name);
