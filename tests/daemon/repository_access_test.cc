@@ -109,7 +109,8 @@ TEST(RepositoryConfig, TheOperationsGuidesExampleParsesAndLetsItsBundlesThrough)
               (std::vector<std::string>{"/srv/git/*", "/home/alice/src/**"}));
     // A largest bundle, base64, with room for the rest of the request.
     const uint64_t bundle = config->repositories.max_bundle_bytes;
-    EXPECT_GE(config->limits.max_message_bytes, (bundle + 2) / 3 * 4 + uint64_t(64) * 1024) << block;
+    EXPECT_GE(config->limits.max_message_bytes, (bundle + 2) / 3 * 4 + uint64_t(64) * 1024)
+        << block;
   }
 }
 
