@@ -134,8 +134,38 @@ void add_displaced(git_index* tree, git_index* head, const IsProtected& is_prote
       changed.insert(path);
 }
 
+// Takes the submodules' entries (gitlinks) out of `tree`: libgit2 checks one out only into the
+// repository's own working tree, and a submodule's files are not in this repository anyway.
+std::vector<std::string> take_submodules(git_index* tree) {
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < git_index_entrycount(tree); ++i) {
+    const git_index_entry* entry = git_index_get_byindex(tree, i);
+    if (entry->mode == GIT_FILEMODE_COMMIT) paths.emplace_back(entry->path);
+  }
+  for (const std::string& path : paths) git_index_remove(tree, path.c_str(), 0);
+  return paths;
+}
+
+// An empty directory where each submodule goes, as git leaves an uninitialised one; never
+// through a link (the index allowed none on the way, and no sandbox has seen the tree yet).
+base::Status make_submodule_dirs(const fs::path& dir, const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    fs::path at = dir;
+    std::error_code error;
+    for (const fs::path& part : fs::path(path)) {
+      at /= part;
+      const fs::file_status status = fs::symlink_status(at, error);
+      if (fs::is_directory(status)) continue;
+      if (fs::exists(status) || !fs::create_directory(at, error)) break;
+    }
+    if (error) return base::Error{"submodule directory " + path + ": " + error.message()};
+  }
+  return base::Ok{};
+}
+
 // Writes `tree`'s files into `dir`: blobs as they are (no filter), links as links.
 base::Status check_out(git_repository* repository, git_index* tree, const fs::path& dir) {
+  const std::vector<std::string> submodules = take_submodules(tree);
   // The handle's own index becomes `tree`, so checkout neither reads nor updates the
   // repository's index file.
   if (git_repository_set_index(repository, tree) != 0) return git_failure("index");
@@ -146,6 +176,7 @@ base::Status check_out(git_repository* repository, git_index* tree, const fs::pa
   options.target_directory = dir.c_str();
   if (git_checkout_index(repository, tree, &options) != 0)
     return git_failure("checkout into " + dir.string());
+  if (auto s = make_submodule_dirs(dir, submodules); !s) return s;
   return open_to_sandboxes(dir);
 }
 

@@ -38,7 +38,8 @@ inline constexpr size_t kMaxExtraFileBytes = 64 << 20;
 // is back. Then `extra_files` (path -> content, regular files) are laid over it, replacing what
 // is at their paths. Checked out into `dir`, which must not exist (its parents are made), and
 // opened to sandboxes (git_internal.h: open_to_sandboxes). Symbolic links in the tree are
-// checked out as links. On failure nothing is left at `dir`.
+// checked out as links; a submodule's place is an empty directory (its files are in another
+// repository). On failure nothing is left at `dir`.
 base::Expected<TestTree> make_test_tree(
     Repository& repository, const std::string& base, const std::string& head,
     const std::function<bool(std::string_view path)>& is_protected,

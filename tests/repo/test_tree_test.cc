@@ -180,6 +180,29 @@ TEST_F(TestTreeTest, NoFilterRunsAndFilesAreTheBlobsBytes) {
   EXPECT_TRUE(tree->protected_changes.empty());
 }
 
+TEST_F(TestTreeTest, ASubmoduleEntryNeitherBreaksTheTreeNorEscapesProtection) {
+  // A gitlink (a submodule's commit) in the candidate's tree and one under a protected path;
+  // committed from the index alone (`add -A` would drop them: no directory stands there).
+  git_in("checkout -q -b candidate");
+  git_in("update-index --add --cacheinfo 160000," + base_ + ",vendor/lib");
+  git_in("update-index --add --cacheinfo 160000," + base_ + ",tests/vendored");
+  git_in("commit -q -m submodules");
+  const std::string head = output_of("rev-parse HEAD");
+  ASSERT_EQ(output_of("ls-tree " + head + " vendor/lib").substr(0, 6), "160000");
+  auto repository = Repository::open(origin_);
+  ASSERT_TRUE(repository.ok()) << repository.error().message;
+  auto tree = make_test_tree(*repository, base_, head, is_protected, {}, root_ / "tree");
+  ASSERT_TRUE(tree.ok()) << tree.error().message;
+  // A submodule's files are not in this repository: an empty directory stands there, as git
+  // leaves an uninitialised submodule.
+  const fs::path lib = root_ / "tree/vendor/lib";
+  ASSERT_TRUE(fs::is_directory(fs::symlink_status(lib)));
+  EXPECT_TRUE(fs::is_empty(lib));
+  EXPECT_EQ(read(root_ / "tree/src/add.py"), "def add(a, b):\n    return a - b\n");
+  EXPECT_FALSE(fs::exists(root_ / "tree/tests/vendored"));
+  EXPECT_EQ(tree->protected_changes, (std::vector<std::string>{"tests/vendored"}));
+}
+
 TEST_F(TestTreeTest, FailuresLeaveNothingBehind) {
   auto repository = Repository::open(origin_);
   ASSERT_TRUE(repository.ok()) << repository.error().message;
