@@ -43,8 +43,8 @@ def example_script():
         return json.load(f)
 
 
-def example_spec(repository):
-    with open(os.path.join(SOURCE_DIR, "examples/repo-best-of-n.json")) as f:
+def example_spec(repository, name="repo-best-of-n.json"):
+    with open(os.path.join(SOURCE_DIR, "examples", name)) as f:
         spec = json.load(f)
     spec.pop("_comment")
     for role in spec["roles"].values():
@@ -131,6 +131,26 @@ class RepositoryTaskTest(StackTest):
         status, out, err = self.stack.agentctl("get", task["task_id"], "--patch")
         self.assertEqual(status, 0, err)
         self.assertEqual(out, repo["patch"])
+
+    async def test_fan_out_merges_the_workers_branches(self):
+        path, base = self.new_repository("fanout")
+        task, events = await self.run_task(example_spec({"path": path}, "repo-fan-out.json"))
+        self.assertEqual(task["state"], "succeeded", task)
+        self.assertIn("repository", task["result"], (task, [e for e in events if "repository" in e["type"]]))
+        repo = task["result"]["repository"]
+        self.assertEqual(repo["base"], base)
+        self.assertEqual(sorted(repo["files"]), ["NOTES.md", "calc.py", "stats.py"])
+        self.assertIn("+- calc.average divides by the count\n+- stats.spread: new\n", repo["patch"])
+        self.assert_applies(path, repo["patch"])
+        merged = [e["data"] for e in events if e["type"] == "repository.merged"]
+        self.assertEqual(len(merged), 1, merged)
+        self.assertEqual(len(merged[0]["conflicts"]), 1, merged)  # NOTES.md, resolved by the merger
+        self.assertEqual(merged[0]["left_out"], [])
+        self.assertEqual(len(merged[0]["merged"]), 2)
+        # Its merge commit has the workers' commits among its ancestors.
+        log = git("log", "--format=%an", repo["head"], cwd=path)
+        self.assertIn("worker-1", log)
+        self.assertIn("worker-2", log)
 
     async def test_a_bundle_instead_of_a_path(self):
         path, base = self.new_repository("bundled")
