@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts agentd from a built tree with a throwaway configuration, runs examples/word-count.json
-# through it with agentctl (following its events), runs a snippet with exec.run, and stops
-# everything again. It exits 0 only when the task succeeded AND its sandboxes really ran the
-# workers' code (a canned answer from the scripted reducer is not a success), and the exec.run
-# snippet ran; otherwise it says what failed, with the sandbox's own error text.
+# through it with agentctl (following its events), runs a snippet with exec.run, then two tasks
+# on a repository (examples/repository made a git repository): best_of_n fixes its failing test
+# and fan_out changes two files in parallel and merges them, each giving back a patch that
+# `git apply` takes. Then it stops everything again. It exits 0 only when the tasks succeeded
+# AND their sandboxes really ran (a canned answer from the scripted reducer is not a success),
+# the exec.run snippet ran, and the patches apply; otherwise it says what failed.
 #
 #   scripts/run-example.sh [BUILD_DIR]        (default: build)
 #
@@ -22,17 +24,24 @@ for binary in "$agentd" "$agentctl"; do
 done
 
 dir=$(mktemp -d /tmp/agentd-example.XXXXXX)
-llm_pid="" daemon_pid=""
+llm_pid="" llm_repo_pid="" daemon_pid=""
 cleanup() {
   # SIGTERM drains agentd: it finishes (or cancels) its tasks, flushes the journal, exits 0.
   if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null; wait "$daemon_pid" || true; fi
-  if [ -n "$llm_pid" ]; then kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null || true; fi
+  for pid in "$llm_pid" "$llm_repo_pid"; do
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+  done
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
 if [ -z "${AGENTD_DEMO_BASE_URL:-}" ]; then
-  mkfifo "$dir/llm.port"
+  mkfifo "$dir/llm.port" "$dir/llm-repo.port"
+  # The repository tasks' coders, workers and merger: canned answers of their own.
+  /usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm-repo.json \
+    >"$dir/llm-repo.port" 2>"$dir/llm-repo.log" &
+  llm_repo_pid=$!
+  read -r repo_port <"$dir/llm-repo.port" || true
   /usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm.json \
     >"$dir/llm.port" 2>"$dir/llm.log" &
   llm_pid=$!
@@ -43,11 +52,13 @@ if [ -z "${AGENTD_DEMO_BASE_URL:-}" ]; then
     exit 1
   fi
   base_url="http://127.0.0.1:$port/v1" model="demo" key_env=""
+  repo_base_url="http://127.0.0.1:$repo_port/v1" repo_model="demo-repo"
   echo "== model: the SCRIPTED test server on port $port (canned answers from examples/scripted-llm.json;"
   echo "   set AGENTD_DEMO_BASE_URL, AGENTD_DEMO_MODEL and AGENTD_DEMO_API_KEY_ENV for a real endpoint)"
 else
   base_url="$AGENTD_DEMO_BASE_URL" model="${AGENTD_DEMO_MODEL:?set AGENTD_DEMO_MODEL too}"
   key_env="${AGENTD_DEMO_API_KEY_ENV:-}"
+  repo_base_url="$base_url" repo_model="$model"
   echo "== model: $model at $base_url"
 fi
 
@@ -58,9 +69,11 @@ cat >"$dir/agentd.json" <<EOF
   "listen": {"address": "", "unix": "$dir/agentd.sock"},
   "journal": {"path": "$dir/journal.db"},
   "models": [{"name": "demo", "base_url": "$base_url", "model": "$model",
+              "api_key_env": "$key_env", "timeout": 300},
+             {"name": "demo-repo", "base_url": "$repo_base_url", "model": "$repo_model",
               "api_key_env": "$key_env", "timeout": 300}],
   "tenants": [{"name": "demo", "token_sha256": "$(printf %s "$token" | sha256sum | cut -d' ' -f1)",
-               "policies": ["*"]}],
+               "policies": ["*"], "repositories": ["$dir/repos/*"]}],
   "sandbox": {"id_lock_dir": "$dir/ids", "workspace_root": "$dir/workspaces"}
 }
 EOF
@@ -111,8 +124,15 @@ if [ "$exec_status" -ne 0 ]; then
   echo "run-example.sh: agentctl exec failed (exit $exec_status): the sandbox did not run the snippet" >&2
   status=1
 fi
+
+echo
+echo "== repository tasks on examples/repository (a git repository with a failing test)"
+repo_status=0
+scripts/run-repository-example.sh "$agentctl" "$dir" || repo_status=$?
+[ "$repo_status" -eq 0 ] || status=1
 echo
 if [ "$status" -eq 0 ]; then
-  echo "== the example ran: $sandbox_ok sandboxes ran the workers' code, and exec.run ran the snippet"
+  echo "== the example ran: $sandbox_ok sandboxes ran the workers' code, exec.run ran the snippet," \
+       "and the repository tasks' patches apply"
 fi
 exit "$status"

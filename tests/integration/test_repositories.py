@@ -46,8 +46,7 @@ def example_script():
 def example_spec(repository, name="repo-best-of-n.json"):
     with open(os.path.join(SOURCE_DIR, "examples", name)) as f:
         spec = json.load(f)
-    spec.pop("_comment")
-    for role in spec["roles"].values():
+        for role in spec["roles"].values():
         role["model"] = "scripted"
     spec["repository"] = {**repository, "test_command": TEST_COMMAND}
     return spec
