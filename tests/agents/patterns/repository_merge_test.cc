@@ -184,5 +184,43 @@ TEST_F(RepositoryMergeTest, AMergedTreeThatFailsItsTestsFailsTheTask) {
   EXPECT_TRUE(result.repository.is_object()) << "the merged branch is reported all the same";
 }
 
+TEST_F(RepositoryMergeTest, DagStepsChangeBranchesThatMergeIntoTheResult) {
+  auto agent_step = [](const std::string& id, const std::string& prompt, json deps) {
+    return json{
+        {"id", id}, {"tool", "agent"}, {"input", {{"prompt", prompt}}}, {"depends_on", deps}};
+  };
+  const json plan = {{"steps",
+                      {agent_step("first", "Set A.", json::array()),
+                       agent_step("second", "Set B on top of A.", {"first"}),
+                       {{"id", "notes"},
+                        {"tool", "write_file"},
+                        {"input", {{"path", "NOTES"}, {"content", "values set\n"}}}}}},
+                     {"answer", "second"}};
+  load({{"roles",
+         {{"planner", {{"default", {{"json", plan}}}}},
+          {"worker",
+           {{"steps",
+             {write_file("src/a.py", "A = 1\n"),
+              {{"text", "A set"}},
+              write_file("src/b.py", "B = 2\n"),
+              {{"text", "B set"}}}}}}}}});
+  json dag = {
+      {"pattern", "dag"},
+      {"prompt", "Set the values."},
+      {"roles", {{"planner", role("strong", "reviewer")}, {"worker", role("cheap", "coder")}}},
+      {"repository", {{"path", origin_.string()}}}};
+  TaskResult result = run(dag);
+  ASSERT_EQ(result.status, TaskStatus::succeeded) << result.error;
+  EXPECT_EQ(result.answer, "B set");
+  EXPECT_EQ(result.repository["files"], (json{"NOTES", "src/a.py", "src/b.py"}));
+  EXPECT_EQ(merged_event()["merged"], (json{"executor", "worker-1", "worker-2"}));
+  // The second step's branch started where the first step's ended.
+  const auto committed = events("repository.committed", "worker-1");
+  const auto second = events("repository.worktree", "worker-2");
+  ASSERT_EQ(committed.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].data["base"], committed[0].data["head"]);
+}
+
 }  // namespace
 }  // namespace agents::testing
