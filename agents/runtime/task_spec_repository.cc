@@ -4,6 +4,7 @@
 #include "agents/runtime/base64.h"
 #include "agents/runtime/task_spec_parts.h"
 #include "base/json_fields.h"
+#include "policies/workspace_path.h"
 
 namespace agents::spec_parts {
 
@@ -29,11 +30,6 @@ Status parse_command(const Fields& f, const char* key, std::vector<std::string>&
     return f.error(key, "an argv list of at most 64 non-empty strings of at most 4096 bytes");
   out = std::move(*command);
   return Ok{};
-}
-
-// "tests/**", "**/conftest.py": relative, no "..", no empty parts.
-bool is_path_glob(const std::string& glob) {
-  return glob.size() <= 256 && is_plain_relative_path(glob);
 }
 
 Status parse_source(const Fields& f, RepositorySpec& out) {
@@ -103,10 +99,11 @@ Status parse_repository(const json& root, TaskSpec& spec) {
   if (auto s = parse_command(f, "setup_command", out.setup_command); !s) return s.error();
   auto globs = f.strings("protected_paths", {});
   if (!globs) return globs.error();
+  if (globs->size() > kMaxProtectedPaths)
+    return f.error("protected_paths", "at most 256 path globs");
   for (size_t i = 0; i < globs->size(); ++i)
-    if (!is_path_glob((*globs)[i]) || globs->size() > kMaxProtectedPaths)
-      return Error{f.at("protected_paths") + "/" + std::to_string(i) +
-                   ": expected at most 256 relative path globs (\"tests/**\", \"**/conftest.py\")"};
+    if (auto problem = policies::glob_problem((*globs)[i]))
+      return Error{f.at("protected_paths") + "/" + std::to_string(i) + ": " + *problem};
   out.protected_paths = std::move(*globs);
   if (const json* hidden = f.find("hidden_tests"))
     if (auto s = parse_files(*hidden, f.at("hidden_tests"), out.hidden_tests); !s) return s.error();

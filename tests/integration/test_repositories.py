@@ -7,6 +7,7 @@ The repository's tests are the example's pytest suite, run in sandboxes."""
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -46,7 +47,7 @@ def example_script():
 def example_spec(repository, name="repo-best-of-n.json"):
     with open(os.path.join(SOURCE_DIR, "examples", name)) as f:
         spec = json.load(f)
-        for role in spec["roles"].values():
+    for role in spec["roles"].values():
         role["model"] = "scripted"
     spec["repository"] = {**repository, "test_command": TEST_COMMAND}
     return spec
@@ -130,6 +131,29 @@ class RepositoryTaskTest(StackTest):
         status, out, err = self.stack.agentctl("get", task["task_id"], "--patch")
         self.assertEqual(status, 0, err)
         self.assertEqual(out, repo["patch"])
+
+    async def test_the_documented_example(self):
+        """docs/repositories.md: its task spec runs as shown, and its result has the fields
+        the page shows."""
+        with open(os.path.join(SOURCE_DIR, "docs/repositories.md")) as f:
+            page = f.read()
+        blocks = dict(re.findall(r"^```json (repository-\w+)\n(.*?)^```", page, re.M | re.S))
+        spec = json.loads(blocks["repository-task"])
+        documented = json.loads(blocks["repository-result"])
+        path, base = self.new_repository("documented")
+        spec["repository"]["path"] = path
+        for role in spec["roles"].values():
+            role["model"] = "scripted"
+        task, _ = await self.run_task(spec)
+        self.assertEqual(task["state"], "succeeded", task)
+        result = task["result"]["repository"]
+        self.assertEqual(set(result), set(documented))
+        self.assertEqual(set(result["tests"]), set(documented["tests"]))
+        shown = set(documented["tests"]["candidates"][0]) - {"..."}
+        for candidate in result["tests"]["candidates"]:
+            if candidate["tested"]:
+                self.assertLessEqual(shown, set(candidate), candidate)
+        self.assertEqual(result["tests"]["base"], documented["tests"]["base"])
 
     async def test_fan_out_merges_the_workers_branches(self):
         path, base = self.new_repository("fanout")

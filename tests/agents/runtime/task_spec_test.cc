@@ -236,6 +236,83 @@ TEST(TaskSpec, DagAllowedToolsAreThePolicyToolsAndAgent) {
   }
 }
 
+TEST(TaskSpec, ARepositoryIsAPathOrABundleWithItsTests) {
+  json spec = minimal();
+  spec["repository"] = {{"path", "/srv/git/calc"},
+                        {"test_command", {"python3", "-m", "pytest", "--junitxml={junit_xml}"}},
+                        {"protected_paths", {"tests/**", "**/conftest.py"}},
+                        {"hidden_tests", {{{"path", "tests/test_hidden.py"}, {"content", "x"}}}},
+                        {"keep_branch", false}};
+  auto parsed = parse_task_spec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_TRUE(parsed->repository);
+  EXPECT_EQ(parsed->repository->ref, "HEAD");
+  EXPECT_EQ(parsed->repository->test_command.back(), "--junitxml={junit_xml}");
+  EXPECT_EQ(parsed->repository->hidden_tests.at(0).content, "x");
+  EXPECT_FALSE(parsed->repository->keep_branch);
+  auto again = parse_task_spec(to_json(*parsed));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(to_json(*again), to_json(*parsed));
+
+  json bundled = minimal();
+  bundled["repository"] = {{"bundle", runtime::base64_encode("# v2 git bundle\n")}};
+  auto with_bundle = parse_task_spec(bundled);
+  ASSERT_TRUE(with_bundle.ok()) << with_bundle.error().message;
+  EXPECT_EQ(with_bundle->repository->bundle, "# v2 git bundle\n");
+  EXPECT_EQ(parse_task_spec(to_json(*with_bundle))->repository->bundle, "# v2 git bundle\n");
+}
+
+TEST(TaskSpec, RepositoryMistakesNameThePath) {
+  auto with = [](json repository, const char* pattern = "fan_out") {
+    json spec = minimal();
+    spec["repository"] = std::move(repository);
+    if (std::string(pattern) == "best_of_n") {
+      spec["pattern"] = "best_of_n";
+      spec["roles"] = {{"coder", {{"model", "m"}, {"policy", "coder"}}}};
+    } else if (std::string(pattern) == "vote") {
+      spec["pattern"] = "vote";
+      spec["roles"] = {{"voter", {{"model", "m"}, {"policy", "coder"}}}};
+    }
+    return error_of(spec);
+  };
+  EXPECT_NE(with(json::object()).find("/repository/path: expected exactly one of path"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"bundle", "eA=="}}).find("exactly one of"), std::string::npos);
+  EXPECT_NE(with({{"path", "relative/repo"}}).find("/repository/path: expected an absolute path"),
+            std::string::npos);
+  EXPECT_NE(with({{"bundle", "not base64!"}}).find("/repository/bundle: expected"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"ref", "--upload-pack=x"}}).find("/repository/ref"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"ref", "main~1:x"}}).find("/repository/ref"), std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"protected_paths", {"../x"}}})
+                .find("/repository/protected_paths/0: expected a relative glob"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"test_command", {""}}}).find("/repository/test_command"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"hidden_tests", {{{"path", "/etc/x"}, {"content", ""}}}}})
+                .find("/repository/hidden_tests/0/path"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}, {"unknown", 1}}).find("/repository/unknown: unknown field"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}}, "vote").find("only best_of_n, fan_out and dag"),
+            std::string::npos);
+  EXPECT_NE(with({{"path", "/a"}}, "best_of_n").find("/repository/test_command"), std::string::npos)
+      << "best_of_n on a repository is judged by its tests";
+  json with_tests = minimal();
+  with_tests["pattern"] = "best_of_n";
+  with_tests["roles"] = {{"coder", {{"model", "m"}, {"policy", "coder"}}}};
+  with_tests["tests"] = {{{"name", "t"}, {"stdin", ""}, {"expected_stdout", ""}}};
+  with_tests["repository"] = {{"path", "/a"}, {"test_command", {"make", "test"}}};
+  EXPECT_NE(error_of(with_tests).find("/tests: expected none with a repository"),
+            std::string::npos);
+  json with_inputs = minimal();
+  with_inputs["input_files"] = {{{"path", "a"}, {"content", "b"}}};
+  with_inputs["repository"] = {{"path", "/a"}};
+  EXPECT_NE(error_of(with_inputs).find("/input_files: expected none with a repository"),
+            std::string::npos);
+}
+
 TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
   for (const std::string& bytes :
        {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
