@@ -1,6 +1,7 @@
 #include "repo/merge.h"
 
 #include <git2.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <mutex>
@@ -275,15 +276,25 @@ bool still_marked(git_repository* repository, git_tree* tree, const ConflictedPa
   return has_marker_line({bytes, static_cast<size_t>(git_blob_rawsize(blob.get()))});
 }
 
+// git_index_add_all's say on each path (1: skip it): a file over kMaxCommittedFileBytes stays
+// out of the merge, as out of an agent's commit (a sandbox writes a huge sparse file in no time).
+int skip_large(const char* path, const char* /*matched*/, void* payload) {
+  const auto& workdir = *static_cast<const std::filesystem::path*>(payload);
+  struct stat st {};
+  if (::lstat((workdir / path).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return static_cast<uint64_t>(st.st_size) > kMaxCommittedFileBytes ? 1 : 0;
+}
+
 // The tree of the worktree's files as they are now (commit_all's way: .gitignore'd files out).
 base::Expected<git_oid> tree_of_files(git_repository* repository, const Worktree& worktree) {
   Index index;
   char* everything[] = {const_cast<char*>("*")};
   const git_strarray all = {everything, 1};
+  std::filesystem::path workdir = worktree.dir;
   git_oid tree_id;
   if (git_repository_index(index.out(), repository) != 0 ||
-      git_index_add_all(index.get(), &all, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr) != 0 ||
-      git_index_update_all(index.get(), &all, nullptr, nullptr) != 0 ||
+      git_index_add_all(index.get(), &all, GIT_INDEX_ADD_DEFAULT, skip_large, &workdir) != 0 ||
+      git_index_update_all(index.get(), &all, skip_large, &workdir) != 0 ||
       git_index_write(index.get()) != 0 || git_index_write_tree(&tree_id, index.get()) != 0)
     return git_failure("worktree " + worktree.name + ": index");
   return tree_id;
