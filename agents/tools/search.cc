@@ -215,6 +215,7 @@ base::Expected<SearchResult> search(const Workspace& workspace, const SearchRequ
   for (const DirEntry& entry : listing->entries) {
     if (searcher.stopped() || searcher.out_of_work()) break;
     if (entry.kind != DirEntry::Kind::file) continue;  // symlinks are listed, never read
+    if (entry.path == ".git" || entry.path.rfind(".git/", 0) == 0) continue;  // git's, not code
     auto path = WorkspacePath::parse(entry.path);
     if (!path) continue;
     if (request.path_glob && !policies::glob_matches(*request.path_glob, *path)) continue;

@@ -4,8 +4,8 @@
 // everything is bounded: the pattern's size and repetition counts (regcomp's memory grows
 // with their product), the bytes of a line a regular expression sees (glibc's matcher can be
 // quadratic in the line), matches, output, bytes scanned and time. The walk is the
-// Workspace's listing, which never follows a symlink; binary files (a NUL in the first
-// 8 KiB) and files over 1 MiB are skipped and counted.
+// Workspace's listing, which never follows a symlink; .git is not searched; binary files (a NUL in
+// the first 8 KiB) and files over 1 MiB are skipped and counted.
 #pragma once
 
 #include <chrono>

@@ -124,6 +124,17 @@ base::Expected<std::unique_ptr<TempFile>> create_temp(int dir_fd) {
   return Error{"could not pick an unused temporary file name"};
 }
 
+// A replaced file keeps its permission bits (an edited script stays executable) and, unless
+// the workspace names an owner, its owner (so the sandbox that made it can still write it).
+base::Status keep_attributes(int fd, const struct stat& replaced, bool keep_owner) {
+  // A daemon that is not root cannot give files away; then the file is simply its own.
+  if (keep_owner && ::fchown(fd, replaced.st_uid, replaced.st_gid) != 0 && errno != EPERM) {
+    return Error{describe_errno(errno, "fchown")};
+  }
+  if (::fchmod(fd, replaced.st_mode & 0777) != 0) return Error{describe_errno(errno, "fchmod")};
+  return base::Ok{};
+}
+
 DirEntry::Kind kind_of(mode_t mode) {
   if (S_ISREG(mode)) return DirEntry::Kind::file;
   if (S_ISDIR(mode)) return DirEntry::Kind::directory;
@@ -190,8 +201,8 @@ base::Status Workspace::write_file(const WorkspacePath& path, std::string_view c
   if (!dir) return dir.error();
   const std::string leaf(path.segments().back());
   struct stat existing {};
-  if (::fstatat(dir->get(), leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
-      S_ISLNK(existing.st_mode)) {
+  const bool exists = ::fstatat(dir->get(), leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
+  if (exists && S_ISLNK(existing.st_mode)) {
     return fail(Tool::write_file, path,
                 "is a symbolic link (symlinks are not followed or replaced)");
   }
@@ -200,6 +211,8 @@ base::Status Workspace::write_file(const WorkspacePath& path, std::string_view c
   TempFile& file = **temp;
   base::Status status = write_all(file.fd(), content);
   if (status) status = give_to_owner(file.fd());
+  if (status && exists && S_ISREG(existing.st_mode))
+    status = keep_attributes(file.fd(), existing, !options_.owner_uid && !options_.owner_gid);
   if (status) status = file.close();
   if (!status) return fail(Tool::write_file, path, status.error().message);
   // rename replaces the target in one step and never follows a symlink at the target.

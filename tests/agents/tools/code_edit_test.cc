@@ -3,6 +3,8 @@
 #include "agents/tools/code_edit.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -37,6 +39,26 @@ TEST_F(CodeEditTest, EditReplacesTheOneOccurrence) {
   EXPECT_EQ(get("src/a.py"), "def f():\n    return 1\n\ndef g():\n    return 3\n");
   ASSERT_TRUE(edit_file(ws(), "src/a.py", "def g():\n    return 3\n", ""));  // deletes the text
   EXPECT_EQ(get("src/a.py"), "def f():\n    return 1\n\n");
+}
+
+// The write is atomic (a new file renamed over the old one), yet the file stays what it was:
+// an edited script is still executable, and a patched file keeps its owner.
+TEST_F(CodeEditTest, EditedAndPatchedFilesKeepTheirModeAndOwner) {
+  put("run.sh", "#!/bin/sh\necho old\n");
+  std::filesystem::permissions(dir_ / "run.sh", std::filesystem::perms(0750));
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown((dir_ / "run.sh").c_str(), 12345, 12346), 0);
+  }
+  ASSERT_TRUE(edit_file(ws(), "run.sh", "echo old", "echo new"));
+  ASSERT_TRUE(patch("--- a/run.sh\n+++ b/run.sh\n@@ -2 +2 @@\n-echo new\n+echo newer\n"));
+  EXPECT_EQ(get("run.sh"), "#!/bin/sh\necho newer\n");
+  struct stat status {};
+  ASSERT_EQ(::stat((dir_ / "run.sh").c_str(), &status), 0);
+  EXPECT_EQ(status.st_mode & 07777, 0750u);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(status.st_uid, 12345u);
+    EXPECT_EQ(status.st_gid, 12346u);
+  }
 }
 
 TEST_F(CodeEditTest, EditSaysHowOftenOldTextOccursAndWhere) {

@@ -15,12 +15,12 @@ using testing::TempWorkspace;
 
 class SearchTest : public TempWorkspace {
  protected:
-  SearchResult found(SearchRequest request) const {
+  SearchResult found(const SearchRequest& request) const {
     auto result = search(ws(), request);
     EXPECT_TRUE(result) << result.error().message;
     return result ? *result : SearchResult{};
   }
-  std::string error_of(SearchRequest request) const {
+  std::string error_of(const SearchRequest& request) const {
     auto result = search(ws(), request);
     return result ? "(searched)" : result.error().message;
   }
@@ -60,6 +60,7 @@ TEST_F(SearchTest, SkipsWhatThePolicyRefusesBinaryAndLargeFilesAndCountsThem) {
   put("secrets/key", "needle\n");
   put("bin/blob", std::string("needle\0\n", 8));
   put("big.txt", std::string(kMaxSearchFileBytes + 1, 'x') + "needle\n");
+  put(".git/config", "needle\n");  // git's own files are not code
   SearchRequest req = request("needle");
   req.may_read = [](const policies::WorkspacePath& path) { return path.str() != "secrets/key"; };
   SearchResult result = found(req);
