@@ -98,6 +98,7 @@ class MergeTest : public ::testing::Test {
   }
   base::Expected<MergeProgress> merge(const std::vector<std::string>& names) {
     std::vector<MergeSource> sources;
+    sources.reserve(names.size());
     for (const std::string& name : names) sources.push_back({name, *repository_->resolve(name)});
     return merge_branches(*repository_, worktree_, sources, kMerger);
   }
@@ -152,12 +153,15 @@ TEST_F(MergeTest, DisjointBranchesMergeAsGitMergeDoes) {
 
 TEST_F(MergeTest, AConflictStopsWithMarkersAndKeepsWhatMergedBefore) {
   branch("one", [&] { write(origin_ / "shared.py", "first = 1\nvalue = 1\nlast = 2\n"); });
-  branch("two", [&] { write(origin_ / "src/add.py", "def add(a, b):\n    return a + b\n"); });
+  branch("two", [&] {
+    write(origin_ / "src/add.py", "def add(a, b):\n    return a + b\n");
+    fs::remove(origin_ / "README");
+  });
   branch("three", [&] {
     write(origin_ / "shared.py", "first = 1\nvalue = 3\nlast = 2\n");
     write(origin_ / "src/mul.py", "def mul(a, b):\n    return a * b\n");
   });
-  branch("four", [&] { write(origin_ / "README", "adds and multiplies\n"); });
+  branch("four", [&] { write(origin_ / "CHANGES", "adds and multiplies\n"); });
   open_merger();
   auto progress = merge({"one", "two", "three", "four"});
   ASSERT_TRUE(progress.ok()) << progress.error().message;
@@ -176,6 +180,7 @@ TEST_F(MergeTest, AConflictStopsWithMarkersAndKeepsWhatMergedBefore) {
   // What merged before is in the worktree, and so is the conflicted branch's clean part.
   EXPECT_EQ(read(root_ / "merger/src/add.py"), "def add(a, b):\n    return a + b\n");
   EXPECT_EQ(read(root_ / "merger/src/mul.py"), "def mul(a, b):\n    return a * b\n");
+  EXPECT_FALSE(fs::exists(root_ / "merger/README")) << "a deletion merged before came back";
 
   // Markers left: nothing is committed.
   auto early = conclude_merge(*repository_, worktree_, conflict, kMerger, "Merge three");
@@ -199,7 +204,8 @@ TEST_F(MergeTest, AConflictStopsWithMarkersAndKeepsWhatMergedBefore) {
   auto rest = merge({"four"});
   ASSERT_TRUE(rest.ok()) << rest.error().message;
   EXPECT_FALSE(rest->conflict.has_value());
-  EXPECT_EQ(git_output("show " + rest->head + ":README"), "adds and multiplies");
+  EXPECT_EQ(git_output("show " + rest->head + ":CHANGES"), "adds and multiplies");
+  EXPECT_EQ(git_output("ls-tree --name-only " + rest->head), "CHANGES\nshared.py\nsrc");
   EXPECT_EQ(git_output("show " + rest->head + ":shared.py"), "first = 1\nvalue = 4\nlast = 2");
   EXPECT_EQ(git_output("show " + rest->head + ":src/add.py"), "def add(a, b):\n    return a + b");
 }
