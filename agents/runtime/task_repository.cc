@@ -37,16 +37,19 @@ base::Expected<repo::Repository> open_bundle(const std::string& bundle, const fs
 
 base::Expected<std::unique_ptr<TaskRepository>> TaskRepository::open(const RepositorySpec& spec,
                                                                      const fs::path& task_dir,
-                                                                     std::string task_id) {
+                                                                     std::string task_id,
+                                                                     bool overlays) {
   const fs::path path = spec.bundle.empty() ? fs::path(spec.path) : task_dir / "repository.git";
   auto repository =
       spec.bundle.empty() ? repo::Repository::open(path) : open_bundle(spec.bundle, path);
   if (!repository) return base::Error{"repository: " + repository.error().message};
   auto base = repository->resolve(spec.ref);
   if (!base) return base::Error{"repository: " + base.error().message};
-  return std::unique_ptr<TaskRepository>(new TaskRepository(std::move(*repository),
+  std::unique_ptr<TaskRepository> opened(new TaskRepository(std::move(*repository),
                                                             std::move(*base), std::move(task_id),
                                                             path, task_dir, spec.keep_branch));
+  opened->overlays_refused_ = !overlays;
+  return opened;
 }
 
 base::Status TaskRepository::write_manifest() const {

@@ -38,10 +38,12 @@ struct AgentBranch {
 class TaskRepository {
  public:
   // Opens the repository at spec.path, or imports spec.bundle into <task_dir>/repository.git
-  // (made on the first call; a resumed task reuses it); resolves spec.ref.
+  // (made on the first call; a resumed task reuses it); resolves spec.ref. Without `overlays`,
+  // every worktree is a full checkout (as where mounting is refused).
   static base::Expected<std::unique_ptr<TaskRepository>> open(const RepositorySpec& spec,
                                                               const std::filesystem::path& task_dir,
-                                                              std::string task_id);
+                                                              std::string task_id,
+                                                              bool overlays = true);
   // Forgets what a repository task left in its repository (its worktrees, and its branches but
   // the one its result named, unless the spec said not to keep it): what the task's manifest
   // (<task_dir>/repository.json, kept up to date by the calls below) lists. The caller removes

@@ -1,0 +1,132 @@
+// TaskRepository: an agent's worktree (an overlay of the task's one checkout of the base where
+// this process may mount, a full checkout otherwise), its commit, the manifest that pruning
+// reads, and what pruning leaves: the result's branch only.
+#include "agents/runtime/task_repository.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace agents::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Each test runs with overlays (where this process may mount) and with full checkouts.
+class TaskRepositoryTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (std::system("git --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "git is not installed";
+    char templ[] = "/tmp/agentd-task-repo-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    root_ = templ;
+    origin_ = root_ / "origin";
+    task_dir_ = root_ / "task";
+    fs::create_directories(task_dir_);
+    git("init -q " + origin_.string());
+    write(origin_ / "src/add.py", "def add(a, b):\n    return a - b\n");
+    git("-C " + origin_.string() + " add -A");
+    git("-C " + origin_.string() + " commit -q -m base");
+  }
+  void TearDown() override {
+    repository_.reset();  // unmounts its overlays first
+    if (!root_.empty()) fs::remove_all(root_);
+  }
+
+  static void git(const std::string& args) {
+    const std::string command =
+        "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + args;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  static void write(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  }
+  static std::string read(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  std::string branches() const {
+    std::string out;
+    const std::string command = "git -C " + origin_.string() + " branch --list 'agentd/*'";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    for (char buffer[256]; pipe && std::fgets(buffer, sizeof buffer, pipe);) out += buffer;
+    if (pipe) ::pclose(pipe);
+    return out;
+  }
+
+  void open() {
+    RepositorySpec spec;
+    spec.path = origin_.string();
+    auto opened = TaskRepository::open(spec, task_dir_, "t-1", /*overlays=*/GetParam());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    repository_ = std::move(*opened);
+  }
+
+  fs::path root_, origin_, task_dir_;
+  std::unique_ptr<TaskRepository> repository_;
+};
+
+TEST_P(TaskRepositoryTest, EachAgentWorksOnItsOwnBranchAndOnlyTheResultsBranchOutlivesPruning) {
+  open();
+  auto one = repository_->add_worktree("coder-1", task_dir_ / "coder-1", "");
+  auto two = repository_->add_worktree("coder-2", task_dir_ / "coder-2", "");
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(one->branch, "agentd/t-1/coder-1");
+  EXPECT_EQ(read(task_dir_ / "coder-1/src/add.py"), "def add(a, b):\n    return a - b\n");
+  if (!GetParam()) {
+    EXPECT_EQ(repository_->worktree_mode(), "checkout");
+  }
+  std::cout << "worktrees: " << repository_->worktree_mode() << "\n";
+
+  // One agent's change stays in its own worktree (and, with overlays, out of the shared files).
+  write(task_dir_ / "coder-1/src/add.py", "def add(a, b):\n    return a + b\n");
+  EXPECT_EQ(read(task_dir_ / "coder-2/src/add.py"), "def add(a, b):\n    return a - b\n");
+  if (repository_->worktree_mode() == "overlay") {
+    EXPECT_EQ(read(task_dir_ / ".base/src/add.py"), "def add(a, b):\n    return a - b\n");
+  }
+
+  auto committed = repository_->commit("coder-1", "fix");
+  ASSERT_TRUE(committed.ok()) << committed.error().message;
+  EXPECT_NE(committed->head, committed->base);
+  EXPECT_EQ(committed->files, std::vector<std::string>{"src/add.py"});
+  auto unchanged = repository_->commit("coder-2", "nothing");
+  ASSERT_TRUE(unchanged.ok()) << unchanged.error().message;
+  EXPECT_EQ(unchanged->head, unchanged->base);
+  ASSERT_TRUE(repository_->keep(committed->branch).ok());
+
+  repository_.reset();  // the task ended
+  ASSERT_TRUE(TaskRepository::prune(task_dir_).ok());
+  EXPECT_EQ(branches(), "  agentd/t-1/coder-1\n") << "only the result's branch is kept";
+  EXPECT_FALSE(fs::exists(origin_ / ".git/worktrees/t-1-coder-1"));
+  EXPECT_FALSE(fs::exists(origin_ / ".git/worktrees/t-1-coder-2"));
+}
+
+TEST_P(TaskRepositoryTest, AResumedAgentStartsOverOnAFreshBranch) {
+  open();
+  ASSERT_TRUE(repository_->add_worktree("coder-1", task_dir_ / "coder-1", "").ok());
+  write(task_dir_ / "coder-1/half-done.txt", "before the restart\n");
+  repository_.reset();  // the daemon died; a new one resumes the task
+  open();
+  auto again = repository_->add_worktree("coder-1", task_dir_ / "coder-1", "");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(fs::exists(task_dir_ / "coder-1/half-done.txt"));
+  EXPECT_TRUE(fs::exists(task_dir_ / "coder-1/src/add.py"));
+}
+
+TEST_P(TaskRepositoryTest, PruningATaskWithoutAManifestDoesNothing) {
+  EXPECT_TRUE(TaskRepository::prune(root_ / "no-such-task").ok());
+  write(task_dir_ / "repository.json", "not json");
+  EXPECT_FALSE(TaskRepository::prune(task_dir_).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, TaskRepositoryTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Overlay" : "Checkout"; });
+
+}  // namespace
+}  // namespace agents::runtime
