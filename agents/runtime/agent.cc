@@ -333,6 +333,33 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
            scope.list_files.allowed;
   }
 
+  // The agent's worktree, or why it has none. A task cancelled or out of budget before the agent
+  // started makes the co_await throw: the agent then ends cancelled, as its loop would.
+  asio::awaitable<base::Status> prepare_worktree(TaskContext& task, AgentOutcome& out,
+                                                 const std::string& start) {
+    try {
+      base::Status made = co_await task.prepare_worktree(out.id, start);
+      if (!made) out.error = made.error().message;
+      co_return made;
+    } catch (const boost::system::system_error&) {
+      out.status = AgentOutcome::Status::cancelled;
+      out.error = "cancelled";
+      co_return base::Error{"cancelled"};
+    }
+  }
+
+  // What an agent that answered or failed changed, committed on its branch. One that was cancelled
+  // or ran out of budget is not committed (its work is unfinished), and neither is one whose task
+  // was cancelled as it ended (the co_await throws).
+  asio::awaitable<void> commit_worktree(TaskContext& task, AgentOutcome& out) {
+    if (out.status != AgentOutcome::Status::answered && out.status != AgentOutcome::Status::failed)
+      co_return;
+    try {
+      out.branch = co_await task.commit_worktree(out.id);
+    } catch (const boost::system::system_error&) {
+    }
+  }
+
   }  // namespace
 
   asio::awaitable<AgentOutcome> run_agent(TaskContext & task, AgentSpec spec) {
@@ -354,18 +381,15 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
         out.workspace = task.workspace_path(out.id).string();
       // With a repository, the workspace is the agent's own worktree, made before its first turn.
       base::Status worktree = base::Ok{};
-      if (!out.workspace.empty())
-        worktree = co_await task.prepare_worktree(out.id, spec.start_commit);
-      if (!worktree) {
-        out.error = worktree.error().message;
-      } else {
+      const bool on_repository = task.repository() && !out.workspace.empty();
+      if (on_repository) worktree = co_await prepare_worktree(task, out, spec.start_commit);
+      if (worktree) {
         task.feedback().agent_started(out.id);
         AgentLoop loop(task, std::move(spec), *role, policy, out);
         co_await loop.run();
         out.audit = loop.audit();
         task.feedback().agent_finished(out.id);
-        if (out.status != AgentOutcome::Status::cancelled)
-          out.branch = co_await task.commit_worktree(out.id);
+        if (on_repository) co_await commit_worktree(task, out);
       }
     }
     task.emit("agent.finished", out.id,
