@@ -4,6 +4,7 @@
 #include "agents/runtime/task_repository.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -117,6 +118,17 @@ TEST_P(TaskRepositoryTest, AResumedAgentStartsOverOnAFreshBranch) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(fs::exists(task_dir_ / "coder-1/half-done.txt"));
   EXPECT_TRUE(fs::exists(task_dir_ / "coder-1/src/add.py"));
+}
+
+TEST_P(TaskRepositoryTest, SpecialFilesAnAgentLeftAreNotCommitted) {
+  open();
+  ASSERT_TRUE(repository_->add_worktree("coder-1", task_dir_ / "coder-1", "").ok());
+  // A FIFO that nobody writes would block a reader forever; a socket cannot be read at all.
+  ASSERT_EQ(::mkfifo((task_dir_ / "coder-1/pipe").c_str(), 0666), 0);
+  write(task_dir_ / "coder-1/real.txt", "text\n");
+  auto committed = repository_->commit("coder-1", "m");
+  ASSERT_TRUE(committed.ok()) << committed.error().message;
+  EXPECT_EQ(committed->files, std::vector<std::string>{"real.txt"});
 }
 
 TEST_P(TaskRepositoryTest, PruningATaskWithoutAManifestDoesNothing) {
