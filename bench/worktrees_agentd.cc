@@ -103,6 +103,7 @@ int check_made(const Options& options, const Source& source, TaskRepository& rep
   std::printf("  every worktree: on its branch at the base, %llu files, 3 read back: %s\n",
               static_cast<unsigned long long>(source.files), wrong == 0 ? "yes" : "NO");
   std::vector<fs::path> made_dirs;
+  made_dirs.reserve(made.size());
   for (int i : made) made_dirs.push_back(dirs[i]);
   return wrong + check_status(made_dirs, options.status_checks);
 }
