@@ -21,7 +21,9 @@
 //    "resume": false}
 // Roles per pattern: fan_out planner, worker, reducer; dag planner, worker (reducer
 // optional); best_of_n coder (tester with tester_agents, judge with use_judge); vote voter
-// (judge with "ties": "judge"); moa proposer, aggregator; monitor when "monitor" is given.
+// (judge with "ties": "judge"); moa proposer, aggregator; monitor when "monitor" is given. On a
+// repository, best_of_n, fan_out and dag may name a tester (its policy runs the repository's
+// tests), and fan_out and dag a merger (merge conflicts).
 // Options: fan_out {max_subtasks, max_replans}; dag {max_steps, max_replans, allowed_tools};
 // best_of_n {n, language, first_pass_wins, use_judge, tester_agents}; vote {n, quorum,
 // debate_rounds, normalization: exact|text|number|json, ties: report|judge}; moa {layers,

@@ -36,12 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "${AGENTD_DEMO_BASE_URL:-}" ]; then
-  mkfifo "$dir/llm.port" "$dir/llm-repo.port"
-  # The repository tasks' coders, workers and merger: canned answers of their own.
-  /usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm-repo.json \
-    >"$dir/llm-repo.port" 2>"$dir/llm-repo.log" &
-  llm_repo_pid=$!
-  read -r repo_port <"$dir/llm-repo.port" || true
+  mkfifo "$dir/llm.port"
   /usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm.json \
     >"$dir/llm.port" 2>"$dir/llm.log" &
   llm_pid=$!
@@ -52,14 +47,25 @@ if [ -z "${AGENTD_DEMO_BASE_URL:-}" ]; then
     exit 1
   fi
   base_url="http://127.0.0.1:$port/v1" model="demo" key_env=""
-  repo_base_url="http://127.0.0.1:$repo_port/v1" repo_model="demo-repo"
   echo "== model: the SCRIPTED test server on port $port (canned answers from examples/scripted-llm.json;"
   echo "   set AGENTD_DEMO_BASE_URL, AGENTD_DEMO_MODEL and AGENTD_DEMO_API_KEY_ENV for a real endpoint)"
 else
   base_url="$AGENTD_DEMO_BASE_URL" model="${AGENTD_DEMO_MODEL:?set AGENTD_DEMO_MODEL too}"
   key_env="${AGENTD_DEMO_API_KEY_ENV:-}"
-  repo_base_url="$base_url" repo_model="$model"
   echo "== model: $model at $base_url"
+fi
+
+# The repository tasks' coders, workers and merger are always scripted: some of their candidates
+# are wrong on purpose, to show that the repository's tests, not the order of answers, choose.
+mkfifo "$dir/llm-repo.port"
+/usr/bin/python3 tests/fixtures/scripted_llm/server.py --script examples/scripted-llm-repo.json \
+  >"$dir/llm-repo.port" 2>"$dir/llm-repo.log" &
+llm_repo_pid=$!
+read -r repo_port <"$dir/llm-repo.port" || true
+if [[ ! $repo_port =~ ^[0-9]+$ ]]; then
+  echo "run-example.sh: the scripted model server for the repository tasks did not start:" >&2
+  cat "$dir/llm-repo.log" >&2
+  exit 1
 fi
 
 token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -70,8 +76,8 @@ cat >"$dir/agentd.json" <<EOF
   "journal": {"path": "$dir/journal.db"},
   "models": [{"name": "demo", "base_url": "$base_url", "model": "$model",
               "api_key_env": "$key_env", "timeout": 300},
-             {"name": "demo-repo", "base_url": "$repo_base_url", "model": "$repo_model",
-              "api_key_env": "$key_env", "timeout": 300}],
+             {"name": "demo-repo", "base_url": "http://127.0.0.1:$repo_port/v1",
+              "model": "demo-repo", "timeout": 300}],
   "tenants": [{"name": "demo", "token_sha256": "$(printf %s "$token" | sha256sum | cut -d' ' -f1)",
                "policies": ["*"], "repositories": ["$dir/repos/*"]}],
   "sandbox": {"id_lock_dir": "$dir/ids", "workspace_root": "$dir/workspaces"}
@@ -126,7 +132,8 @@ if [ "$exec_status" -ne 0 ]; then
 fi
 
 echo
-echo "== repository tasks on examples/repository (a git repository with a failing test)"
+echo "== repository tasks on examples/repository (a git repository with a failing test), always with"
+echo "   the canned coders of examples/scripted-llm-repo.json: some are wrong on purpose"
 repo_status=0
 scripts/run-repository-example.sh "$agentctl" "$dir" || repo_status=$?
 [ "$repo_status" -eq 0 ] || status=1

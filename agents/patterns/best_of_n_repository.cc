@@ -189,7 +189,12 @@ class BestOfNOnRepository {
       leaders.push_back(finalists[representative(grouping.groups[g], patches)]);
     if (leaders.size() == 1)
       co_return co_await win(std::move(result), *leaders[0], "tests_then_agreement");
-    task_.emit("candidate.tie", {}, {{"groups", leaders.size()}});
+    json groups = json::array();
+    for (const std::vector<size_t>& group : grouping.groups) {
+      groups.push_back(json::array());
+      for (size_t i : group) groups.back().push_back(finalists[i]->agent.id);
+    }
+    task_.emit("candidate.tie", {}, {{"groups", std::move(groups)}});
     if (options_.use_judge) {
       const size_t mark = task_.dropped().size();
       if (RepoCandidate* chosen = co_await judge(leaders))

@@ -139,8 +139,9 @@ Status parse_options(const json& root, TaskSpec& spec) {
   return Ok{};
 }
 
-// The roles each pattern needs, and those it may use (fan_out and dag on a repository: a merger
-// for merge conflicts and a tester for the merged tree's tests, patterns/repository_merge.h).
+// The roles each pattern needs, and those it may use (on a repository: a tester whose policy runs
+// the repository's tests, and for fan_out and dag a merger for merge conflicts,
+// patterns/repository_merge.h).
 struct RoleNeeds {
   std::vector<std::string> required;
   std::vector<std::string> optional;
@@ -162,6 +163,7 @@ RoleNeeds role_needs(const TaskSpec& spec, bool has_repository) {
       needs.required = {"coder"};
       if (spec.best_of_n.use_judge) needs.required.push_back("judge");
       if (spec.best_of_n.tester_agents > 0) needs.required.push_back("tester");
+      if (has_repository) needs.optional.push_back("tester");  // runs the repository's tests
       break;
     case PatternKind::vote:
       needs.required = {"voter"};

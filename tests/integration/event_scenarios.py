@@ -2,7 +2,10 @@
 need GPUs): each a task spec, a script for the scripted model, and optionally something the
 client does once a worker is waiting for its model (send feedback, cancel).
 test_protocol_tables.py runs them and holds what the daemon sent against the event table."""
-from specs import final_answer, task_spec
+import json
+
+from specs import (example_repository_script, example_repository_spec, final_answer,
+                   task_spec)
 
 FAN_OUT_ROLES = {"planner": {}, "worker": {}, "reducer": {}}
 DOUBLE = "```python\nprint(int(input()) * 2)\n```"
@@ -37,6 +40,31 @@ def fan_out(name, worker_steps, expects, subtasks=("count the words",), roles=No
     spec = task_spec("fan_out", f"{name}: count the words of: the quick brown fox",
                      roles or FAN_OUT_ROLES, **spec_fields)
     return Scenario(name, spec, script, then, expects)
+
+
+def repository_scenarios(repository):
+    """Tasks on `repository` (examples/repository made a git repository, allowed for the
+    tenant): best_of_n whose two right answers differ, so they tie and the judge (who answers
+    nothing valid) fails; fan_out whose two workers conflict in NOTES.md."""
+    script = example_repository_script()
+    right = script["roles"]["coder"]["steps"][1]
+    other_right = json.loads(json.dumps(right).replace(
+        "return sum(values) / len(values)", "return sum(values) / float(len(values))"))
+    script["roles"]["coder"]["steps"] = [right, other_right]
+    script["roles"]["judge"] = {"default": final_answer({"choice": 9})}
+    tie = example_repository_spec({"path": repository})
+    tie["options"] = {"n": 2, "use_judge": True}
+    tie["roles"]["judge"] = {"model": "scripted", "policy": "reviewer"}
+    return [
+        Scenario("best_of_n on a repository, a tie and a judge that fails", tie, script,
+                 expects={"repository.opened", "repository.worktree", "repository.committed",
+                          "repository.base_tested", "repository.tests", "candidate.tested",
+                          "candidate.tie", "judge.failed", "candidate.selected"}),
+        Scenario("fan_out on a repository with a conflict",
+                 example_repository_spec({"path": repository}, "repo-fan-out.json"),
+                 example_repository_script(),
+                 expects={"repository.conflict", "repository.merged"}),
+    ]
 
 
 def scenarios():

@@ -112,7 +112,8 @@ class ScriptedLlm:
 class Stack:
     """agentd with the scripted LLM server, in a private temporary directory."""
 
-    def __init__(self, limits=None, drain_seconds=10, latency_ms=0, extra_config=None):
+    def __init__(self, limits=None, drain_seconds=10, latency_ms=0, extra_config=None,
+                 repositories=None):
         self.dir = tempfile.mkdtemp(prefix="agentd-it-")
         # Sandboxes run as unprivileged host ids and bind their workspace from below this
         # directory: they must be able to traverse it (not list it), as with /var/lib/agentd.
@@ -122,7 +123,13 @@ class Stack:
         self.unix_path = os.path.join(self.dir, "agentd.sock")
         self.config_path = os.path.join(self.dir, "agentd.json")
         self.log_path = os.path.join(self.dir, "agentd.log")
+        # Repository tasks: the host paths (globs) every tenant may name, under self.dir/repos.
+        self.repos = os.path.join(self.dir, "repos")
         self.config = self._config(limits or {}, drain_seconds, extra_config or {})
+        if repositories:
+            os.makedirs(self.repos)
+            for tenant in self.config["tenants"]:
+                tenant["repositories"] = [os.path.join(self.repos, glob) for glob in repositories]
         with open(self.config_path, "w") as f:
             json.dump(self.config, f, indent=2)
         self.process = None

@@ -1,5 +1,47 @@
-"""Task specs and scripts for the scripted LLM server, and the check every event stream
-must pass. Re-exported by harness.py."""
+"""Task specs and scripts for the scripted LLM server, the example repository, and the check
+every event stream must pass. Re-exported by harness.py."""
+import json
+import os
+import shutil
+import subprocess
+
+SOURCE_DIR = os.environ.get(
+    "AGENTD_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+# The repository's tests, with a JUnit report the daemon reads (docs/repositories.md).
+PYTEST_COMMAND = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                  "--junitxml={junit_xml}"]
+
+
+def git(*args, cwd=None):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t",
+                           "-c", "init.defaultBranch=main", *args],
+                          cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_example_repository(path):
+    """examples/repository as a git repository with one commit (what the demo makes); its
+    commit id."""
+    shutil.copytree(os.path.join(SOURCE_DIR, "examples/repository"), path)
+    git("init", "-q", path)
+    git("add", "-A", cwd=path)
+    git("commit", "-q", "-m", "calc: average (wrong), clamp", cwd=path)
+    return git("rev-parse", "HEAD", cwd=path).strip()
+
+
+def example_repository_script():
+    """The scripted coders, workers and merger of the repository examples."""
+    with open(os.path.join(SOURCE_DIR, "examples/scripted-llm-repo.json")) as f:
+        return json.load(f)
+
+
+def example_repository_spec(repository, name="repo-best-of-n.json"):
+    """examples/NAME on `repository` ({path} or {bundle}), its roles on the scripted model."""
+    with open(os.path.join(SOURCE_DIR, "examples", name)) as f:
+        spec = json.load(f)
+    for role in spec["roles"].values():
+        role["model"] = "scripted"
+    spec["repository"] = {**repository, "test_command": PYTEST_COMMAND}
+    return spec
 
 
 def check_sequence(testcase, events, task_id, first_seq=1):

@@ -17,7 +17,7 @@ import unittest
 import event_scenarios
 import protocol_tables
 from harness import SOURCE_DIR, StackTest
-from specs import check_sequence
+from specs import check_sequence, make_example_repository
 
 DOC = os.path.join(SOURCE_DIR, "docs", "protocol.md")
 
@@ -46,6 +46,11 @@ NEEDS_GPUS = {
     "gpu.waiting": "a GPU lease that has to wait needs GPUs (tests/daemon fakes a GPU tree)",
     "gpu.granted": "a granted GPU lease needs GPUs (tests/daemon fakes a GPU tree)",
     "gpu.released": "a released GPU lease needs GPUs (tests/daemon fakes a GPU tree)",
+}
+# Event types no client can make the daemon send on purpose, and why.
+UNPROVOKED = {
+    "repository.commit_failed": "a commit fails only when the host's disk or the repository "
+                                "breaks while the task runs",
 }
 # Emitted by the agents library but never by the daemon, which does not stream model answers
 # (it leaves RuntimeOptions::stream_tokens off); protocol.md must not list these.
@@ -83,6 +88,8 @@ class TablesReadTest(unittest.TestCase):
         self.assertEqual(NOT_SENT_BY_DAEMON & documented, set(), "the daemon never sends these")
         for event_type in NEEDS_GPUS:
             self.assertIn(event_type, emitted & documented, NEEDS_GPUS[event_type])
+        for event_type in UNPROVOKED:
+            self.assertIn(event_type, emitted & documented, UNPROVOKED[event_type])
 
 
 class SpecTableTest(StackTest):
@@ -352,7 +359,8 @@ class SpecTableTest(StackTest):
 
 
 class EventTableTest(StackTest):
-    stack_options = {"drain_seconds": 2}  # the daemon's stop at the end need not wait long
+    # The daemon's stop at the end need not wait long; the repository scenarios' repository.
+    stack_options = {"drain_seconds": 2, "repositories": ["*"]}
 
     async def run_scenario(self, scenario):
         self.load_script(scenario.script)
@@ -381,7 +389,10 @@ class EventTableTest(StackTest):
     async def test_every_documented_event_is_sent_and_no_other(self):
         table = protocol_tables.events(read_doc())
         sent = []
-        for scenario in event_scenarios.scenarios():
+        repository = os.path.join(self.stack.repos, "calc")
+        make_example_repository(repository)
+        for scenario in event_scenarios.scenarios() + event_scenarios.repository_scenarios(
+                repository):
             events = await self.run_scenario(scenario)
             types = {event["type"] for event in events}
             self.assertEqual(scenario.expects - types, set(),
@@ -390,7 +401,7 @@ class EventTableTest(StackTest):
             sent += events
         sent_types = {event["type"] for event in sent}
         self.assertEqual(sent_types - set(table), set(), "sent, but not in protocol.md's table")
-        self.assertEqual(set(table) - sent_types - set(NEEDS_GPUS), set(),
+        self.assertEqual(set(table) - sent_types - set(NEEDS_GPUS) - set(UNPROVOKED), set(),
                          "documented, but no scenario made the daemon send them")
         matched = set()
         for event in sent:

@@ -13,44 +13,13 @@ import subprocess
 import unittest
 
 from harness import SOURCE_DIR, Stack, StackTest, missing_binaries
-from specs import check_sequence, final_answer, task_spec
-
-TEST_COMMAND = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                "--junitxml={junit_xml}"]
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t",
-                           "-c", "init.defaultBranch=main", *args],
-                          cwd=cwd, check=True, capture_output=True, text=True).stdout
-
-
-def make_example_repository(path):
-    """examples/repository as a git repository with one commit: what the demo makes."""
-    shutil.copytree(os.path.join(SOURCE_DIR, "examples/repository"), path)
-    git("init", "-q", path)
-    git("add", "-A", cwd=path)
-    git("commit", "-q", "-m", "calc: average (wrong), clamp", cwd=path)
-    return git("rev-parse", "HEAD", cwd=path).strip()
+from specs import (check_sequence, example_repository_script as example_script,
+                   example_repository_spec as example_spec, git, make_example_repository)
 
 
 def pytest_missing():
     run = subprocess.run(["/usr/bin/python3", "-m", "pytest", "--version"], capture_output=True)
     return run.returncode != 0
-
-
-def example_script():
-    with open(os.path.join(SOURCE_DIR, "examples/scripted-llm-repo.json")) as f:
-        return json.load(f)
-
-
-def example_spec(repository, name="repo-best-of-n.json"):
-    with open(os.path.join(SOURCE_DIR, "examples", name)) as f:
-        spec = json.load(f)
-    for role in spec["roles"].values():
-        role["model"] = "scripted"
-    spec["repository"] = {**repository, "test_command": TEST_COMMAND}
-    return spec
 
 
 class RepositoryTaskTest(StackTest):
@@ -62,14 +31,8 @@ class RepositoryTaskTest(StackTest):
             raise unittest.SkipTest("git is not installed")
         if pytest_missing():
             raise unittest.SkipTest("python3-pytest is not installed (scripts/setup.sh installs it)")
-        cls.stack = Stack()
-        cls.repos = os.path.join(cls.stack.dir, "repos")
-        os.makedirs(cls.repos)
-        for tenant in cls.stack.config["tenants"]:
-            if tenant["name"] == "alpha":
-                tenant["repositories"] = [cls.repos + "/*"]
-        with open(cls.stack.config_path, "w") as f:
-            json.dump(cls.stack.config, f, indent=2)
+        cls.stack = Stack(repositories=["*"])
+        cls.repos = cls.stack.repos
         try:
             cls.stack.start()
         except Exception:
@@ -230,6 +193,26 @@ class RepositoryTaskTest(StackTest):
         # The link came back as a link in the patch's base, never read through: the patch has
         # only the fix.
         self.assertEqual(task["result"]["repository"]["files"], ["calc.py"])
+
+    async def test_a_huge_file_stays_out_of_the_repository(self):
+        path, _ = self.new_repository("huge")
+        script = example_script()
+        # A 1 GiB file is past the sandbox's file size limit (RLIMIT_FSIZE, 64 MiB unless a
+        # policy says otherwise); what a policy allowing more lets through, the daemon leaves out
+        # of the commit (repo::kMaxCommittedFileBytes; TaskRepositoryTest covers it).
+        script["roles"]["coder"]["steps"].insert(0, {"tool_calls": [{"name": "run_code", "arguments": {
+            "language": "bash", "code": "truncate -s 1G /workspace/huge.bin; echo huge=$?"}}]})
+        task, events = await self.run_task(example_spec({"path": path}), script)
+        self.assertEqual(task["state"], "succeeded", task)
+        said = "".join(m["content"] for r in self.stack.llm.log() if r["role"] == "coder"
+                       for m in r["request"]["messages"] if m["role"] == "tool")
+        self.assertIn("File size limit exceeded", said)
+        self.assertIn("huge=153", said)  # 128 + SIGXFSZ
+        committed = [e["data"] for e in events if e["type"] == "repository.committed"]
+        self.assertEqual(len(committed), 3, committed)
+        objects = subprocess.run(["du", "-sm", os.path.join(path, ".git/objects")],
+                                 capture_output=True, text=True, check=True).stdout
+        self.assertLess(int(objects.split()[0]), 10, "the repository took the huge file")
 
     async def test_a_coder_cannot_reach_git_or_a_sibling(self):
         path, base = self.new_repository("probe")

@@ -120,15 +120,20 @@ TEST_P(TaskRepositoryTest, AResumedAgentStartsOverOnAFreshBranch) {
   EXPECT_TRUE(fs::exists(task_dir_ / "coder-1/src/add.py"));
 }
 
-TEST_P(TaskRepositoryTest, SpecialFilesAnAgentLeftAreNotCommitted) {
+TEST_P(TaskRepositoryTest, SpecialAndHugeFilesAnAgentLeftAreNotCommitted) {
   open();
   ASSERT_TRUE(repository_->add_worktree("coder-1", task_dir_ / "coder-1", "").ok());
   // A FIFO that nobody writes would block a reader forever; a socket cannot be read at all.
   ASSERT_EQ(::mkfifo((task_dir_ / "coder-1/pipe").c_str(), 0666), 0);
   write(task_dir_ / "coder-1/real.txt", "text\n");
+  {
+    std::ofstream huge(task_dir_ / "coder-1/huge.bin");
+  }
+  fs::resize_file(task_dir_ / "coder-1/huge.bin", uint64_t{1} << 30);  // sparse: costs nothing
   auto committed = repository_->commit("coder-1", "m");
   ASSERT_TRUE(committed.ok()) << committed.error().message;
   EXPECT_EQ(committed->files, std::vector<std::string>{"real.txt"});
+  EXPECT_EQ(committed->too_large, std::vector<std::string>{"huge.bin"});
 }
 
 TEST_P(TaskRepositoryTest, PruningATaskWithoutAManifestDoesNothing) {
