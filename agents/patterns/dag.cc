@@ -56,7 +56,7 @@ class DagRun {
     }
     tools_ = permitted_tools(options_.allowed_tools, policy->scope);
     overview_ = co_await repository_overview(task_);  // empty: no repository
-    if (auto prepared = co_await task_.prepare_worktree("executor", ""); !prepared) {
+    if (auto prepared = co_await task_.prepare_worktree("executor", "", *policy); !prepared) {
       result.error = "workspace: " + prepared.error().message;
       co_return result;
     }

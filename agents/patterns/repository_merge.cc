@@ -102,7 +102,10 @@ class MergeRun {
   asio::awaitable<base::Status> make_worktree() {
     merger_id_ = task_.new_agent_id("merger");
     author_ = {merger_id_ + " (agentd task " + task_.task_id + ")", merger_id_ + "@agentd.invalid"};
-    if (auto made = co_await task_.prepare_worktree(merger_id_, repository_.base()); !made)
+    auto policy = task_.policy_for_role(merge_role());
+    if (!policy)
+      co_return base::Error{"the merger's worktree: role " + merge_role() + " has no policy"};
+    if (auto made = co_await task_.prepare_worktree(merger_id_, repository_.base(), *policy); !made)
       co_return base::Error{"the merger's worktree: " + made.error().message};
     auto worktree = repository_.worktree(merger_id_);
     if (!worktree) co_return base::Error{"the merger's worktree: none was made"};

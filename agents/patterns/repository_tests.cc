@@ -188,33 +188,6 @@ base::Expected<std::vector<repo::JunitCase>> read_report(const std::filesystem::
 }
 
 AGENTD_COROUTINE_FRAMES_BEGIN
-// `command` in a sandbox of `policy` with `tree` at /workspace, writable whatever the policy
-// says of agents' workspaces: the tree is this run's own copy, and runners write caches and
-// their report into it. A shell prologue finds the program on PATH and keeps what it writes
-// writable by the next sandbox (another uid), as run_code does.
-asio::awaitable<base::Expected<sandbox::Result>> run_in_tree(
-    runtime::TaskContext& task, const policies::Compiled& policy, const std::string& agent_id,
-    const std::filesystem::path& tree, const std::vector<std::string>& command) {
-  runtime::RunCodeRequest request;
-  request.language = policies::Language::bash;
-  request.workspace = tree;
-  auto builder = runtime::SandboxSpecBuilder::prepare(policy, request);
-  if (!builder) co_return builder.error();
-  // The tests run the candidate's code: GPUs as its run_code would get them, or none visible.
-  auto gpus = co_await runtime::lease_gpus_for_sandbox(task, agent_id, policy);
-  if (!gpus) co_return gpus.error();
-  auto spec = std::move(*builder).build(*gpus, task.env.gpus);
-  if (!spec) co_return spec.error();
-  sandbox::Spec run = policies::bind_workspace(std::move(*spec), tree.string(),
-                                               policies::WorkspaceAccess::read_write);
-  run.argv = {"/bin/sh", "-c", "umask 000; exec \"$@\"", "sh"};
-  run.argv.insert(run.argv.end(), command.begin(), command.end());
-  sandbox::Result result = co_await task.env.runner.async_run(co_await asio::this_coro::executor,
-                                                              std::move(run), asio::use_awaitable);
-  gpus->release();
-  co_return result;
-}
-
 // Runs `command` and records its end in `testing`; false (every test failed, saying why) when
 // it could not start or, for setup_command (`must_pass`), did not exit 0.
 asio::awaitable<bool> run_step(runtime::TaskContext& task, const policies::Compiled& policy,
@@ -241,6 +214,33 @@ asio::awaitable<bool> run_step(runtime::TaskContext& task, const policies::Compi
 }
 
 }  // namespace
+
+// `command` in a sandbox of `policy` with `tree` at /workspace, writable whatever the policy
+// says of agents' workspaces: the tree is this run's own copy, and runners write caches and
+// their report into it. A shell prologue finds the program on PATH and keeps what it writes
+// writable by the next sandbox (another uid), as run_code does.
+asio::awaitable<base::Expected<sandbox::Result>> run_in_tree(
+    runtime::TaskContext& task, const policies::Compiled& policy, const std::string& agent_id,
+    const std::filesystem::path& tree, const std::vector<std::string>& command) {
+  runtime::RunCodeRequest request;
+  request.language = policies::Language::bash;
+  request.workspace = tree;
+  auto builder = runtime::SandboxSpecBuilder::prepare(policy, request);
+  if (!builder) co_return builder.error();
+  // The tests run the candidate's code: GPUs as its run_code would get them, or none visible.
+  auto gpus = co_await runtime::lease_gpus_for_sandbox(task, agent_id, policy);
+  if (!gpus) co_return gpus.error();
+  auto spec = std::move(*builder).build(*gpus, task.env.gpus);
+  if (!spec) co_return spec.error();
+  sandbox::Spec run = policies::bind_workspace(std::move(*spec), tree.string(),
+                                               policies::WorkspaceAccess::read_write);
+  run.argv = {"/bin/sh", "-c", "umask 000; exec \"$@\"", "sh"};
+  run.argv.insert(run.argv.end(), command.begin(), command.end());
+  sandbox::Result result = co_await task.env.runner.async_run(co_await asio::this_coro::executor,
+                                                              std::move(run), asio::use_awaitable);
+  gpus->release();
+  co_return result;
+}
 
 asio::awaitable<RepositoryTesting> run_repository_tests(runtime::TaskContext& task,
                                                         const policies::Compiled& policy,

@@ -52,6 +52,12 @@ struct RepositoryTesting {
   std::string error;        // a command that could not start (every test failed with it)
 };
 
+// `command` in a sandbox of `policy` with `tree` bound read-write at /workspace (as agent
+// `agent_id`: GPUs as its run_code would get them): the runs of test_command and setup_command.
+boost::asio::awaitable<base::Expected<sandbox::Result>> run_in_tree(
+    runtime::TaskContext& task, const policies::Compiled& policy, const std::string& agent_id,
+    const std::filesystem::path& tree, const std::vector<std::string>& command);
+
 // Runs the repository's tests in `tree` under `policy` (its limits, wall time included, for each
 // command) as agent `agent_id`, and emits "repository.tests" {passed, total, from_report}.
 // `base_ids` empty: this is the base commit's run, and every case it reports (skipped ones

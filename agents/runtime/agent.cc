@@ -336,9 +336,10 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
   // The agent's worktree, or why it has none. A task cancelled or out of budget before the agent
   // started makes the co_await throw: the agent then ends cancelled, as its loop would.
   asio::awaitable<base::Status> prepare_worktree(TaskContext& task, AgentOutcome& out,
-                                                 const std::string& start) {
+                                                 const std::string& start,
+                                                 const policies::Compiled& policy) {
     try {
-      base::Status made = co_await task.prepare_worktree(out.id, start);
+      base::Status made = co_await task.prepare_worktree(out.id, start, policy);
       if (!made) out.error = made.error().message;
       co_return made;
     } catch (const boost::system::system_error&) {
@@ -382,7 +383,8 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       // With a repository, the workspace is the agent's own worktree, made before its first turn.
       base::Status worktree = base::Ok{};
       const bool on_repository = task.repository() && !out.workspace.empty();
-      if (on_repository) worktree = co_await prepare_worktree(task, out, spec.start_commit);
+      if (on_repository)
+        worktree = co_await prepare_worktree(task, out, spec.start_commit, *policy);
       if (worktree) {
         task.feedback().agent_started(out.id);
         AgentLoop loop(task, std::move(spec), *role, policy, out);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -86,10 +87,17 @@ class TaskContext {
   boost::asio::awaitable<base::Status> open_repository();
   TaskRepository* repository() { return repository_.get(); }
   // An agent's worktree as its workspace, on its own branch from `start` (empty: the base),
-  // with spec.repository.setup_command run in it: before the agent's first turn. A no-op for a
-  // task without a repository.
+  // then the worktree setup (below) under the agent's `policy`: before its first turn. A no-op
+  // for a task without a repository.
   boost::asio::awaitable<base::Status> prepare_worktree(const std::string& agent_id,
-                                                        const std::string& start);
+                                                        const std::string& start,
+                                                        const policies::Compiled& policy);
+  // What runs in each new worktree before its agent starts (the patterns run
+  // spec.repository.setup_command in a sandbox); an error ends that agent with it.
+  using WorktreeSetup = std::function<boost::asio::awaitable<base::Status>(
+      const std::string& agent_id, const policies::Compiled& policy,
+      const std::filesystem::path& dir)>;
+  void set_worktree_setup(WorktreeSetup setup) { worktree_setup_ = std::move(setup); }
   // Commits what the agent changed (a repository.committed event); null without a worktree.
   boost::asio::awaitable<std::optional<AgentBranch>> commit_worktree(const std::string& agent_id);
   // The unified diff of what the agent changed so far (the git_diff tool).
@@ -132,6 +140,7 @@ class TaskContext {
   std::map<std::string, std::unique_ptr<TokenQueue>> tokens_;
   std::set<std::string> made_workspaces_;
   std::unique_ptr<TaskRepository> repository_;
+  WorktreeSetup worktree_setup_;
   std::deque<std::string> digest_;
   uint64_t digest_end_ = 0;  // sequence number after the newest digest line
 };

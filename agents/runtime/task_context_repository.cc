@@ -35,8 +35,8 @@ boost::asio::awaitable<base::Status> TaskContext::open_repository() {
   co_return base::Ok{};
 }
 
-boost::asio::awaitable<base::Status> TaskContext::prepare_worktree(const std::string& agent_id,
-                                                                   const std::string& start) {
+boost::asio::awaitable<base::Status> TaskContext::prepare_worktree(
+    const std::string& agent_id, const std::string& start, const policies::Compiled& policy) {
   if (!repository_ || made_workspaces_.count(agent_id)) co_return base::Ok{};
   auto task_dir = task_directory();
   if (!task_dir) co_return task_dir.error();
@@ -49,6 +49,7 @@ boost::asio::awaitable<base::Status> TaskContext::prepare_worktree(const std::st
        {{"branch", worktree->branch},
         {"base", worktree->base},
         {"files", repository_->worktree_mode()}});
+  if (worktree_setup_) co_return co_await worktree_setup_(agent_id, policy, dir);
   co_return base::Ok{};
 }
 

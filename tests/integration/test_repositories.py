@@ -194,6 +194,31 @@ class RepositoryTaskTest(StackTest):
         # only the fix.
         self.assertEqual(task["result"]["repository"]["files"], ["calc.py"])
 
+    async def test_setup_command_and_hidden_tests(self):
+        path, _ = self.new_repository("setup")
+        script = example_script()
+        # The first coder looks at its worktree: the setup's stamp is there, the hidden test not.
+        script["roles"]["coder"]["steps"].insert(0, {"tool_calls": [{"name": "run_code", "arguments": {
+            "language": "bash", "code": "cat /workspace/.stamp; ls /workspace/tests"}}]})
+        spec = example_spec({"path": path})
+        spec["repository"]["setup_command"] = ["sh", "-c", "echo set up > .stamp"]
+        spec["repository"]["hidden_tests"] = [{
+            "path": "tests/test_hidden.py",
+            "content": "from calc import average\n\n\ndef test_two():\n    assert average([2, 4]) == 3\n"}]
+        task, _ = await self.run_task(spec, script)
+        self.assertEqual(task["state"], "succeeded", task)
+        said = "".join(m["content"] for r in self.stack.llm.log() if r["role"] == "coder"
+                       for m in r["request"]["messages"] if m["role"] == "tool")
+        self.assertIn("set up", said)
+        self.assertIn("test_calc.py", said)
+        self.assertNotIn("test_hidden", said)
+        tests = task["result"]["repository"]["tests"]
+        self.assertEqual(tests["base"], {"tests": 5, "passed": 1})  # the hidden test counts
+        winner = [c for c in tests["candidates"] if c.get("passed_all")]
+        self.assertEqual(len(winner), 1, tests)
+        self.assertEqual(winner[0]["total"], 5)
+        self.assertNotIn("tests/test_hidden.py", task["result"]["repository"]["files"])
+
     async def test_a_huge_file_stays_out_of_the_repository(self):
         path, _ = self.new_repository("huge")
         script = example_script()
