@@ -6,6 +6,7 @@
 
 #include "agents/tools/workspace_dir.h"
 #include "repo/bundle.h"
+#include "repo/task_refs.h"
 #include "repo/test_tree.h"
 
 namespace agents::runtime {
@@ -49,6 +50,13 @@ base::Expected<std::unique_ptr<TaskRepository>> TaskRepository::open(const Repos
                                                             std::move(*base), std::move(task_id),
                                                             path, task_dir, spec.keep_branch));
   opened->overlays_refused_ = !overlays;
+  // A daemon that died while this task changed the repository left its locks; and pruning
+  // needs the repository's path even if no worktree is ever made.
+  if (auto released = repo::release_stale_locks(opened->repository_, opened->task_id_ + "-",
+                                                "agentd/" + opened->task_id_ + "/");
+      !released)
+    return released.error();
+  if (auto written = opened->write_manifest(); !written) return written.error();
   return opened;
 }
 
@@ -57,6 +65,7 @@ base::Status TaskRepository::write_manifest() const {
   for (const auto& [agent_id, worktree] : worktrees_)
     worktrees.push_back({{"name", worktree.name}, {"branch", worktree.branch}});
   const nlohmann::json manifest = {{"repository", repository_path_.string()},
+                                   {"task", task_id_},
                                    {"worktrees", std::move(worktrees)},
                                    {"keep", kept_}};
   const fs::path file = task_dir_ / kManifest, temp = task_dir_ / (std::string(kManifest) + ".new");
@@ -88,16 +97,13 @@ base::Status TaskRepository::prune(const fs::path& task_dir) {
   if (path.parent_path() == task_dir) return base::Ok{};  // a bundle's: goes with the directory
   auto repository = repo::Repository::open(path);
   if (!repository) return repository.error();
-  const std::string kept = manifest.value("keep", "");
-  base::Status status = base::Ok{};
-  for (const nlohmann::json& entry : manifest.value("worktrees", nlohmann::json::array())) {
-    if (!entry.is_object()) continue;
-    repo::Worktree worktree{entry.value("name", ""), entry.value("branch", ""), "", {}};
-    if (auto removed = repository->remove_worktree(worktree, worktree.branch == kept);
-        !removed && status)
-      status = removed;
-  }
-  return status;
+  // By name, not by the manifest's list: a crash between making a branch and recording it
+  // leaves nothing behind either.
+  const std::string task_id = manifest.value("task", "");
+  if (task_id.empty() || task_id.find('/') != std::string::npos)
+    return base::Error{"prune: " + (task_dir / kManifest).string() + " names no task"};
+  return repo::forget_task(*repository, task_id + "-", "agentd/" + task_id + "/",
+                           manifest.value("keep", ""));
 }
 
 std::string TaskRepository::branch_name(const std::string& agent_id) const {

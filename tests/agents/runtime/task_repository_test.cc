@@ -126,14 +126,34 @@ TEST_P(TaskRepositoryTest, SpecialAndHugeFilesAnAgentLeftAreNotCommitted) {
   // A FIFO that nobody writes would block a reader forever; a socket cannot be read at all.
   ASSERT_EQ(::mkfifo((task_dir_ / "coder-1/pipe").c_str(), 0666), 0);
   write(task_dir_ / "coder-1/real.txt", "text\n");
-  {
-    std::ofstream huge(task_dir_ / "coder-1/huge.bin");
-  }
+  { std::ofstream huge(task_dir_ / "coder-1/huge.bin"); }
   fs::resize_file(task_dir_ / "coder-1/huge.bin", uint64_t{1} << 30);  // sparse: costs nothing
   auto committed = repository_->commit("coder-1", "m");
   ASSERT_TRUE(committed.ok()) << committed.error().message;
   EXPECT_EQ(committed->files, std::vector<std::string>{"real.txt"});
   EXPECT_EQ(committed->too_large, std::vector<std::string>{"huge.bin"});
+}
+
+TEST_P(TaskRepositoryTest, WhatADeadDaemonLeftIsFreedAndPruned) {
+  open();
+  ASSERT_TRUE(repository_->add_worktree("coder-1", task_dir_ / "coder-1", "").ok());
+  repository_.reset();
+  // Killed while changing the repository: locks of its own, and a branch it made but never
+  // recorded in the manifest. Another task's lock and the user's branch are not its own.
+  write(origin_ / ".git/worktrees/t-1-coder-1/index.lock", "");
+  write(origin_ / ".git/refs/heads/agentd/t-1/coder-2.lock", "");
+  write(origin_ / ".git/refs/heads/agentd/t-2/coder-1.lock", "");
+  git("-C " + origin_.string() + " branch agentd/t-1/coder-9");
+  git("-C " + origin_.string() + " branch feature");
+  open();  // the task resumes: its own stale locks go
+  EXPECT_FALSE(fs::exists(origin_ / ".git/worktrees/t-1-coder-1/index.lock"));
+  EXPECT_FALSE(fs::exists(origin_ / ".git/refs/heads/agentd/t-1/coder-2.lock"));
+  EXPECT_TRUE(fs::exists(origin_ / ".git/refs/heads/agentd/t-2/coder-1.lock"));
+  repository_.reset();
+  ASSERT_TRUE(TaskRepository::prune(task_dir_).ok());
+  EXPECT_EQ(branches(), "") << "the unrecorded branch went too";
+  EXPECT_FALSE(fs::exists(origin_ / ".git/worktrees/t-1-coder-1"));
+  EXPECT_TRUE(fs::exists(origin_ / ".git/refs/heads/feature"));
 }
 
 TEST_P(TaskRepositoryTest, PruningATaskWithoutAManifestDoesNothing) {
