@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import unittest
 
-from harness import SOURCE_DIR, Stack, StackTest, missing_binaries
+import asyncio
+
+from harness import SOURCE_DIR, Client, Stack, StackTest, missing_binaries
 from specs import (check_sequence, example_repository_script as example_script,
                    example_repository_spec as example_spec, git, make_example_repository)
 
@@ -282,6 +284,67 @@ class RepositoryTaskTest(StackTest):
         self.assertTrue(all(b == "refs/heads/main" or b.startswith("refs/heads/agentd/")
                             for b in branches), branches)
         self.assertEqual(task["state"], "succeeded", task)
+
+
+class RepositoryRestartTest(unittest.IsolatedAsyncioTestCase):
+    """kill -9 while agents work on their worktrees: the next daemon unmounts what the dead one
+    left mounted, ends the task interrupted, and a resumed task starts its agents over."""
+
+    def setUp(self):
+        if missing_binaries():
+            self.skipTest("integration: not built: " + ", ".join(missing_binaries()))
+        if shutil.which("git") is None or pytest_missing():
+            self.skipTest("git or python3-pytest is not installed")
+        self.stack = Stack(repositories=["*"])
+        self.addCleanup(self.stack.close)
+        self.stack.start()
+
+    def overlays(self):
+        with open("/proc/self/mountinfo") as f:
+            return [line for line in f if " - overlay " in line and self.stack.dir in line]
+
+    async def test_kill_9_mid_task(self):
+        path = os.path.join(self.stack.repos, "calc")
+        make_example_repository(path)
+        script = example_script()
+        for step in script["roles"]["coder"]["steps"] + [script["roles"]["coder"]["default"]]:
+            step["latency_ms"] = 60_000  # the coders are still thinking when the daemon dies
+        self.stack.llm.load(script)
+        client = await Client.connect(self.stack)
+        interrupted = await client.submit(example_spec({"path": path}))
+        resumed = await client.submit({**example_spec({"path": path}), "resume": True})
+        for task_id in (interrupted, resumed):
+            events = []
+            queue_task = await client.call("task.subscribe", {"task_id": task_id})
+            self.assertIn("state", queue_task)
+            while sum(e["type"] == "repository.worktree" for e in events) < 3:
+                events.append(await asyncio.wait_for(client.queue(task_id).get(), 60))
+        await asyncio.sleep(0.3)  # the journal's batch
+        mounted = len(self.overlays())
+        self.stack.kill9()
+        await client.close()
+
+        self.stack.llm.load(example_script())  # the resumed task can now finish
+        self.stack.start()
+        if mounted:  # overlays only where the daemon may mount (root)
+            self.assertEqual(mounted, 6)  # three coders of each task
+            # The interrupted task's were unmounted at the start (the resumed one mounts anew).
+            self.assertEqual([m for m in self.overlays() if interrupted in m], [])
+        client = await Client.connect(self.stack)
+        try:
+            task = await client.call("task.get", {"task_id": interrupted})
+            self.assertEqual(task["state"], "interrupted")
+            events = await client.follow(resumed, timeout=120)
+            self.assertEqual(events[-1]["data"]["state"], "succeeded", events[-1])
+            patch = events[-1]["data"]["result"]["repository"]["patch"]
+            self.assertIn("+    return sum(values) / len(values)", patch)
+        finally:
+            await client.close()
+        # Both tasks have ended: nothing of theirs is mounted, and the resumed one's agents
+        # started over on fresh branches of the same names.
+        self.assertEqual(self.overlays(), [])
+        branches = git("branch", "--list", "agentd/*", cwd=path).split()
+        self.assertEqual(len([b for b in branches if resumed in b]), 3, branches)
 
 
 if __name__ == "__main__":
