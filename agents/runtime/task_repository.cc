@@ -165,6 +165,11 @@ base::Status TaskRepository::overlay_base(const std::string& agent_id, const fs:
   if (!mounted) {
     fs::rename(upper / ".git", dir / ".git", error);
     overlays_refused_ = true;
+    // Every worktree is a full checkout from now on: the shared one would only take disk.
+    if (overlays_.empty()) {
+      [[maybe_unused]] auto removed = tools::remove_tree(*base_files_);
+      base_files_.reset();
+    }
     return mounted.error();
   }
   overlays_.push_back(std::move(*mounted));
