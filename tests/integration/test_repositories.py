@@ -241,6 +241,26 @@ class RepositoryTaskTest(StackTest):
                                  capture_output=True, text=True, check=True).stdout
         self.assertLess(int(objects.split()[0]), 10, "the repository took the huge file")
 
+    async def test_a_repository_holding_a_1_gib_file(self):
+        path, _ = self.new_repository("gib")
+        with open(os.path.join(path, "data.bin"), "wb") as f:
+            f.truncate(1 << 30)  # zeros: git stores it in about 1 MiB
+        git("add", "data.bin", cwd=path)
+        git("commit", "-q", "-m", "a 1 GiB data file", cwd=path)
+        spec = example_spec({"path": path})
+        spec["options"]["n"] = 2
+        task, _ = await self.run_task(spec)
+        self.assertEqual(task["state"], "succeeded", task)
+        repo = task["result"]["repository"]
+        self.assertEqual(repo["files"], ["calc.py"])
+        self.assertNotIn("data.bin", repo["patch"])
+        with open(f"/proc/{self.stack.process.pid}/status") as f:
+            peak = [int(line.split()[1]) for line in f if line.startswith("VmHWM:")][0]
+        print(f"a 1 GiB repository: the daemon's peak RSS {peak >> 10} MiB")
+        # libgit2 holds one file's content at a time while it checks a tree out
+        # (docs/repositories.md, "Limits"): the trees of one task are made one after another.
+        self.assertLess(peak, 1536 << 10)
+
     async def test_a_coder_cannot_reach_git_or_a_sibling(self):
         path, base = self.new_repository("probe")
         git_config = os.path.join(path, ".git/config")
