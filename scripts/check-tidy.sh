@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-tidy -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENTD_PCH=OFF \
   -DAGENTD_CCACHE=OFF >/dev/null
-files="${1:-^$(pwd)/(base|sandbox|gpu|policies|agents|daemon|tests|bench)/.*\.cc$}"
+files="${1:-^$(pwd)/(base|sandbox|gpu|policies|repo|agents|daemon|tests|bench)/.*\.cc$}"
 # The database holds g++'s flags; clang does not know some of its warnings (-Wno-maybe-...).
 if ! run-clang-tidy-14 -p build-tidy -quiet -j"$(nproc)" -extra-arg=-Wno-unknown-warning-option "$files" \
   >build-tidy/findings.txt 2>&1; then
