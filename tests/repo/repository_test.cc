@@ -239,7 +239,6 @@ TEST_F(RepositoryTest, BadInputIsRefusedWithWhatWasWrong) {
   EXPECT_FALSE(fs::exists(root_ / "b"));
 }
 
-
 TEST_F(RepositoryTest, WorktreeDiffAndHugeFilesLeftOutOfTheCommit) {
   auto repository = Repository::open(origin_);
   ASSERT_TRUE(repository.ok()) << repository.error().message;
@@ -255,9 +254,7 @@ TEST_F(RepositoryTest, WorktreeDiffAndHugeFilesLeftOutOfTheCommit) {
   write(root_ / "w/src/add.py", "def add(a, b):\n    return a + b\n");
   write(root_ / "w/new.txt", "new\n");
   // A sparse file past the cap: costs the disk nothing, and must not reach the repository.
-  {
-    std::ofstream huge(root_ / "w/huge.bin");
-  }
+  { std::ofstream huge(root_ / "w/huge.bin"); }
   fs::resize_file(root_ / "w/huge.bin", kMaxCommittedFileBytes + 1);
   auto so_far = repository->diff_worktree(*worktree, 1 << 20);
   ASSERT_TRUE(so_far.ok()) << so_far.error().message;
