@@ -24,8 +24,6 @@ using Fields = base::JsonFields;
 using spec_parts::is_plain_relative_path;
 
 constexpr size_t kMaxPromptBytes = 1 << 20;
-constexpr size_t kMaxInputBytes = 16 << 20;  // all input files together
-constexpr size_t kMaxInputFiles = 256;
 constexpr size_t kMaxTests = 256;
 constexpr uint64_t kMaxWorkers = 1024;
 
@@ -370,56 +368,6 @@ Status parse_into(const json& root, TaskSpec& spec) {
 #undef AGENTD_CHECK
 
 }  // namespace
-
-namespace spec_parts {
-
-bool is_plain_relative_path(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    const size_t end = std::min(path.find('/', start), path.size());
-    const std::string_view part(path.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-Status parse_files(const json& files, const std::string& pointer, std::vector<InputFile>& out) {
-  if (!files.is_array() || files.size() > kMaxInputFiles)
-    return Error{pointer + ": expected a list of at most 256 {path, content}"};
-  size_t total = 0;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < files.size(); ++i) {
-    Fields f(files[i], base::json_pointer_append(pointer, i));
-    if (auto s = f.expect_object(); !s) return s.error();
-    if (auto s = f.only({"path", "content", "encoding"}); !s) return s.error();
-    InputFile file;
-    if (auto s = assign(file.path, f.string("path", std::nullopt, 1024, true)); !s)
-      return s.error();
-    if (!is_plain_relative_path(file.path) || !seen.insert(file.path).second)
-      return f.error("path", "a new relative path without \"..\", \".\" or empty parts");
-    std::string encoding, content;
-    if (auto s = assign(encoding, f.string("encoding", "utf-8", 16)); !s) return s.error();
-    if (auto s = assign(content, f.string("content", std::nullopt, kMaxInputBytes * 4 / 3 + 4)); !s)
-      return s.error();
-    if (encoding == "base64") {
-      auto bytes = runtime::base64_decode(content);
-      if (!bytes) return f.error("content", "padded base64 (encoding is base64)");
-      file.content = std::move(*bytes);
-    } else if (encoding == "utf-8") {
-      file.content = std::move(content);
-    } else {
-      return f.error("encoding", "\"utf-8\" or \"base64\"");
-    }
-    total += file.content.size();
-    if (total > kMaxInputBytes) return f.error("content", "files of at most 16 MiB together");
-    out.push_back(std::move(file));
-  }
-  return Ok{};
-}
-
-}  // namespace spec_parts
 
 Expected<TaskSpec> parse_task_spec(const json& json_spec) {
   TaskSpec spec;
