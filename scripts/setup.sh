@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev
   libgit2-dev                       # repository tasks: worktrees, commits, diffs (repo/)
   libexpat1-dev                     # JUnit XML reports of a repository's tests (repo/junit.cc)
+  zlib1g-dev                        # a client bundle's pack sizes checked before indexing (repo/pack_scan.cc)
   # runtime and tests
   python3 python3-websockets iproute2 procps util-linux
   python3-pytest                    # repository tests' examples: a real runner writing JUnit XML
