@@ -110,7 +110,9 @@ class BestOfNOnRepository {
     if (protected_changes) *protected_changes = tree->protected_changes;
     RepositoryTesting testing =
         co_await run_repository_tests(task_, *test_policy_, agent_id, dir, base_ids_);
-    co_await task_.blocking([&] { return tools::remove_tree(dir); });
+    // A tree left behind goes with the task's directory when the task is pruned.
+    [[maybe_unused]] base::Status removed =
+        co_await task_.blocking([&] { return tools::remove_tree(dir); });
     co_return testing;
   }
 
