@@ -126,7 +126,7 @@ int end_task(std::unique_ptr<TaskRepository> repository, const Source& source, c
              const fs::path& task_dir) {
   repository.reset();
   int wrong = 0;
-  const std::vector<std::string> left = overlays_under(root);
+  const std::vector<std::string> left = repo::overlays_under(root);
   std::printf("  TaskRepository destroyed: %zu overlays left in /proc/self/mountinfo%s\n",
               left.size(), left.empty() ? "" : " (WRONG)");
   wrong += left.empty() ? 0 : 1;

@@ -23,20 +23,6 @@ size_t lines(const std::string& text) {
   return count;
 }
 
-// mountinfo escapes ' ', '\t', '\n' and '\\' as octal (\040).
-std::string unescape(const std::string& field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 bool same_bytes(const fs::path& a, const fs::path& b) {
@@ -132,23 +118,6 @@ int check_isolation(const Source& source, const fs::path& writer, const fs::path
               writer.filename().c_str(), wrong == 0 ? "not seen" : "SEEN", other.filename().c_str(),
               base.empty() ? "" : " nor in the shared checkout");
   return wrong;
-}
-
-std::vector<std::string> overlays_under(const fs::path& root) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  const std::string prefix = root.lexically_normal().string();
-  std::vector<std::string> found;
-  for (std::string line; std::getline(mountinfo, line);) {
-    // id parent major:minor root mount-point options ... - fstype source super-options
-    std::istringstream fields(line);
-    std::string id, parent, device, fs_root, mount_point;
-    fields >> id >> parent >> device >> fs_root >> mount_point;
-    const size_t dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 8, "overlay ") != 0) continue;
-    const std::string point = unescape(mount_point);
-    if (point == prefix || point.rfind(prefix + "/", 0) == 0) found.push_back(point);
-  }
-  return found;
 }
 
 }  // namespace worktrees_bench

@@ -24,9 +24,6 @@ int check_status(const std::vector<fs::path>& dirs, int checks);
 int check_isolation(const Source& source, const fs::path& writer, const fs::path& other,
                     const fs::path& base);
 
-// Overlays mounted at or below `root`, from /proc/self/mountinfo.
-std::vector<std::string> overlays_under(const fs::path& root);
-
 bool same_bytes(const fs::path& a, const fs::path& b);
 
 }  // namespace worktrees_bench

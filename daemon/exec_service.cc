@@ -14,8 +14,8 @@
 #include "agents/tools/workspace_dir.h"
 #include "base/coroutine_warning.h"
 #include "base/log.h"
+#include "base/random_id.h"
 #include "daemon/params.h"
-#include "daemon/random_id.h"
 #include "policies/compile.h"
 #include "policies/workspace_path.h"
 #include "sandbox/runner.h"
@@ -116,7 +116,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
     std::filesystem::create_directories(parent, error);
     if (error) return base::Error{"create " + parent + ": " + error.message(), 0, error.value()};
     ::chmod(parent.c_str(), 0711);
-    auto dir = agents::tools::WorkspaceDir::make(parent + "/" + random_id("x-", 12), 0777);
+    auto dir = agents::tools::WorkspaceDir::make(parent + "/" + base::random_id("x-", 12), 0777);
     if (!dir) return dir.error();
     auto workspace = agents::tools::Workspace::open(dir->path().string());
     if (!workspace) return workspace.error();
@@ -199,8 +199,8 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
                                                                    policies::GpuScope grant) {
     if (grant.count == 0) co_return GpuHold{};
     // Each run is a task of its own: shared GPUs are shared within a task, never across.
-    agents::runtime::GpuRequest request =
-        agents::runtime::gpu_request(grant, std::move(tenant), random_id("exec-", 12), "exec");
+    agents::runtime::GpuRequest request = agents::runtime::gpu_request(
+        grant, std::move(tenant), base::random_id("exec-", 12), "exec");
     // No task to report gpu.* events to: the reply says how it went.
     agents::runtime::GpuReport report = [](const std::string&, const json&) {};
     co_return co_await gpus_->acquire(std::move(request), std::move(report));

@@ -44,7 +44,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
 
   namespace fs = std::filesystem;
 
-  // A task's id as random_id("t-", 16) makes it, and so the name of its workspace directory.
+  // A task's id as base::random_id("t-", 16) makes it, and so the name of its workspace directory.
   bool is_task_id(const std::string& name) {
     return name.size() == 34 && name.starts_with("t-") &&
            name.find_first_not_of("0123456789abcdef", 2) == std::string::npos;

@@ -17,8 +17,8 @@
 
 #include "base/coroutine_warning.h"
 #include "base/log.h"
+#include "base/random_id.h"
 #include "daemon/params.h"
-#include "daemon/random_id.h"
 #include "daemon/task_json.h"
 #include "daemon/task_record.h"
 
@@ -184,7 +184,7 @@ AGENTD_COROUTINE_FRAMES_BEGIN  // base/coroutine_warning.h says why
       spec->budgets.tokens = spec->budgets.tokens ? std::min(spec->budgets.tokens, *left) : *left;
 
     auto task = std::make_shared<Task>();
-    task->id = random_id("t-", 16);
+    task->id = base::random_id("t-", 16);
     task->tenant = tenant.name;
     task->idempotency_key = key;
     task->spec = std::move(*spec);

@@ -65,12 +65,10 @@ void OverlayMount::unmount() {
   target_.clear();
 }
 
-base::Status unmount_overlays_under(const fs::path& root) {
+std::vector<std::string> overlays_under(const fs::path& root) {
   std::ifstream mountinfo("/proc/self/mountinfo");
-  if (!mountinfo)
-    return base::Error{"reading /proc/self/mountinfo: " + std::string(std::strerror(errno))};
   const std::string prefix = root.lexically_normal().string();
-  std::vector<std::string> targets;
+  std::vector<std::string> found;
   for (std::string line; std::getline(mountinfo, line);) {
     // id parent major:minor root mount-point options ... - fstype source super-options
     std::istringstream fields(line);
@@ -79,14 +77,21 @@ base::Status unmount_overlays_under(const fs::path& root) {
     const size_t dash = line.find(" - ");
     if (dash == std::string::npos || line.compare(dash + 3, 8, "overlay ") != 0) continue;
     const std::string point = unescape_mountinfo(mount_point);
-    if (point == prefix || point.rfind(prefix + "/", 0) == 0) targets.push_back(point);
+    if (point == prefix || point.rfind(prefix + "/", 0) == 0) found.push_back(point);
   }
+  return found;
+}
+
+base::Status unmount_overlays_under(const fs::path& root) {
+  if (!std::ifstream("/proc/self/mountinfo"))
+    return base::Error{"reading /proc/self/mountinfo: " + std::string(std::strerror(errno))};
+  const std::vector<std::string> targets = overlays_under(root);
   std::string failed;
   for (auto it = targets.rbegin(); it != targets.rend(); ++it)  // the deepest first
     if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
       failed += " " + *it + " (" + std::strerror(errno) + ")";
   if (!failed.empty())
-    return base::Error{"unmounting overlays left under " + prefix + ":" + failed};
+    return base::Error{"unmounting overlays left under " + root.string() + ":" + failed};
   return base::Ok{};
 }
 

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "base/expected.h"
 
@@ -41,6 +43,10 @@ class OverlayMount {
 
   std::filesystem::path target_;  // empty: moved from
 };
+
+// The mount points of every overlay mounted at or below `root`, as /proc/self/mountinfo lists
+// them (outermost first); empty when it cannot be read.
+std::vector<std::string> overlays_under(const std::filesystem::path& root);
 
 // Unmounts every overlay mounted at or below `root` (a daemon that died left them): at start,
 // before any task runs.

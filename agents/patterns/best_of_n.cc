@@ -231,23 +231,11 @@ class BestOfN {
   }
 
   asio::awaitable<Candidate*> judge(const std::vector<Candidate*>& finalists) {
-    AgentSpec judge;
-    judge.role = "judge";
-    judge.default_system_prompt = "You choose the best of several programs for a task.";
-    judge.prompt = "Task:\n" + task_.spec.prompt + "\n\nThese programs pass the same tests:\n\n";
-    for (size_t i = 0; i < finalists.size(); ++i)
-      judge.prompt += "Program " + std::to_string(i + 1) + ":\n" + finalists[i]->run.code + "\n\n";
-    judge.prompt += "Answer with {\"choice\": <number of the best program>}.";
-    judge.answer_schema =
-        json{{"type", "object"},
-             {"properties",
-              {{"choice", {{"type", "integer"}, {"minimum", 1}, {"maximum", finalists.size()}}}}},
-             {"required", {"choice"}}};
-    judge.tools_enabled = false;
-    const json schema = *judge.answer_schema;
-    AgentOutcome outcome = co_await runtime::run_agent(task_, std::move(judge));
-    if (!runtime::accept_result(task_, outcome, schema)) co_return nullptr;
-    co_return finalists[outcome.answer["choice"].get<size_t>() - 1];
+    std::vector<std::string> programs;
+    programs.reserve(finalists.size());
+    for (Candidate* c : finalists) programs.push_back(c->run.code);
+    const std::optional<size_t> choice = co_await ask_judge(task_, "programs", "Program", programs);
+    co_return choice ? finalists[*choice] : nullptr;
   }
 
   PatternResult win(PatternResult result, Candidate& winner, const char* by) {

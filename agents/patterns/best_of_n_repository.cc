@@ -181,6 +181,7 @@ class BestOfNOnRepository {
     for (RepoCandidate* c : tested)
       if (passed_in(c->testing) == best) finalists.push_back(c);
     std::vector<std::string> patches;
+    patches.reserve(finalists.size());
     for (RepoCandidate* c : finalists) {
       c->patch = co_await patch_of(*c);
       patches.push_back(c->patch);
@@ -221,23 +222,11 @@ class BestOfNOnRepository {
   }
 
   asio::awaitable<RepoCandidate*> judge(const std::vector<RepoCandidate*>& leaders) {
-    AgentSpec judge;
-    judge.role = "judge";
-    judge.default_system_prompt = "You choose the best of several changes to a repository.";
-    judge.prompt = "Task:\n" + task_.spec.prompt + "\n\nThese patches pass the same tests:\n\n";
-    for (size_t i = 0; i < leaders.size(); ++i)
-      judge.prompt += "Patch " + std::to_string(i + 1) + ":\n" + leaders[i]->patch + "\n\n";
-    judge.prompt += "Answer with {\"choice\": <number of the best patch>}.";
-    judge.answer_schema =
-        json{{"type", "object"},
-             {"properties",
-              {{"choice", {{"type", "integer"}, {"minimum", 1}, {"maximum", leaders.size()}}}}},
-             {"required", {"choice"}}};
-    judge.tools_enabled = false;
-    const json schema = *judge.answer_schema;
-    AgentOutcome outcome = co_await runtime::run_agent(task_, std::move(judge));
-    if (!runtime::accept_result(task_, outcome, schema)) co_return nullptr;
-    co_return leaders[outcome.answer["choice"].get<size_t>() - 1];
+    std::vector<std::string> patches;
+    patches.reserve(leaders.size());
+    for (RepoCandidate* c : leaders) patches.push_back(c->patch);
+    const std::optional<size_t> choice = co_await ask_judge(task_, "patches", "Patch", patches);
+    co_return choice ? leaders[*choice] : nullptr;
   }
 
   asio::awaitable<PatternResult> win(PatternResult result, RepoCandidate& winner, const char* by) {

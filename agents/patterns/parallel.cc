@@ -6,6 +6,7 @@
 #include "agents/runtime/nursery.h"
 #include "agents/runtime/truncate.h"
 #include "agents/runtime/validation.h"
+#include "base/coroutine_warning.h"
 
 namespace agents::patterns {
 
@@ -69,5 +70,31 @@ std::string list_answers(const std::vector<AgentOutcome>& outcomes, const std::s
             "\n\n";
   return text;
 }
+
+AGENTD_COROUTINE_FRAMES_BEGIN
+
+asio::awaitable<std::optional<size_t>> ask_judge(runtime::TaskContext& task,
+                                                 const std::string& what, const std::string& label,
+                                                 const std::vector<std::string>& entries) {
+  AgentSpec judge;
+  judge.role = "judge";
+  judge.default_system_prompt = "You choose the best of several " + what + " for a task.";
+  judge.prompt = "Task:\n" + task.spec.prompt + "\n\nThese " + what + " pass the same tests:\n\n";
+  for (size_t i = 0; i < entries.size(); ++i)
+    judge.prompt += label + " " + std::to_string(i + 1) + ":\n" + entries[i] + "\n\n";
+  judge.prompt += "Answer with {\"choice\": <the number of the best one>}.";
+  judge.answer_schema = nlohmann::json{
+      {"type", "object"},
+      {"properties",
+       {{"choice", {{"type", "integer"}, {"minimum", 1}, {"maximum", entries.size()}}}}},
+      {"required", {"choice"}}};
+  judge.tools_enabled = false;
+  const nlohmann::json schema = *judge.answer_schema;
+  AgentOutcome outcome = co_await runtime::run_agent(task, std::move(judge));
+  if (!runtime::accept_result(task, outcome, schema)) co_return std::nullopt;
+  co_return outcome.answer["choice"].get<size_t>() - 1;
+}
+
+AGENTD_COROUTINE_FRAMES_END
 
 }  // namespace agents::patterns

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,14 @@ std::string with_causes(const runtime::TaskContext& task, size_t mark, std::stri
 // "<label> 1 (agent worker-1):\n<answer>\n\n..." for prompts that show agents' answers.
 std::string list_answers(const std::vector<runtime::AgentOutcome>& outcomes,
                          const std::string& label, size_t max_chars_each = 4000);
+
+// Asks the task's "judge" role which of `entries` (each shown as "<label> N:\n<entry>") is the
+// best for the task, told that they `tie_on` ("pass the same tests"); its answer must be
+// {"choice": N}. The index chosen, or nullopt when the judge gave no valid choice (dropped on
+// the task, as any invalid answer is).
+boost::asio::awaitable<std::optional<size_t>> ask_judge(runtime::TaskContext& task,
+                                                        const std::string& what,
+                                                        const std::string& label,
+                                                        const std::vector<std::string>& entries);
 
 }  // namespace agents::patterns

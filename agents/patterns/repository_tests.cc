@@ -1,7 +1,5 @@
 #include "agents/patterns/repository_tests.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,6 +11,7 @@
 #include "agents/runtime/toolbox.h"
 #include "agents/tools/workspace.h"
 #include "base/coroutine_warning.h"
+#include "base/random_id.h"
 #include "base/strings.h"
 #include "policies/workspace_path.h"
 #include "sandbox/runner.h"
@@ -96,24 +95,6 @@ void judge_report(const std::vector<repo::JunitCase>& cases,
 
 namespace {
 
-// 128 bits from the kernel, as hex: the report's name, which nothing in the tree can foresee
-// (so nothing can be planted at it before the run).
-std::string random_hex() {
-  unsigned char bytes[16];
-  size_t filled = 0;
-  while (filled < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
-    if (n > 0) filled += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text;
-  for (unsigned char b : bytes) {
-    text += kHex[b >> 4];
-    text += kHex[b & 15];
-  }
-  return text;
-}
-
 // test_command with "{junit_xml}" replaced, and the report's name in the tree (empty: the
 // command has no placeholder).
 struct TestCommand {
@@ -123,7 +104,9 @@ struct TestCommand {
 
 TestCommand with_report_path(const std::vector<std::string>& command) {
   TestCommand out{command, ""};
-  const std::string name = ".agentd-junit-" + random_hex() + ".xml";
+  // 128 bits from the kernel: a name nothing in the tree can foresee (so nothing can be planted
+  // at it before the run).
+  const std::string name = ".agentd-junit-" + base::random_id("", 16) + ".xml";
   const std::string path = "/workspace/" + name;
   for (std::string& argument : out.argv)
     for (size_t at = argument.find(kJunitPlaceholder); at != std::string::npos;

@@ -1,6 +1,5 @@
 #include "agents/patterns/test_harness.h"
 
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <boost/asio/this_coro.hpp>
@@ -14,6 +13,7 @@
 #include "agents/runtime/toolbox.h"
 #include "base/coroutine_warning.h"
 #include "base/errno_text.h"
+#include "base/random_id.h"
 #include "sandbox/runner.h"
 
 namespace agents::patterns {
@@ -22,23 +22,6 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 namespace {
-
-// 128 bits from the kernel, as hex: what a line of the harness's report must begin with.
-std::string make_secret() {
-  unsigned char bytes[16];
-  size_t filled = 0;
-  while (filled < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
-    if (n > 0) filled += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text;
-  for (unsigned char b : bytes) {
-    text += kHex[b >> 4];
-    text += kHex[b & 15];
-  }
-  return text;
-}
 
 json job_json(const HarnessJob& job, const CandidateRun& candidate, const std::string& secret) {
   json scripts = json::array();
@@ -172,7 +155,8 @@ asio::awaitable<HarnessReport> run_harness(runtime::TaskContext& task,
   }
   server->channel = std::move(candidate_end);
 
-  const std::string secret = make_secret();
+  // 128 bits from the kernel: what a line of the harness's report must begin with.
+  const std::string secret = base::random_id("", 16);
   runtime::RunCodeRequest request;
   request.code = std::string(harness::kHarnessSource);
   request.stdin_data = job_json(job, candidate, secret).dump();

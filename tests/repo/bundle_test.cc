@@ -15,35 +15,16 @@
 #include <string>
 
 #include "repo/repository.h"
+#include "tests/repo/git_test_support.h"
 
 namespace repo {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-// stdout of a shell command, without the last newline.
-std::string output(const std::string& command) {
-  std::string text;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return text;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) text.append(buffer, n);
-  ::pclose(pipe);
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
+using test_support::git;
+using test_support::output;
+using test_support::read;
+using test_support::write;
 
 class BundleTest : public ::testing::Test {
  protected:
@@ -66,11 +47,6 @@ class BundleTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  void git(const std::string& args) {
-    const std::string command =
-        "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + args;
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
   void git_in(const std::string& args) { git("-C " + origin_.string() + " " + args); }
   std::string rev(const std::string& what) {
     return output("git -C " + origin_.string() + " rev-parse " + what);

@@ -15,22 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/repo/git_test_support.h"
+
 namespace repo {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
+using test_support::git;
+using test_support::output;
+using test_support::read;
+using test_support::write;
 
 const Signature kMerger{"merger-1 (agentd task t1)", "merger-1@agentd.invalid"};
 
@@ -53,22 +47,9 @@ class MergeTest : public ::testing::Test {
     if (!root_.empty()) fs::remove_all(root_);
   }
 
-  void git(const std::string& args) {
-    const std::string command =
-        "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + args;
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
   void git_in(const std::string& args) { git("-C " + origin_.string() + " " + args); }
   std::string git_output(const std::string& args) {
-    const std::string command = "git -C " + origin_.string() + " " + args;
-    std::string out;
-    if (FILE* pipe = ::popen(command.c_str(), "r")) {
-      char buffer[512];
-      while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-      ::pclose(pipe);
-    }
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
+    return output("git -C " + origin_.string() + " " + args);
   }
   void commit_all(const std::string& message) {
     git_in("add -A");

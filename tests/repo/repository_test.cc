@@ -15,22 +15,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/repo/git_test_support.h"
+
 namespace repo {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
+using test_support::git;
+using test_support::read;
+using test_support::write;
 
 class RepositoryTest : public ::testing::Test {
  protected:
@@ -48,11 +41,6 @@ class RepositoryTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  void git(const std::string& args) {
-    const std::string command =
-        "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + args;
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
   void git_in(const std::string& args) { git("-C " + origin_.string() + " " + args); }
 
   // Every way a repository can ask git to run a command, each one creating the canary. Written

@@ -15,22 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/repo/git_test_support.h"
+
 namespace repo {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+using test_support::git;
+using test_support::read;
+using test_support::write;
 
 // What a task's default globs would say, for these tests: the tests directory, conftest.py,
 // pytest.ini and sitecustomize.py anywhere.
@@ -66,11 +59,6 @@ class TestTreeTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  void git(const std::string& args) {
-    const std::string command =
-        "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + args;
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
   void git_in(const std::string& args) { git("-C " + origin_.string() + " " + args); }
   std::string output_of(const std::string& args) {
     const std::string command = "git -C " + origin_.string() + " " + args;

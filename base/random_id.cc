@@ -1,10 +1,10 @@
-#include "daemon/random_id.h"
+#include "base/random_id.h"
 
 #include <sys/random.h>
 
 #include <vector>
 
-namespace agentd {
+namespace base {
 
 std::string random_id(const char* prefix, size_t bytes) {
   std::vector<unsigned char> random(bytes);
@@ -23,4 +23,4 @@ std::string random_id(const char* prefix, size_t bytes) {
   return id;
 }
 
-}  // namespace agentd
+}  // namespace base
